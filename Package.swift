@@ -1,0 +1,70 @@
+// swift-tools-version:6.2
+import PackageDescription
+
+let swiftSettings: [SwiftSetting] = [
+    .swiftLanguageMode(.v6),
+]
+
+let package = Package(
+    name: "trakt2discovr",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "trakt2discovr", targets: ["trakt2discovr"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.20"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+    ],
+    targets: [
+        .executableTarget(
+            name: "trakt2discovr",
+            dependencies: [
+                "TraktExport", "DiscovrAPI", "ImportPlanner", "ImportQueue", "Delivery", "DiscovrSandbox",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "TraktExport",
+            dependencies: [.product(name: "ZIPFoundation", package: "ZIPFoundation")],
+            swiftSettings: swiftSettings
+        ),
+        .target(name: "DiscovrAPI", swiftSettings: swiftSettings),
+        .target(name: "ImportPlanner", dependencies: ["TraktExport", "DiscovrAPI"], swiftSettings: swiftSettings),
+        .target(
+            name: "ImportQueue",
+            dependencies: ["DiscovrAPI", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "Delivery",
+            dependencies: [
+                "DiscovrAPI", "ImportQueue",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "DiscovrSandbox",
+            dependencies: [
+                "DiscovrAPI",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(name: "TraktExportTests", dependencies: ["TraktExport"], swiftSettings: swiftSettings),
+        .testTarget(name: "DiscovrAPITests", dependencies: ["DiscovrAPI"], swiftSettings: swiftSettings),
+        .testTarget(name: "ImportPlannerTests", dependencies: ["ImportPlanner", "TraktExport", "DiscovrAPI"], swiftSettings: swiftSettings),
+        .testTarget(name: "ImportQueueTests", dependencies: ["ImportQueue", "DiscovrAPI"], swiftSettings: swiftSettings),
+        .testTarget(name: "DeliveryTests", dependencies: ["Delivery", "ImportQueue", "DiscovrAPI", "DiscovrSandbox"], swiftSettings: swiftSettings),
+        .testTarget(name: "DiscovrSandboxTests", dependencies: ["DiscovrSandbox", "DiscovrAPI", .product(name: "AsyncHTTPClient", package: "async-http-client")], swiftSettings: swiftSettings),
+        .testTarget(name: "CLITests", dependencies: [], swiftSettings: swiftSettings),
+    ]
+)

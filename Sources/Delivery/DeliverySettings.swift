@@ -1,0 +1,204 @@
+import DiscovrAPI
+import ImportQueue
+import Synchronization
+
+/// How a delivery run talks to Discovr (the delivery flags of `import` and `resume`).
+public struct DeliverySettings: Sendable {
+    public var baseURL: String
+    /// The identity-tier token (`rt_...`). Never logged, never in an error message.
+    public var refreshToken: String
+    public var profileId: String?
+    /// Requests a second at most.
+    public var rate: Double
+    /// Requests in flight at most.
+    public var concurrency: Int
+    /// Counted attempts per item before it fails.
+    public var maxAttempts: Int
+    /// Settle at most this many items this run (delivered + failed), then stop.
+    public var limit: Int?
+    /// Seconds one request may take, answer included.
+    public var requestTimeout: Double
+    /// Seconds without any answer from the server, while requests fail, before the run gives up (exit 75).
+    public var unreachableAfter: Double
+    /// Seed of the backoff jitter; nil picks one at random.
+    public var jitterSeed: UInt64?
+
+    public init(baseURL: String, refreshToken: String, profileId: String? = nil, rate: Double = 5,
+                concurrency: Int = 4, maxAttempts: Int = 8, limit: Int? = nil, requestTimeout: Double = 30,
+                unreachableAfter: Double = 120, jitterSeed: UInt64? = nil) {
+        self.baseURL = baseURL
+        self.refreshToken = refreshToken
+        self.profileId = profileId
+        self.rate = rate
+        self.concurrency = concurrency
+        self.maxAttempts = maxAttempts
+        self.limit = limit
+        self.requestTimeout = requestTimeout
+        self.unreachableAfter = unreachableAfter
+        self.jitterSeed = jitterSeed
+    }
+}
+
+extension DeliverySettings: CustomStringConvertible {
+    /// Everything but the refresh token, so that settings can be logged or printed safely.
+    public var description: String {
+        "DeliverySettings(baseURL: \(baseURL), profileId: \(profileId ?? "-"), rate: \(rate), "
+            + "concurrency: \(concurrency), maxAttempts: \(maxAttempts), limit: \(limit.map(String.init) ?? "-"), "
+            + "requestTimeout: \(requestTimeout), unreachableAfter: \(unreachableAfter))"
+    }
+}
+
+/// A snapshot for the progress display.
+public struct DeliveryProgress: Sendable {
+    public var delivered: Int
+    /// Delivered items the server already had (409), a subset of `delivered`.
+    public var alreadyPresent: Int
+    public var failed: Int
+    public var pending: Int
+    public var inFlight: Int
+    /// Sends that will be tried again (this run).
+    public var retries: Int
+    /// 429 answers (this run).
+    public var rateLimited: Int
+    public var total: Int
+    public var startedAt: Timestamp
+    public var now: Timestamp
+    /// Requests a second the rate limiter allows now.
+    public var currentRate: Double
+
+    public init(delivered: Int, alreadyPresent: Int, failed: Int, pending: Int, inFlight: Int, retries: Int,
+                rateLimited: Int, total: Int, startedAt: Timestamp, now: Timestamp, currentRate: Double) {
+        self.delivered = delivered
+        self.alreadyPresent = alreadyPresent
+        self.failed = failed
+        self.pending = pending
+        self.inFlight = inFlight
+        self.retries = retries
+        self.rateLimited = rateLimited
+        self.total = total
+        self.startedAt = startedAt
+        self.now = now
+        self.currentRate = currentRate
+    }
+}
+
+/// Why a run ended.
+public enum DeliveryStop: Sendable, Equatable {
+    /// Nothing left to send (some may have failed permanently).
+    case finished
+    /// `--limit` reached with work left.
+    case limitReached
+    /// A graceful stop was requested (SIGINT/SIGTERM).
+    case stopped
+    /// The server could not be reached for `unreachableAfter`.
+    case unreachable(String)
+    /// The refresh token was refused (exit 77).
+    case credentialsRefused(String)
+    /// 403, or the session was refused right after a refresh (exit 77).
+    case forbidden(String)
+    /// The state file could not be written (disk full...).
+    case storage(String)
+}
+
+public struct DeliveryResult: Sendable {
+    public var stop: DeliveryStop
+    /// The queue's counts when the run ended.
+    public var counts: StateCounts
+    /// History requests sent this run (answered or not).
+    public var sent: Int
+    /// Sends put back to be tried again this run.
+    public var retries: Int
+    /// 429 answers this run.
+    public var rateLimited: Int
+
+    public init(stop: DeliveryStop, counts: StateCounts, sent: Int, retries: Int, rateLimited: Int) {
+        self.stop = stop
+        self.counts = counts
+        self.sent = sent
+        self.retries = retries
+        self.rateLimited = rateLimited
+    }
+}
+
+/// A flag the executable sets on SIGINT/SIGTERM: the driver stops claiming, settles what is in flight,
+/// and returns `.stopped`.
+public final class StopSignal: Sendable {
+    private let requested = Atomic<Bool>(false)
+
+    public init() {}
+
+    public func request() { requested.store(true, ordering: .relaxed) }
+
+    public var isRequested: Bool { requested.load(ordering: .relaxed) }
+}
+
+/// Errors of the Delivery module. Messages never contain a token.
+public enum DeliveryError: Error, Equatable, CustomStringConvertible {
+    /// The refresh token (or the profile) was refused by `POST /auth/session-token`.
+    case credentialsRefused(String)
+    /// Requests are refused with valid credentials (403, or 401 right after a fresh session).
+    case forbidden(String)
+    /// The session-token endpoint answered with a transient error (5xx, 429).
+    case sessionUnavailable(String)
+    /// The session-token endpoint answered 2xx without a token we can read.
+    case unreadableSession(String)
+    /// The request did not get an answer.
+    case transport(TransportFailure)
+    /// No answer from the server for `unreachableAfter` seconds.
+    case unreachable(String)
+    /// The API URL cannot be used.
+    case invalidURL(String)
+    /// A stop was requested while waiting (for a session, for the server).
+    case stopped
+
+    public var description: String {
+        switch self {
+        case .credentialsRefused(let why):
+            return "the refresh token was refused (\(why)); get a new one from Discovr and pass it with --token-file or DISCOVR_REFRESH_TOKEN"
+        case .forbidden(let why):
+            return "Discovr refused to store history with these credentials (\(why)); check the token and --profile"
+        case .sessionUnavailable(let why):
+            return "could not get a session from Discovr (\(why)); try again later"
+        case .unreadableSession(let why):
+            return "the session-token answer could not be read (\(why)); check --api-url"
+        case .transport(let failure):
+            return failure.description
+        case .unreachable(let why):
+            return "no answer from Discovr (\(why)); check the network or --api-url, then run resume"
+        case .invalidURL(let url):
+            return "the API URL \(url) is not an http(s) URL; fix --api-url or DISCOVR_API_URL"
+        case .stopped:
+            return "stopped on request; run resume to continue"
+        }
+    }
+}
+
+/// Removes anything shaped like a refresh token or a JWT from text that came from outside (server
+/// messages, error descriptions) before it is logged or stored.
+enum Redaction {
+    static func redact(_ text: String) -> String {
+        guard text.contains("rt_") || text.contains("eyJ") else { return text }
+        var out = ""
+        var word = ""
+        func flush() {
+            if word.hasPrefix("rt_") && word.count > 8 {
+                out += "rt_[redacted]"
+            } else if word.hasPrefix("eyJ") && word.contains(".") {
+                out += "[redacted jwt]"
+            } else {
+                out += word
+            }
+            word = ""
+        }
+        for ch in text {
+            if ch.isLetter || ch.isNumber || ch == "_" || ch == "-" || ch == "." || ch == "=" {
+                word.append(ch)
+            } else {
+                flush()
+                out.append(ch)
+            }
+        }
+        flush()
+        return out
+    }
+}

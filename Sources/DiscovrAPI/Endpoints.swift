@@ -1,0 +1,95 @@
+import Foundation
+
+/// Everything the importer assumes about Discovr beyond the one documented endpoint lives here,
+/// so that it can be changed in one place when the real answer is known (see docs/delivery.md).
+public enum DiscovrEndpoints {
+    /// Documented.
+    public static let defaultBaseURL = "https://api.discovr.media"
+    /// Documented: session tier.
+    public static let history = "/profile/history"
+    /// Assumed: identity tier, exchanges the refresh token for a session JWT.
+    public static let sessionToken = "/auth/session-token"
+    /// Assumed: identity tier, lists profiles.
+    public static let profiles = "/profiles"
+    /// Refresh the session this long before it expires.
+    public static let refreshAhead: Int64 = 60_000
+    /// Lifetime assumed when neither `expiresAt` nor the JWT's `exp` says.
+    public static let assumedSessionLifetime: Int64 = 600_000
+    /// Accepted names of the token field in the session-token response.
+    public static let tokenFields = ["token", "sessionToken", "accessToken", "jwt"]
+}
+
+/// The body of `POST /auth/session-token` (assumed).
+public struct SessionTokenRequest: Sendable, Equatable {
+    public var profileId: String?
+    public init(profileId: String? = nil) { self.profileId = profileId }
+
+    public var jsonBody: String {
+        guard let profileId else { return "{}" }
+        return "{\"profileId\":" + JSONText.quote(profileId) + "}"
+    }
+}
+
+/// A session JWT and when it stops being valid.
+public struct SessionToken: Sendable, Equatable {
+    public var token: String
+    public var expiresAt: Timestamp
+
+    public init(token: String, expiresAt: Timestamp) {
+        self.token = token
+        self.expiresAt = expiresAt
+    }
+
+    /// Whether the token should be refreshed at `now` (ahead of expiry by `DiscovrEndpoints.refreshAhead`).
+    public func needsRefresh(at now: Timestamp) -> Bool {
+        now.millisecondsSince1970 >= expiresAt.millisecondsSince1970 - DiscovrEndpoints.refreshAhead
+    }
+
+    /// Reads the (assumed) response of `POST /auth/session-token`: the token under any of
+    /// `DiscovrEndpoints.tokenFields`, the expiry from `expiresAt`, else from the JWT's `exp`
+    /// claim, else `now` plus the assumed lifetime. Nil when no token is found.
+    public static func parse(responseBody: [UInt8], now: Timestamp) -> SessionToken? {
+        guard let object = try? JSONSerialization.jsonObject(with: Data(responseBody)) as? [String: Any] else { return nil }
+        var token: String?
+        for field in DiscovrEndpoints.tokenFields {
+            if let value = object[field] as? String, !value.isEmpty { token = value; break }
+        }
+        guard let token else { return nil }
+        if let expires = object["expiresAt"] as? String, let ts = Timestamp(iso8601: expires) {
+            return SessionToken(token: token, expiresAt: ts)
+        }
+        if let exp = JWT.expiry(of: token) {
+            return SessionToken(token: token, expiresAt: exp)
+        }
+        return SessionToken(token: token,
+                            expiresAt: Timestamp(millisecondsSince1970: now.millisecondsSince1970 + DiscovrEndpoints.assumedSessionLifetime))
+    }
+}
+
+/// Reading the standard claims of a JWT without verifying it (the server verifies).
+public enum JWT {
+    /// The `exp` claim (seconds since 1970) of a compact JWT, if it has one.
+    public static func expiry(of token: String) -> Timestamp? {
+        guard let payload = payload(of: token), let exp = payload["exp"] as? NSNumber else { return nil }
+        return Timestamp(millisecondsSince1970: Int64(exp.doubleValue * 1000))
+    }
+
+    public static func payload(of token: String) -> [String: Any]? {
+        let parts = token.split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.count == 3, let data = base64URLDecode(String(parts[1])) else { return nil }
+        return (try? JSONSerialization.jsonObject(with: data)) as? [String: Any]
+    }
+
+    public static func base64URLDecode(_ s: String) -> Data? {
+        var b = s.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        while b.count % 4 != 0 { b += "=" }
+        return Data(base64Encoded: b)
+    }
+
+    public static func base64URLEncode(_ data: Data) -> String {
+        data.base64EncodedString()
+            .replacingOccurrences(of: "+", with: "-")
+            .replacingOccurrences(of: "/", with: "_")
+            .replacingOccurrences(of: "=", with: "")
+    }
+}

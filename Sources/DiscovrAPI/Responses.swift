@@ -1,0 +1,133 @@
+import Foundation
+
+/// What an answer from `POST /profile/history` means for the importer (the table of
+/// `shared/spec/discovr-api.md`; the codes other than 2xx are assumed).
+public enum HistoryAnswer: Sendable, Equatable {
+    /// 2xx: stored.
+    case delivered
+    /// 409: the item is already there; counts as delivered.
+    case alreadyPresent
+    /// 400, 404, 422 and other 4xx: the item itself is refused; retrying will not help.
+    case rejected
+    /// 401: the session expired; refresh the JWT and send again (not counted as an attempt).
+    case sessionExpired
+    /// 403: the token may not write this profile; stop the run.
+    case forbidden
+    /// 429: slow down, wait `Retry-After`, send again.
+    case rateLimited
+    /// 5xx and 408: the server had a problem; retry with backoff.
+    case serverError
+
+    public init(status: Int) {
+        switch status {
+        case 200..<300: self = .delivered
+        case 409: self = .alreadyPresent
+        case 401: self = .sessionExpired
+        case 403: self = .forbidden
+        case 429: self = .rateLimited
+        case 408, 500...599: self = .serverError
+        default: self = .rejected
+        }
+    }
+}
+
+/// The documented success body, and the error body the importer keeps for failed items.
+public struct HistoryResponse: Sendable, Equatable {
+    public var message: String?
+    public var added: String?
+    public var removed: String?
+
+    public init(message: String? = nil, added: String? = nil, removed: String? = nil) {
+        self.message = message
+        self.added = added
+        self.removed = removed
+    }
+
+    /// Reads `message` (or `error`), `added` and `removed` from a JSON object body. A body that is not
+    /// JSON is kept as its first 300 characters of text, so a proxy's HTML error page still says something.
+    public static func parse(body: [UInt8]) -> HistoryResponse {
+        if let object = (try? JSONSerialization.jsonObject(with: Data(body))) as? [String: Any] {
+            let message = (object["message"] as? String) ?? (object["error"] as? String)
+            return HistoryResponse(message: message, added: object["added"] as? String, removed: object["removed"] as? String)
+        }
+        let text = String(decoding: body.prefix(300), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        return HistoryResponse(message: text.isEmpty ? nil : text)
+    }
+}
+
+/// Rate-limit hints a server may send: `Retry-After` (seconds or an HTTP-date), the IETF draft
+/// `RateLimit-Limit/Remaining/Reset`, or `X-RateLimit-*`. All optional, none trusted blindly.
+public struct RateLimitHints: Sendable, Equatable {
+    /// Wait until this moment before the next request (from `Retry-After`).
+    public var retryAt: Timestamp?
+    public var limit: Int?
+    public var remaining: Int?
+    /// When the current window resets.
+    public var resetAt: Timestamp?
+
+    public init(retryAt: Timestamp? = nil, limit: Int? = nil, remaining: Int? = nil, resetAt: Timestamp? = nil) {
+        self.retryAt = retryAt
+        self.limit = limit
+        self.remaining = remaining
+        self.resetAt = resetAt
+    }
+
+    /// `headers` as (name, value) pairs, names in any case.
+    public init(headers: [(String, String)], now: Timestamp) {
+        self.init()
+        func value(_ names: String...) -> String? {
+            for (name, value) in headers where names.contains(where: { $0.caseInsensitiveCompare(name) == .orderedSame }) {
+                return value.trimmingCharacters(in: .whitespaces)
+            }
+            return nil
+        }
+        if let retry = value("Retry-After") {
+            retryAt = RateLimitHints.parseRetryAfter(retry, now: now)
+        }
+        limit = value("RateLimit-Limit", "X-RateLimit-Limit").flatMap { Int($0.split(separator: ",").first ?? "") }
+        remaining = value("RateLimit-Remaining", "X-RateLimit-Remaining").flatMap { Int($0.split(separator: ",").first ?? "") }
+        if let reset = value("RateLimit-Reset", "X-RateLimit-Reset"), let n = Double(reset), n >= 0 {
+            // The draft says delta-seconds; some servers send an epoch time. A value past 10^9 is an epoch.
+            let ms = n > 1_000_000_000 ? Int64(n * 1000) : now.millisecondsSince1970 + Int64(n * 1000)
+            resetAt = Timestamp(millisecondsSince1970: ms)
+        }
+    }
+
+    /// `Retry-After: 3` or `Retry-After: Wed, 21 Oct 2026 07:28:00 GMT`. Nil when unreadable;
+    /// a date in the past means "now". Capped at one hour so a broken header cannot stall a run forever.
+    public static func parseRetryAfter(_ text: String, now: Timestamp) -> Timestamp? {
+        let cap: Int64 = 3_600_000
+        if let seconds = Double(text), seconds.isFinite, seconds >= 0 {
+            return Timestamp(millisecondsSince1970: now.millisecondsSince1970 + min(cap, Int64(seconds * 1000)))
+        }
+        guard let date = HTTPDate.parse(text) else { return nil }
+        let delta = max(0, min(cap, date.millisecondsSince1970 - now.millisecondsSince1970))
+        return Timestamp(millisecondsSince1970: now.millisecondsSince1970 + delta)
+    }
+}
+
+/// IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`), the form HTTP servers send.
+public enum HTTPDate {
+    static let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+    static let weekdays = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"] // 1970-01-01 was a Thursday
+
+    public static func parse(_ text: String) -> Timestamp? {
+        let parts = text.split(separator: " ")
+        guard parts.count == 6, parts[5] == "GMT", let day = Int(parts[1]),
+              let month = months.firstIndex(of: String(parts[2])), let year = Int(parts[3]) else { return nil }
+        let time = parts[4].split(separator: ":")
+        guard time.count == 3, let h = Int(time[0]), let m = Int(time[1]), let s = Int(time[2]) else { return nil }
+        let iso = String(format: "%04d-%02d-%02dT%02d:%02d:%02dZ", year, month + 1, day, h, m, s)
+        return Timestamp(iso8601: iso)
+    }
+
+    public static func format(_ ts: Timestamp) -> String {
+        let iso = ts.iso8601 // YYYY-MM-DDTHH:MM:SS.sssZ
+        let chars = Array(iso)
+        let year = String(chars[0..<4]), month = Int(String(chars[5..<7]))!, day = String(chars[8..<10])
+        let time = String(chars[11..<19])
+        let days = ts.millisecondsSince1970 >= 0 ? ts.millisecondsSince1970 / 86_400_000 : (ts.millisecondsSince1970 - 86_399_999) / 86_400_000
+        let weekday = weekdays[Int(((days % 7) + 7) % 7)]
+        return "\(weekday), \(day) \(months[month - 1]) \(year) \(time) GMT"
+    }
+}

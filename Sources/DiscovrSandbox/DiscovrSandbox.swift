@@ -1,0 +1,410 @@
+import DiscovrAPI
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+// NIOCore and ServiceLifecycle come with Hummingbird: the channel lets a "dropped" answer close its
+// connection, and the service group gives a graceful stop.
+import NIOCore
+import ServiceLifecycle
+import Synchronization
+
+/// A local stand-in for Discovr: the session-token exchange and `POST /profile/history` as
+/// `shared/spec/discovr-api.md` describes them (validation, 401/409/429 answers), plus fault knobs
+/// (failures, lost answers, slow answers, rate limits, short-lived tokens) drawn from a seeded generator.
+/// Used by `trakt2discovr sandbox`, by `import --sandbox` (in-process) and by the tests on a real port.
+///
+/// ```swift
+/// let sandbox = DiscovrSandbox(configuration: SandboxConfiguration(rateLimit: 5), logger: logger)
+/// try await sandbox.run { running in
+///     // send to running.url with running.refreshToken
+/// }
+/// ```
+public final class DiscovrSandbox: Sendable {
+    public let configuration: SandboxConfiguration
+    public let store: SandboxStore
+    let logger: Logger
+
+    /// State of one sandbox instance (not of the store): the rate limiter and the fault generator.
+    private struct Knobs {
+        var limiter: SandboxRateLimiter?
+        var generator: SeededGenerator
+    }
+
+    private let knobs: Mutex<Knobs>
+
+    public init(configuration: SandboxConfiguration, store: SandboxStore = SandboxStore(), logger: Logger) {
+        self.configuration = configuration
+        self.store = store
+        self.logger = logger
+        self.knobs = Mutex(Knobs(limiter: configuration.rateLimit.map { SandboxRateLimiter(rate: $0) },
+                                 generator: SeededGenerator(seed: configuration.seed)))
+    }
+
+    /// Starts the server, waits until it listens, calls `body` with the running instance (its real port
+    /// and URL), and stops the server when `body` returns or throws, or when the task is cancelled.
+    /// The store outlives the server: another `run` (of this or another sandbox on the same store)
+    /// sees the same plays, counts and session tokens.
+    public func run<T: Sendable>(_ body: @Sendable (RunningSandbox) async throws -> T) async throws -> T {
+        if let problem = configuration.problem() {
+            throw SandboxError.invalidConfiguration(problem)
+        }
+        let router = Router(context: SandboxRequestContext.self)
+        addRoutes(to: router)
+
+        let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)
+        let app = Application(
+            router: router,
+            configuration: ApplicationConfiguration(
+                address: .hostname(configuration.host, port: configuration.port),
+                serverName: "discovr-sandbox"
+            ),
+            onServerRunning: { channel in
+                portContinuation.yield(channel.localAddress?.port ?? 0)
+                portContinuation.finish()
+            },
+            logger: logger
+        )
+        var groupConfiguration = ServiceGroupConfiguration(services: [app], logger: logger)
+        // Graceful first (answers in flight are finished, idle connections closed); a slow answer
+        // still held back after this long is cancelled.
+        groupConfiguration.maximumGracefulShutdownDuration = .seconds(2)
+        let serviceGroup = ServiceGroup(configuration: groupConfiguration)
+        let host = configuration.host
+        let requestedPort = configuration.port
+
+        return try await withThrowingTaskGroup(of: Void.self, returning: T.self) { group in
+            group.addTask {
+                defer { portContinuation.finish() }
+                try await serviceGroup.run()
+            }
+            var iterator = ports.makeAsyncIterator()
+            guard let port = await iterator.next(), port > 0 else {
+                // The server ended (or we were cancelled) before it listened: collect why.
+                await serviceGroup.triggerGracefulShutdown()
+                do {
+                    try await group.waitForAll()
+                } catch {
+                    try Task.checkCancellation()
+                    throw SandboxError.cannotStart(host: host, port: requestedPort, reason: Self.describe(error))
+                }
+                try Task.checkCancellation()
+                throw SandboxError.cannotStart(host: host, port: requestedPort, reason: "the server stopped before it listened")
+            }
+            let running = RunningSandbox(url: "http://\(Self.urlHost(host)):\(port)", port: port,
+                                         refreshToken: configuration.refreshToken, store: store)
+            logger.info("sandbox listening", metadata: [
+                "url": .string(running.url),
+                "rate-limit": .string(configuration.rateLimit.map { String($0) } ?? "none"),
+                "token-ttl": .string(String(configuration.tokenTTL)),
+            ])
+            let outcome: Result<T, any Error>
+            do {
+                outcome = .success(try await body(running))
+            } catch {
+                outcome = .failure(error)
+            }
+            await serviceGroup.triggerGracefulShutdown()
+            do {
+                try await group.waitForAll()
+            } catch {
+                // The body's result matters more than how the server went down.
+                logger.debug("sandbox server stopped with an error", metadata: ["error": .string(Self.describe(error))])
+            }
+            logger.info("sandbox stopped", metadata: ["url": .string(running.url), "stats": .string(store.stats().summary)])
+            return try outcome.get()
+        }
+    }
+
+    private static func urlHost(_ host: String) -> String {
+        switch host {
+        case "0.0.0.0": return "127.0.0.1"
+        case "::": return "[::1]"
+        default: return host.contains(":") ? "[\(host)]" : host
+        }
+    }
+
+    private static func describe(_ error: any Error) -> String {
+        if let error = error as? IOError { return error.description }
+        return String(describing: error)
+    }
+
+    // MARK: Routes
+
+    private func addRoutes(to router: Router<SandboxRequestContext>) {
+        router.post(RouterPath(DiscovrEndpoints.sessionToken)) { [self] request, context in
+            try await self.sessionToken(request, context: context)
+        }
+        router.post(RouterPath(DiscovrEndpoints.history)) { [self] request, context in
+            try await self.history(request, context: context)
+        }
+        router.get("/_sandbox/stats") { [self] _, _ in
+            Self.json(status: .ok, encoding: self.store.stats())
+        }
+        router.get("/_sandbox/items") { [self] _, _ in
+            Self.json(status: .ok, encoding: self.store.storedItems())
+        }
+        router.get("/health") { _, _ in
+            Self.message(.ok, "ok")
+        }
+    }
+
+    /// `POST /auth/session-token`: identity tier. Exchanges the refresh token for a session JWT.
+    private func sessionToken(_ request: Request, context: SandboxRequestContext) async throws -> Response {
+        let now = configuration.now()
+        guard let token = Self.bearerToken(in: request) else {
+            return refuseExchange("missing bearer token: send the refresh token", presented: nil)
+        }
+        guard token == configuration.refreshToken else {
+            if store.session(for: token) != nil || JWT.payload(of: token) != nil {
+                return refuseExchange("a session token is not accepted here: send the refresh token", presented: token)
+            }
+            return refuseExchange("invalid refresh token", presented: token)
+        }
+        var request = request
+        let object: [String: Any]
+        switch await Self.readObject(&request, context: context, emptyIsObject: true) {
+        case .object(let value):
+            object = value
+        case .refused(let status, let message):
+            store.count { $0.tokensRefused += 1 }
+            return Self.message(status, message)
+        }
+        var profileId: String?
+        if let value = object["profileId"], !(value is NSNull) {
+            guard let text = value as? String else {
+                store.count { $0.tokensRefused += 1 }
+                return Self.message(.badRequest, "profileId must be a string")
+            }
+            profileId = text
+        }
+        let expiresAtMs = now.millisecondsSince1970 + Int64((configuration.tokenTTL * 1000).rounded())
+        let jwt = Self.makeJWT(issuedAtMs: now.millisecondsSince1970, expiresAtMs: expiresAtMs, profileId: profileId)
+        store.issue(token: jwt, session: IssuedSession(expiresAtMs: expiresAtMs, profileId: profileId))
+        let expiresAt = Timestamp(millisecondsSince1970: expiresAtMs).iso8601
+        logger.debug("sandbox issued a session token", metadata: ["expiresAt": .string(expiresAt)])
+        return Self.json(status: .ok, text: "{\"token\":" + JSONText.quote(jwt) + ",\"expiresAt\":\"" + expiresAt + "\"}")
+    }
+
+    private func refuseExchange(_ message: String, presented token: String?) -> Response {
+        store.count { $0.tokensRefused += 1 }
+        logger.notice("sandbox refused a token exchange", metadata: [
+            "reason": .string(message), "token": .string(Self.redacted(token)),
+        ])
+        return Self.message(.unauthorized, message)
+    }
+
+    /// `POST /profile/history`: session tier. Rate limit, then authentication, then the body, then the
+    /// fault knobs, then the duplicate check and storage.
+    private func history(_ request: Request, context: SandboxRequestContext) async throws -> Response {
+        let now = configuration.now()
+        store.count { $0.requests += 1 }
+
+        var headers = HTTPFields()
+        let admission = knobs.withLock { knobs -> (SandboxRateLimiter.Decision, Int)? in
+            guard let decision = knobs.limiter?.admit(nowMs: now.millisecondsSince1970), let limit = knobs.limiter?.limit else {
+                return nil
+            }
+            return (decision, limit)
+        }
+        if let (decision, limit) = admission {
+            headers[Self.rateLimitLimit] = String(limit)
+            switch decision {
+            case .allowed(let remaining, let reset):
+                headers[Self.rateLimitRemaining] = String(remaining)
+                headers[Self.rateLimitReset] = String(reset)
+            case .limited(let retryAfterMs, let reset):
+                headers[Self.rateLimitRemaining] = "0"
+                headers[Self.rateLimitReset] = String(reset)
+                let waitMs = max(1000, retryAfterMs)
+                let seconds = Int((Double(waitMs) / 1000).rounded(.up))
+                switch configuration.retryAfterForm {
+                case .seconds:
+                    headers[.retryAfter] = String(seconds)
+                case .httpDate:
+                    let at = now.millisecondsSince1970 + waitMs
+                    // Rounded up to a whole second, so the date is never earlier than the wait.
+                    let rounded = (at + 999) / 1000 * 1000
+                    headers[.retryAfter] = HTTPDate.format(Timestamp(millisecondsSince1970: rounded))
+                }
+                store.count { $0.rateLimited += 1 }
+                logger.debug("sandbox rate-limited a request", metadata: ["retry-after-ms": .stringConvertible(waitMs)])
+                return Self.message(.tooManyRequests, "rate limit exceeded: retry after \(seconds) s", headers: headers)
+            }
+        }
+
+        if let refusal = authorizeSession(in: request, now: now) {
+            store.count { $0.unauthorized += 1 }
+            logger.debug("sandbox refused a session", metadata: ["reason": .string(refusal)])
+            return Self.message(.unauthorized, refusal, headers: headers)
+        }
+
+        var request = request
+        let object: [String: Any]
+        switch await Self.readObject(&request, context: context, emptyIsObject: false) {
+        case .object(let value):
+            object = value
+        case .refused(let status, let message):
+            store.count { $0.invalid += 1 }
+            return Self.message(status, message, headers: headers)
+        }
+        if let problem = HistoryValidation.problem(in: object) {
+            store.count { $0.invalid += 1 }
+            logger.debug("sandbox refused an invalid item", metadata: ["problem": .string(problem)])
+            return Self.message(.badRequest, problem, headers: headers)
+        }
+
+        let faults = knobs.withLock { knobs in
+            FaultDraw.draw(failRate: configuration.failRate, dropRate: configuration.dropRate,
+                           slowRate: configuration.slowRate, using: &knobs.generator)
+        }
+        if let status = faults.failStatus {
+            store.count { $0.failed += 1 }
+            logger.debug("sandbox failed a request on purpose", metadata: ["status": .stringConvertible(status)])
+            return Self.message(HTTPResponse.Status(code: status), "sandbox failure (fail rate), try again later", headers: headers)
+        }
+
+        let item = StoredHistoryItem(validBody: object)
+        let response: Response
+        if store.insert(item) {
+            response = Self.message(.ok, "Item added to history list successfully", headers: headers)
+        } else {
+            response = Self.message(.conflict, "already in history", headers: headers)
+        }
+
+        if faults.drop {
+            store.count { $0.dropped += 1 }
+            logger.debug("sandbox dropped an answer", metadata: ["mediaId": .string(item.mediaId)])
+            // Close the connection without answering: the client sees the connection end, as when an
+            // answer is lost on the way back. Writing the response afterwards fails quietly.
+            try? await context.channel.close()
+            return response
+        }
+        if faults.slow {
+            store.count { $0.slow += 1 }
+            logger.debug("sandbox holds an answer back", metadata: ["seconds": .stringConvertible(configuration.slowDelay)])
+            try await Task.sleep(for: .milliseconds(Int64((configuration.slowDelay * 1000).rounded())))
+        }
+        return response
+    }
+
+    /// Nil when the bearer is a live session JWT this sandbox (or an earlier one on the store) issued.
+    private func authorizeSession(in request: Request, now: Timestamp) -> String? {
+        guard let token = Self.bearerToken(in: request) else {
+            return "missing bearer token: send a session token"
+        }
+        if token == configuration.refreshToken || token.hasPrefix("rt_") {
+            return "a refresh token is not accepted here: exchange it at \(DiscovrEndpoints.sessionToken)"
+        }
+        guard let session = store.session(for: token) else {
+            return "invalid session token"
+        }
+        if now.millisecondsSince1970 >= session.expiresAtMs {
+            return "session expired"
+        }
+        return nil
+    }
+
+    // MARK: Helpers
+
+    private enum BodyRead {
+        case object([String: Any])
+        case refused(HTTPResponse.Status, String)
+    }
+
+    private static func readObject(_ request: inout Request, context: SandboxRequestContext, emptyIsObject: Bool) async -> BodyRead {
+        let buffer: ByteBuffer
+        do {
+            buffer = try await request.collectBody(upTo: context.maxUploadSize)
+        } catch let error as HTTPError where error.status == .contentTooLarge {
+            return .refused(.contentTooLarge, "body too large: at most \(context.maxUploadSize) bytes")
+        } catch {
+            return .refused(.badRequest, "could not read the body")
+        }
+        let bytes = Data(buffer.readableBytesView)
+        if emptyIsObject, bytes.allSatisfy({ $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }) {
+            return .object([:])
+        }
+        guard let object = (try? JSONSerialization.jsonObject(with: bytes, options: [.fragmentsAllowed])) as? [String: Any] else {
+            return .refused(.unprocessableContent, "body must be a JSON object")
+        }
+        return .object(object)
+    }
+
+    private static func bearerToken(in request: Request) -> String? {
+        guard let value = request.headers[.authorization] else { return nil }
+        let parts = value.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
+        guard parts.count == 2, parts[0].lowercased() == "bearer" else { return nil }
+        let token = parts[1].trimmingCharacters(in: .whitespaces)
+        return token.isEmpty ? nil : token
+    }
+
+    /// At most the first three characters of a secret, for a log line.
+    static func redacted(_ token: String?) -> String {
+        guard let token, !token.isEmpty else { return "none" }
+        return String(token.prefix(3)) + "…"
+    }
+
+    /// A compact JWT: base64url(header).base64url(payload).base64url(32 random bytes). The signature
+    /// is random: the sandbox recognises its tokens by keeping them, not by verifying them.
+    static func makeJWT(issuedAtMs: Int64, expiresAtMs: Int64, profileId: String?) -> String {
+        let header = #"{"alg":"HS256","typ":"JWT"}"#
+        var payload = "{\"sub\":\"sandbox-user\",\"iat\":\(issuedAtMs / 1000),\"exp\":\(expiresAtMs / 1000)"
+        if let profileId { payload += ",\"profileId\":" + JSONText.quote(profileId) }
+        payload += "}"
+        var generator = SystemRandomNumberGenerator()
+        let signature = Data((0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) })
+        return JWT.base64URLEncode(Data(header.utf8)) + "." + JWT.base64URLEncode(Data(payload.utf8)) + "."
+            + JWT.base64URLEncode(signature)
+    }
+
+    static let rateLimitLimit = HTTPField.Name("RateLimit-Limit")!
+    static let rateLimitRemaining = HTTPField.Name("RateLimit-Remaining")!
+    static let rateLimitReset = HTTPField.Name("RateLimit-Reset")!
+
+    static func message(_ status: HTTPResponse.Status, _ text: String, headers: HTTPFields = [:]) -> Response {
+        json(status: status, text: "{\"message\":" + JSONText.quote(text) + "}", headers: headers)
+    }
+
+    static func json(status: HTTPResponse.Status, text: String, headers: HTTPFields = [:]) -> Response {
+        var headers = headers
+        headers[.contentType] = "application/json; charset=utf-8"
+        return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
+    }
+
+    static func json(status: HTTPResponse.Status, encoding value: some Encodable) -> Response {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let text = (try? encoder.encode(value)).map { String(decoding: $0, as: UTF8.self) } ?? "null"
+        return json(status: status, text: text)
+    }
+}
+
+/// A sandbox that is listening: where to send, and with which refresh token.
+public struct RunningSandbox: Sendable {
+    /// `http://127.0.0.1:PORT`, no trailing slash.
+    public var url: String
+    /// The real port (also when 0 was asked for).
+    public var port: Int
+    public var refreshToken: String
+    public var store: SandboxStore
+
+    public init(url: String, port: Int, refreshToken: String, store: SandboxStore) {
+        self.url = url
+        self.port = port
+        self.refreshToken = refreshToken
+        self.store = store
+    }
+}
+
+/// The request context of the sandbox's router: the basic one plus the connection, so that a
+/// "dropped" answer can close it.
+struct SandboxRequestContext: RequestContext {
+    var coreContext: CoreRequestContextStorage
+    let channel: any Channel
+
+    init(source: ApplicationRequestContextSource) {
+        self.coreContext = CoreRequestContextStorage(source: source)
+        self.channel = source.channel
+    }
+}

@@ -1,0 +1,101 @@
+/// The sandbox's rate limit on `/profile/history`: a token bucket over the injected clock.
+///
+/// The bucket holds at most `capacity = max(1, rate)` tokens and starts full. It refills continuously at
+/// `rate` tokens per second (computed from the milliseconds elapsed since the previous request, so no
+/// rounding to whole seconds or windows). A request takes one token; with less than one token it is
+/// refused and told to come back when one token will be there. A client that sends at exactly `rate`
+/// requests per second therefore never sees a 429, and one that bursts gets `capacity` requests through.
+struct SandboxRateLimiter: Sendable {
+    enum Decision: Sendable, Equatable {
+        /// Let the request through. `remaining` whole tokens are left; the bucket is full again in
+        /// `resetSeconds` (rounded up).
+        case allowed(remaining: Int, resetSeconds: Int)
+        /// Refuse it; one token is there again in `retryAfterMs`.
+        case limited(retryAfterMs: Int64, resetSeconds: Int)
+    }
+
+    let rate: Double
+    let capacity: Double
+    private(set) var tokens: Double
+    private var lastMs: Int64?
+
+    /// Floating-point slack, so that exactly-on-time requests are not refused by a rounding error.
+    private static let epsilon = 1e-9
+
+    init(rate: Double) {
+        self.rate = rate
+        self.capacity = rate
+        self.tokens = capacity
+    }
+
+    /// `RateLimit-Limit`: the burst the bucket allows.
+    var limit: Int { Int(capacity.rounded(.down)) }
+
+    mutating func admit(nowMs: Int64) -> Decision {
+        refill(nowMs: nowMs)
+        if tokens >= 1 - Self.epsilon {
+            tokens = max(0, tokens - 1)
+            return .allowed(remaining: Int((tokens + Self.epsilon).rounded(.down)), resetSeconds: resetSeconds())
+        }
+        let waitMs = Int64(((1 - tokens) / rate * 1000).rounded(.up))
+        return .limited(retryAfterMs: max(1, waitMs), resetSeconds: resetSeconds())
+    }
+
+    private mutating func refill(nowMs: Int64) {
+        guard let last = lastMs else {
+            lastMs = nowMs
+            return
+        }
+        // A clock that steps back refills nothing rather than draining the bucket.
+        let elapsed = max(0, nowMs - last)
+        tokens = min(capacity, tokens + Double(elapsed) * rate / 1000)
+        lastMs = max(last, nowMs)
+    }
+
+    private func resetSeconds() -> Int {
+        let missing = capacity - tokens
+        guard missing > Self.epsilon else { return 0 }
+        return Int((missing / rate).rounded(.up))
+    }
+}
+
+/// SplitMix64: small, fast and fully determined by its seed, which is all the fault knobs need.
+struct SeededGenerator: RandomNumberGenerator, Sendable {
+    private var state: UInt64
+
+    init(seed: UInt64) { state = seed }
+
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+
+    /// Uniform in [0, 1).
+    mutating func unit() -> Double {
+        Double(next() >> 11) * 0x1.0p-53
+    }
+}
+
+/// The faults drawn for one accepted history request.
+struct FaultDraw: Sendable, Equatable {
+    /// 500 or 503 when the request fails (nothing is stored).
+    var failStatus: Int?
+    var drop: Bool
+    var slow: Bool
+
+    static let none = FaultDraw(failStatus: nil, drop: false, slow: false)
+
+    /// Always takes four numbers from the generator, so that the n-th request of a run gets the same
+    /// faults whatever the knobs of the earlier ones decided.
+    static func draw(failRate: Double, dropRate: Double, slowRate: Double, using generator: inout SeededGenerator) -> FaultDraw {
+        let fail = generator.unit(), kind = generator.unit(), drop = generator.unit(), slow = generator.unit()
+        if fail < failRate {
+            return FaultDraw(failStatus: kind < 0.5 ? 500 : 503, drop: false, slow: false)
+        }
+        let dropped = drop < dropRate
+        return FaultDraw(failStatus: nil, drop: dropped, slow: !dropped && slow < slowRate)
+    }
+}

@@ -1,0 +1,197 @@
+import DiscovrAPI
+import TraktExport
+
+/// Turns Trakt records into Discovr history items, pure and deterministic: the same records and
+/// options always give the same plan. Every record becomes exactly one planned item or one skip
+/// (`records.total == planned.total + sum(skipped)`), following the rules of docs/mapping.md in
+/// their order: history first (the source of truth), then summaries filling only the gaps history
+/// leaves, then playback that never overrides a completed play.
+public enum ImportPlanner {
+    public static func plan(_ scan: ExportScan, options: PlanOptions = PlanOptions()) -> ImportPlan {
+        plan(records: scan.records, stats: scan.stats, options: options, warnings: scan.warnings)
+    }
+
+    public static func plan(records: [TraktRecord], stats: TraktStats? = nil, options: PlanOptions = PlanOptions(),
+                            warnings: [String] = []) -> ImportPlan {
+        var counts = RecordCounts()
+        var skipped: [SkippedRecord] = []
+        var items: [PlannedItem] = []
+        var plannedPlays = Set<String>()
+        var historyKeys = Set<String>()
+        var completedKeys = Set<String>()
+        items.reserveCapacity(records.count)
+        plannedPlays.reserveCapacity(records.count)
+
+        for record in records {
+            switch record.kind {
+            case .history: counts.history += 1
+            case .playback: counts.playback += 1
+            case .watchedMovie: counts.watchedMovies += 1
+            case .watchedEpisode: counts.watchedEpisodes += 1
+            case .watchedShowWithoutEpisodes: counts.watchedShowsWithoutEpisodes += 1
+            }
+        }
+
+        func skip(_ index: Int, _ reason: SkipReason) {
+            skipped.append(SkippedRecord(recordIndex: index, reason: reason))
+        }
+
+        // 1. History: the source of truth; every distinct play is kept (rewatches too).
+        for (index, record) in records.enumerated() where record.kind == .history {
+            switch candidate(record, options: options) {
+            case .failure(let reason): skip(index, reason)
+            case .success(let item):
+                let play = item.playKey
+                if plannedPlays.contains(play) { skip(index, .duplicate); continue }
+                plannedPlays.insert(play)
+                historyKeys.insert(item.itemKey)
+                completedKeys.insert(item.itemKey)
+                items.append(PlannedItem(item: item, source: .history, title: label(record.play), recordIndex: index))
+            }
+        }
+
+        // 2. Summaries: only for keys history has no play of (older exports lost the oldest plays).
+        for (index, record) in records.enumerated()
+        where record.kind == .watchedMovie || record.kind == .watchedEpisode || record.kind == .watchedShowWithoutEpisodes {
+            switch candidate(record, options: options) {
+            case .failure(let reason): skip(index, reason)
+            case .success(let item):
+                if historyKeys.contains(item.itemKey) { skip(index, .coveredByHistory); continue }
+                let play = item.playKey
+                if plannedPlays.contains(play) { skip(index, .duplicate); continue }
+                plannedPlays.insert(play)
+                completedKeys.insert(item.itemKey)
+                items.append(PlannedItem(item: item, source: record.kind, title: label(record.play), recordIndex: index))
+            }
+        }
+
+        // 3. Playback: a partial progress would un-mark a completed play on Discovr, so it only goes
+        //    out for things never watched in full.
+        for (index, record) in records.enumerated() where record.kind == .playback {
+            if !options.includePlayback { skip(index, .playbackExcluded); continue }
+            switch candidate(record, options: options) {
+            case .failure(let reason): skip(index, reason)
+            case .success(let item):
+                if completedKeys.contains(item.itemKey) { skip(index, .supersededByWatch); continue }
+                let play = item.playKey
+                if plannedPlays.contains(play) { skip(index, .duplicate); continue }
+                plannedPlays.insert(play)
+                items.append(PlannedItem(item: item, source: .playback, title: label(record.play), recordIndex: index))
+            }
+        }
+
+        // 4. --latest-only: keep the latest completed play of each key.
+        if options.latestOnly {
+            var latest: [String: Int] = [:]
+            for (k, planned) in items.enumerated() where !planned.isInProgress {
+                let key = planned.item.itemKey
+                if let current = latest[key] {
+                    if sortValue(planned.item) > sortValue(items[current].item) { latest[key] = k }
+                } else {
+                    latest[key] = k
+                }
+            }
+            var kept: [PlannedItem] = []
+            kept.reserveCapacity(items.count)
+            for (k, planned) in items.enumerated() {
+                if !planned.isInProgress, latest[planned.item.itemKey] != k {
+                    skip(planned.recordIndex, .olderRewatch)
+                } else {
+                    kept.append(planned)
+                }
+            }
+            items = kept
+        }
+
+        items.sort(by: sendsBefore)
+
+        var planned = PlannedCounts()
+        planned.total = items.count
+        for p in items {
+            if p.item.mediaId.kind == .movie { planned.movies += 1 } else { planned.episodes += 1 }
+            if p.isInProgress { planned.inProgress += 1 }
+            if p.isFromSummary { planned.fromSummary += 1 }
+        }
+        var skippedCounts = Dictionary(uniqueKeysWithValues: SkipReason.allCases.map { ($0, 0) })
+        for s in skipped { skippedCounts[s.reason, default: 0] += 1 }
+        skipped.sort { $0.recordIndex < $1.recordIndex }
+
+        var allWarnings = warnings
+        if let expected = stats?.totalPlays, counts.history < expected {
+            allWarnings.append("the export's history has \(counts.history) plays but its stats count \(expected): the export is incomplete (older exports dropped the oldest plays); watched summaries fill what they can (\(planned.fromSummary) items)")
+        }
+        return ImportPlan(items: items, skipped: skipped, records: counts, planned: planned,
+                          skippedCounts: skippedCounts, warnings: allWarnings)
+    }
+
+    /// The item a record maps to, or the first rule (in the contract's order) that stops it.
+    static func candidate(_ record: TraktRecord, options: PlanOptions) -> Result<HistoryItem, SkipReason> {
+        let play = record.play
+        let mediaId: MediaID
+        var season: Int?
+        var episode: Int?
+        switch play.type {
+        case .movie:
+            guard let movie = play.movie else { return .failure(.missingMedia) }
+            guard let tmdb = movie.tmdb else { return .failure(.noTmdbID) }
+            mediaId = .movie(tmdb)
+        case .episode:
+            guard let show = play.show else { return .failure(.missingMedia) }
+            if record.kind == .watchedShowWithoutEpisodes {
+                guard show.tmdb != nil else { return .failure(.noTmdbID) }
+                return .failure(.noEpisodeDetail)
+            }
+            guard let ep = play.episode else { return .failure(.missingMedia) }
+            guard let tmdb = show.tmdb else { return .failure(.noTmdbID) }
+            guard let s = ep.season, let n = ep.number, s >= 1, n >= 1 else { return .failure(.specialEpisode) }
+            mediaId = .show(tmdb)
+            season = s
+            episode = n
+        }
+        guard let text = play.timestamp, let date = Timestamp(iso8601: text) else { return .failure(.invalidDate) }
+        var updatedAt: Timestamp? = date
+        if PlanOptions.isUnknownDate(date) {
+            switch options.unknownDates {
+            case .omit: updatedAt = nil
+            case .keep: break
+            case .skip: return .failure(.unknownDate)
+            }
+        }
+        let progress = record.kind == .playback ? HistoryItem.normalizedProgress(play.progress ?? 0) : 100
+        return .success(HistoryItem(mediaId: mediaId, season: season, episode: episode, progress: progress, updatedAt: updatedAt))
+    }
+
+    static func sortValue(_ item: HistoryItem) -> Int64 {
+        item.updatedAt?.millisecondsSince1970 ?? Int64.min
+    }
+
+    /// Oldest first, unknown dates first of all; ties (bulk "mark as watched") in title and episode
+    /// order, so the plan does not depend on the order of the files.
+    static func sendsBefore(_ a: PlannedItem, _ b: PlannedItem) -> Bool {
+        let ta = sortValue(a.item), tb = sortValue(b.item)
+        if ta != tb { return ta < tb }
+        if a.item.mediaId.kind != b.item.mediaId.kind { return a.item.mediaId.kind == .movie }
+        if a.item.mediaId.tmdb != b.item.mediaId.tmdb { return a.item.mediaId.tmdb < b.item.mediaId.tmdb }
+        if (a.item.season ?? 0) != (b.item.season ?? 0) { return (a.item.season ?? 0) < (b.item.season ?? 0) }
+        if (a.item.episode ?? 0) != (b.item.episode ?? 0) { return (a.item.episode ?? 0) < (b.item.episode ?? 0) }
+        if a.item.progress != b.item.progress { return a.item.progress < b.item.progress }
+        return a.recordIndex < b.recordIndex
+    }
+
+    /// `Breaking Bad (2008) S01E05`, `Heat (1995)`, or `(unknown title)`.
+    public static func label(_ play: TraktPlay) -> String {
+        let media = play.type == .movie ? play.movie : play.show
+        var text = media?.title ?? "(unknown title)"
+        if let year = media?.year { text += " (\(year))" }
+        if play.type == .episode, let ep = play.episode {
+            let s = ep.season.map { String(format2($0)) } ?? "?"
+            let e = ep.number.map { String(format2($0)) } ?? "?"
+            text += " S\(s)E\(e)"
+        }
+        return text
+    }
+
+    static func format2(_ n: Int) -> String {
+        n >= 0 && n < 10 ? "0\(n)" : String(n)
+    }
+}

@@ -1,0 +1,318 @@
+import GRDB
+import Synchronization
+
+/// The resumable delivery queue of trakt2discovr: one SQLite file (WAL) that holds every planned
+/// play and where it stands (pending, in flight, delivered, failed), so that a run stopped at any
+/// moment (Ctrl-C, `kill -9`, power loss) can be resumed without losing or reordering a play.
+///
+/// Append-only migrations, constraints in the schema, one transaction per state change. The file is
+/// created with mode 0600 and never holds a token. An exclusive `flock` taken in `open` and held
+/// until `close()` keeps a second trakt2discovr off the same file.
+public final class ImportQueue: Sendable {
+    /// The path the queue was opened with.
+    public let path: String
+    /// How many items a previous run left in flight (it crashed or was killed) and `open` put back
+    /// to pending, without counting an attempt.
+    public let recoveredInFlight: Int
+
+    private struct Connection: Sendable {
+        let database: DatabaseQueue
+        let lock: StateFileLock
+    }
+
+    /// Nil once closed. Held during each operation so that `close()` waits for the one running.
+    private let connection: Mutex<Connection?>
+
+    private init(path: String, connection: Connection, recoveredInFlight: Int) {
+        self.path = path
+        self.connection = Mutex(connection)
+        self.recoveredInFlight = recoveredInFlight
+    }
+
+    deinit {
+        close()
+    }
+
+    // MARK: - Opening and closing
+
+    /// Opens or creates the state file (created with mode 0600), runs migrations, takes an exclusive
+    /// advisory lock (flock) held until close(); a second process gets QueueError.inUse. Any row left
+    /// `in-flight` by a crashed run is put back to pending here (the lock proves no one else is sending).
+    public static func open(path: String) throws -> ImportQueue {
+        let lock = try StateFileLock.acquire(path: path)
+        var database: DatabaseQueue?
+        do {
+            var configuration = Configuration()
+            configuration.label = "trakt2discovr.state"
+            // Only an outside program (an sqlite3 shell) can hold SQLite's lock: we hold the flock.
+            configuration.busyMode = .timeout(5)
+            configuration.prepareDatabase { db in
+                // With WAL, NORMAL syncs at checkpoints only. A kill -9 loses nothing (committed WAL
+                // frames are in the OS cache); a power loss may roll back the last few settles,
+                // which means a resend (answered 409), never a lost play.
+                try db.execute(sql: "PRAGMA synchronous = NORMAL")
+                // One big enqueue grows the WAL; give the space back after the checkpoint.
+                try db.execute(sql: "PRAGMA journal_size_limit = 33554432")
+            }
+            let opened = try DatabaseQueue(path: path, configuration: configuration)
+            database = opened
+            // Look before writing: journal_mode=WAL and migrations would modify a foreign database.
+            try opened.read { db in try QueueSchema.checkIdentity(db, path: path) }
+            try opened.writeWithoutTransaction { db in
+                let mode = try String.fetchOne(db, sql: "PRAGMA journal_mode = WAL")
+                guard mode?.lowercased() == "wal" else {
+                    throw QueueError.cannotOpen(path: path, reason: "sqlite could not switch it to WAL mode "
+                        + "(\(mode ?? "no answer")): put the state file on a local disk")
+                }
+            }
+            try QueueSchema.migrator.migrate(opened)
+            let recovered = try opened.write { db in
+                try db.execute(sql: "UPDATE item SET state = 'pending' WHERE state = 'in-flight'")
+                return db.changesCount
+            }
+            StateFileLock.restrictSidecars(of: path)
+            return ImportQueue(
+                path: path, connection: Connection(database: opened, lock: lock), recoveredInFlight: recovered)
+        } catch {
+            if Self.closeDatabase(database) {
+                lock.release()
+            }
+            throw QueueError.from(error, path: path, opening: true)
+        }
+    }
+
+    /// Closes the database, then releases the lock. Further calls throw `QueueError.closed`. Safe to
+    /// call more than once; also done when the queue is deinitialised.
+    public func close() {
+        connection.withLock { connection in
+            guard let open = connection else { return }
+            if Self.closeDatabase(open.database) {
+                open.lock.release()
+            }
+            connection = nil
+        }
+    }
+
+    /// Closes SQLite's connection; false if it stays open. Then the lock descriptor must stay open
+    /// too, since closing it would drop SQLite's POSIX locks (see `StateFileLock`).
+    private static func closeDatabase(_ database: DatabaseQueue?) -> Bool {
+        guard let database else { return true }
+        do {
+            try database.close()
+            return true
+        } catch {
+            return false
+        }
+    }
+
+    // MARK: - Enqueue
+
+    /// One transaction. Idempotent on playKey: rows already present (any state) are not touched.
+    public func enqueue(_ entries: [QueueEntry]) throws -> EnqueueSummary {
+        try write { db in
+            let statement = try db.cachedStatement(sql: """
+                INSERT INTO item (play_key, item_key, body, title, sort_at) VALUES (?, ?, ?, ?, ?)
+                ON CONFLICT (play_key) DO NOTHING
+                """)
+            var added = 0
+            for entry in entries {
+                statement.setUncheckedArguments([entry.playKey, entry.itemKey, entry.body, entry.title, entry.sortAt])
+                try statement.execute()
+                added += db.changesCount
+            }
+            return EnqueueSummary(added: added, alreadyQueued: entries.count - added)
+        }
+    }
+
+    // MARK: - Claim
+
+    /// A pending play is the head of its key when no pending play of the same key comes before it
+    /// in send order; only heads whose key has nothing in flight may be sent.
+    static let sendableHead = """
+        p.id = (SELECT q.id FROM item AS q WHERE q.item_key = p.item_key AND q.state = 'pending'
+                ORDER BY q.sort_at, q.id LIMIT 1)
+        AND NOT EXISTS (SELECT 1 FROM item AS f WHERE f.item_key = p.item_key AND f.state = 'in-flight')
+        """
+
+    /// One transaction: picks up to `max` pending items whose notBefore <= nowMs, in send order
+    /// (sortAt NULLs first, then sortAt, then insertion order), skipping any item whose itemKey has an
+    /// earlier unsettled (pending or in-flight) play or any in-flight play; marks them in-flight.
+    public func claim(max: Int, nowMs: Int64) throws -> [QueuedItem] {
+        guard max > 0 else { return [] }
+        return try write { db in
+            // SQLite sorts NULL before any number, which is the order we want for unknown dates.
+            let rows = try Row.fetchAll(db.cachedStatement(sql: """
+                SELECT p.id, p.play_key, p.item_key, p.body, p.title, p.attempts FROM item AS p
+                WHERE p.state = 'pending' AND p.not_before <= ? AND \(Self.sendableHead)
+                ORDER BY p.sort_at, p.id
+                LIMIT ?
+                """), arguments: [nowMs, max])
+            let markInFlight = try db.cachedStatement(sql: "UPDATE item SET state = 'in-flight' WHERE id = ?")
+            return try rows.map { row in
+                let item = QueuedItem(
+                    id: row[0], playKey: row[1], itemKey: row[2], body: row[3], title: row[4], attempts: row[5])
+                try markInFlight.execute(arguments: [item.id])
+                return item
+            }
+        }
+    }
+
+    /// Earliest notBefore among pending items that are blocked only by backoff (nil if none pending).
+    ///
+    /// Precisely: the smallest notBefore among pending plays that `claim` would hand out once that
+    /// time has come (the first pending play of a key with nothing in flight). It may lie in the
+    /// past: then something is claimable now. Nil when nothing pending can become ready by waiting
+    /// alone (nothing pending, or every pending key waits for a play in flight to settle).
+    public func nextReadyAt() throws -> Int64? {
+        try read { db in
+            try Int64.fetchOne(db.cachedStatement(sql: """
+                SELECT p.not_before FROM item AS p
+                WHERE p.state = 'pending' AND \(Self.sendableHead)
+                ORDER BY p.not_before
+                LIMIT 1
+                """))
+        }
+    }
+
+    // MARK: - Settle
+
+    /// Delivered (2xx, or 409 which marks it alreadyPresent). Counts the attempt.
+    public func markDelivered(id: Int64, status: Int, message: String?, added: String?, removed: String?) throws {
+        try settle(id: id, sql: """
+            UPDATE item SET state = 'delivered', attempts = attempts + 1, last_status = ?, last_message = ?,
+                already_present = ?, added = ?, removed = ?, not_before = 0
+            WHERE id = ? AND state = 'in-flight'
+            """, arguments: [status, message, status == 409 ? 1 : 0, added, removed, id])
+    }
+
+    /// Back to pending, to be sent again at/after notBeforeMs. countAttempt=false for 401-refresh retries
+    /// and for connection failures that never reached the server.
+    public func markRetry(id: Int64, status: Int?, message: String?, notBeforeMs: Int64, countAttempt: Bool) throws {
+        try settle(id: id, sql: """
+            UPDATE item SET state = 'pending', attempts = attempts + ?, last_status = ?, last_message = ?,
+                not_before = ?
+            WHERE id = ? AND state = 'in-flight'
+            """, arguments: [countAttempt ? 1 : 0, status, message, notBeforeMs, id])
+    }
+
+    /// Failed permanently; counts the attempt. `retryFailed()` can bring it back.
+    public func markFailed(id: Int64, status: Int?, message: String?) throws {
+        try settle(id: id, sql: """
+            UPDATE item SET state = 'failed', attempts = attempts + 1, last_status = ?, last_message = ?,
+                not_before = 0
+            WHERE id = ? AND state = 'in-flight'
+            """, arguments: [status, message, id])
+    }
+
+    private func settle(id: Int64, sql: String, arguments: StatementArguments) throws {
+        try write { db in
+            try db.cachedStatement(sql: sql).execute(arguments: arguments)
+            if db.changesCount == 0 {
+                throw QueueError.notInFlight(id: id)
+            }
+        }
+    }
+
+    /// In-flight -> pending, no attempt counted (graceful stop). Ids not in flight are left alone.
+    public func release(ids: [Int64]) throws {
+        guard !ids.isEmpty else { return }
+        try write { db in
+            let statement = try db.cachedStatement(sql: "UPDATE item SET state = 'pending' WHERE id = ? AND state = 'in-flight'")
+            for id in ids {
+                try statement.execute(arguments: [id])
+            }
+        }
+    }
+
+    /// Failed -> pending, attempts reset to 0, no backoff; returns how many.
+    public func retryFailed() throws -> Int {
+        try write { db in
+            try db.execute(sql: "UPDATE item SET state = 'pending', attempts = 0, not_before = 0 WHERE state = 'failed'")
+            return db.changesCount
+        }
+    }
+
+    // MARK: - Reading
+
+    public func counts() throws -> StateCounts {
+        try read { db in
+            var counts = StateCounts()
+            for row in try Row.fetchAll(db.cachedStatement(sql: "SELECT state, items, already_present FROM state_count")) {
+                let items: Int = row[1]
+                switch ItemState(rawValue: row[0]) {
+                case .pending: counts.pending = items
+                case .inFlight: counts.inFlight = items
+                case .delivered: counts.delivered = items; counts.alreadyPresent = row[2]
+                case .failed: counts.failed = items
+                case nil: break
+                }
+            }
+            return counts
+        }
+    }
+
+    /// Failed items in send order; `limit` nil for all of them.
+    public func failures(limit: Int?) throws -> [FailureRecord] {
+        if let limit, limit <= 0 { return [] }
+        return try read { db in
+            try Row.fetchAll(db.cachedStatement(sql: """
+                SELECT play_key, title, body, attempts, last_status, last_message FROM item
+                WHERE state = 'failed' ORDER BY sort_at, id LIMIT ?
+                """), arguments: [limit ?? -1]).map { row in
+                FailureRecord(playKey: row[0], title: row[1], body: row[2], attempts: row[3],
+                              lastStatus: row[4], lastMessage: row[5])
+            }
+        }
+    }
+
+    // MARK: - Meta
+
+    /// Stores a small value (for example the export's identity) under `key`; replaces an older value.
+    public func setMeta(_ key: String, _ value: String) throws {
+        try write { db in
+            try db.execute(sql: """
+                INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value
+                """, arguments: [key, value])
+        }
+    }
+
+    public func meta(_ key: String) throws -> String? {
+        try read { db in try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = ?", arguments: [key]) }
+    }
+
+    // MARK: - Access
+
+    /// Runs `body` in one write transaction: committed whole, or rolled back whole on any error.
+    func write<T: Sendable>(_ body: (Database) throws -> T) throws -> T {
+        try withDatabase { database in try database.write(body) }
+    }
+
+    func read<T: Sendable>(_ body: (Database) throws -> T) throws -> T {
+        try withDatabase { database in try database.read(body) }
+    }
+
+    func withDatabase<T: Sendable>(_ body: (DatabaseQueue) throws -> T) throws -> T {
+        try connection.withLock { connection in
+            guard let open = connection else { throw QueueError.closed(path: path) }
+            do {
+                return try body(open.database)
+            } catch {
+                throw QueueError.from(error, path: path)
+            }
+        }
+    }
+}
+
+/// Opens the queue at `path`, runs `body`, and closes the queue whatever happens.
+public func withQueue<T>(at path: String, _ body: (ImportQueue) throws -> T) throws -> T {
+    let queue = try ImportQueue.open(path: path)
+    defer { queue.close() }
+    return try body(queue)
+}
+
+/// Opens the queue at `path`, runs `body`, and closes the queue whatever happens.
+public func withQueue<T>(at path: String, _ body: (ImportQueue) async throws -> T) async throws -> T {
+    let queue = try ImportQueue.open(path: path)
+    defer { queue.close() }
+    return try await body(queue)
+}

@@ -1,0 +1,92 @@
+import GRDB
+
+/// The state file's schema: append-only migrations. Never edit a registered migration; add a new one.
+enum QueueSchema {
+    /// `PRAGMA application_id` of a trakt2discovr state file ("t2dv"): tells our files from other
+    /// SQLite databases before anything is written to them.
+    static let applicationID: Int32 = 0x7432_6476
+
+    static let migrator: DatabaseMigrator = {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1") { db in
+            try db.execute(sql: "PRAGMA application_id = \(applicationID)")
+            try db.execute(sql: """
+                CREATE TABLE item (
+                    id INTEGER PRIMARY KEY,  -- the rowid: insertion order, the last tie-breaker of send order
+                    play_key TEXT NOT NULL UNIQUE,
+                    item_key TEXT NOT NULL,
+                    body TEXT NOT NULL,
+                    title TEXT NOT NULL,
+                    sort_at INTEGER,         -- ms since 1970; NULL (unknown date) sorts first
+                    state TEXT NOT NULL DEFAULT 'pending'
+                        CHECK (state IN ('pending', 'in-flight', 'delivered', 'failed')),
+                    attempts INTEGER NOT NULL DEFAULT 0 CHECK (attempts >= 0),
+                    not_before INTEGER NOT NULL DEFAULT 0,  -- ms since 1970; backoff of a pending item
+                    last_status INTEGER,
+                    last_message TEXT,
+                    already_present INTEGER NOT NULL DEFAULT 0 CHECK (already_present IN (0, 1)),
+                    added TEXT,
+                    removed TEXT,
+                    CHECK (already_present = 0 OR state = 'delivered')
+                );
+
+                -- The claim scan: pending items in send order. Partial, so settled rows leave it.
+                CREATE INDEX item_pending_send_order ON item (sort_at, id) WHERE state = 'pending';
+                -- The first pending play of a key (only that one may be claimed).
+                CREATE INDEX item_pending_by_key ON item (item_key, sort_at, id) WHERE state = 'pending';
+                -- nextReadyAt: pending items by backoff deadline.
+                CREATE INDEX item_pending_by_not_before ON item (not_before) WHERE state = 'pending';
+                -- Keys with a play in flight (a handful of rows at most).
+                CREATE INDEX item_in_flight_by_key ON item (item_key) WHERE state = 'in-flight';
+                -- failures(), retryFailed().
+                CREATE INDEX item_failed_send_order ON item (sort_at, id) WHERE state = 'failed';
+
+                -- Counts by state kept by triggers, so counts() costs the same with 10 or 10 million rows.
+                CREATE TABLE state_count (
+                    state TEXT PRIMARY KEY NOT NULL
+                        CHECK (state IN ('pending', 'in-flight', 'delivered', 'failed')),
+                    items INTEGER NOT NULL CHECK (items >= 0),
+                    already_present INTEGER NOT NULL CHECK (already_present >= 0)
+                ) WITHOUT ROWID;
+                INSERT INTO state_count (state, items, already_present)
+                    VALUES ('pending', 0, 0), ('in-flight', 0, 0), ('delivered', 0, 0), ('failed', 0, 0);
+                CREATE TRIGGER item_counted_insert AFTER INSERT ON item BEGIN
+                    UPDATE state_count SET items = items + 1, already_present = already_present + NEW.already_present
+                        WHERE state = NEW.state;
+                END;
+                CREATE TRIGGER item_counted_update AFTER UPDATE OF state, already_present ON item BEGIN
+                    UPDATE state_count SET items = items - 1, already_present = already_present - OLD.already_present
+                        WHERE state = OLD.state;
+                    UPDATE state_count SET items = items + 1, already_present = already_present + NEW.already_present
+                        WHERE state = NEW.state;
+                END;
+                CREATE TRIGGER item_counted_delete AFTER DELETE ON item BEGIN
+                    UPDATE state_count SET items = items - 1, already_present = already_present - OLD.already_present
+                        WHERE state = OLD.state;
+                END;
+
+                CREATE TABLE meta (
+                    key TEXT PRIMARY KEY NOT NULL,
+                    value TEXT NOT NULL
+                ) WITHOUT ROWID;
+                """)
+        }
+        return migrator
+    }()
+
+    /// Throws `notAQueue` unless the open database is a trakt2discovr state file this version can
+    /// use, or an empty database (a new file). Reads only: nothing is written to someone else's file.
+    static func checkIdentity(_ db: Database, path: String) throws {
+        let applicationID = try Int32.fetchOne(db, sql: "PRAGMA application_id") ?? 0
+        if applicationID == Self.applicationID {
+            if try migrator.hasBeenSuperseded(db) {
+                throw QueueError.notAQueue(path: path)
+            }
+            return
+        }
+        let objects = try Int.fetchOne(db, sql: "SELECT count(*) FROM sqlite_master") ?? 0
+        if applicationID != 0 || objects > 0 {
+            throw QueueError.notAQueue(path: path)
+        }
+    }
+}

@@ -1,0 +1,211 @@
+/// One file, or one section of a traktexport document, as the report lists it.
+public struct ExportSection: Sendable, Equatable {
+    /// The name shown in the report: the file name, or `file.json#history` for a document's section.
+    public var name: String
+    public var kind: FileKind
+    /// Records read from it (0 for stats, errors and ignored files).
+    public var recordCount: Int
+    /// Why it was ignored, or what it holds, in a few words.
+    public var note: String?
+
+    public init(name: String, kind: FileKind, recordCount: Int, note: String? = nil) {
+        self.name = name
+        self.kind = kind
+        self.recordCount = recordCount
+        self.note = note
+    }
+}
+
+/// What one file held, before file indices are assigned.
+struct ClassifiedFile: Sendable {
+    var sections: [ExportSection] = []
+    /// Records of each section, parallel to `sections`.
+    var records: [[TraktRecord]] = []
+    var stats: TraktStats?
+    var warnings: [String] = []
+
+    mutating func add(_ section: ExportSection, _ sectionRecords: [TraktRecord] = []) {
+        sections.append(section)
+        records.append(sectionRecords)
+    }
+}
+
+/// Decides what a JSON document holds from the shape of its records, with the file name as a hint
+/// (an empty page `[]` says nothing by itself).
+enum Classifier {
+    enum ArrayShape: Equatable {
+        case history, playback, watchedMovies, watchedShows, summariesMixed
+        case flattenedEpisodes, ratings, list, collection, unknown, empty
+    }
+
+    static func classify(_ document: JSONValue, name: String) -> ClassifiedFile {
+        var file = ClassifiedFile()
+        let lower = name.lowercased()
+        if baseName(lower).hasPrefix("_errors") {
+            let empty = (document.arrayValue?.isEmpty ?? false) || (document.objectValue?.members.isEmpty ?? false)
+            file.add(ExportSection(name: name, kind: .errors, recordCount: 0, note: "sections Trakt failed to export"))
+            if !empty {
+                file.warnings.append("\(name): Trakt reports sections that failed to export: \(summary(document)); export again later for a complete history")
+            }
+            return file
+        }
+        switch document {
+        case .array(let elements):
+            classifyArray(elements, name: name, into: &file)
+        case .object(let object):
+            if let data = object["data"]?.arrayValue, object["metadata"] != nil || object.members.count <= 3 {
+                classifyArray(data, name: name, into: &file)
+            } else if isTraktExportDocument(object) {
+                classifyDocument(object, name: name, into: &file)
+            } else if let stats = RecordDecoding.stats(document) {
+                file.stats = stats
+                file.add(ExportSection(name: name, kind: .stats, recordCount: 0, note: "play counts, for the completeness check"))
+            } else {
+                file.add(ExportSection(name: name, kind: .ignored, recordCount: 0, note: "a JSON object of unknown shape"))
+                if looksLikeHistoryName(lower) {
+                    file.warnings.append("\(name): not understood (a JSON object of unknown shape); it was ignored")
+                }
+            }
+        default:
+            file.add(ExportSection(name: name, kind: .ignored, recordCount: 0, note: "not a JSON array or object"))
+            file.warnings.append("\(name): not understood (not a JSON array or object); it was ignored")
+        }
+        return file
+    }
+
+    static func isTraktExportDocument(_ object: JSONObject) -> Bool {
+        if object["history"]?.arrayValue != nil || object["watched"]?.arrayValue != nil { return true }
+        if let type = object["type"]?.stringValue, ["full", "partial"].contains(type), object["username"] != nil { return true }
+        return false
+    }
+
+    /// A traktexport document: `history`, `watched` (movies and shows mixed), maybe `playback`, `stats`.
+    static func classifyDocument(_ object: JSONObject, name: String, into file: inout ClassifiedFile) {
+        for (key, value) in object.members {
+            let sectionName = "\(name)#\(key)"
+            switch key {
+            case "history", "watched", "playback":
+                if let elements = value.arrayValue {
+                    classifyArray(elements, name: sectionName, into: &file, hint: key)
+                }
+            case "stats":
+                if let stats = RecordDecoding.stats(value) {
+                    file.stats = stats
+                    file.add(ExportSection(name: sectionName, kind: .stats, recordCount: 0, note: "play counts, for the completeness check"))
+                }
+            default:
+                if value.arrayValue != nil || value.objectValue != nil {
+                    file.add(ExportSection(name: sectionName, kind: .ignored, recordCount: 0, note: "not watch history"))
+                }
+            }
+        }
+    }
+
+    static func classifyArray(_ elements: [JSONValue], name: String, into file: inout ClassifiedFile, hint: String? = nil) {
+        var shape = arrayShape(elements)
+        if shape == .empty {
+            shape = shapeFromName(hint ?? baseName(name.lowercased()))
+        }
+        var records: [TraktRecord] = []
+        switch shape {
+        case .history:
+            records.reserveCapacity(elements.count)
+            for e in elements {
+                records.append(TraktRecord(kind: .history, play: RecordDecoding.play(e, timestampKey: "watched_at", withProgress: false), fileIndex: 0))
+            }
+            file.add(ExportSection(name: name, kind: .history, recordCount: records.count), records)
+        case .playback:
+            for e in elements {
+                records.append(TraktRecord(kind: .playback, play: RecordDecoding.play(e, timestampKey: "paused_at", withProgress: true), fileIndex: 0))
+            }
+            file.add(ExportSection(name: name, kind: .playback, recordCount: records.count), records)
+        case .watchedMovies, .watchedShows, .summariesMixed:
+            for e in elements {
+                if isShowSummary(e) {
+                    RecordDecoding.watchedShow(e, fileIndex: 0, into: &records)
+                } else {
+                    records.append(TraktRecord(kind: .watchedMovie, play: RecordDecoding.watchedMovie(e), fileIndex: 0))
+                }
+            }
+            let kind: FileKind = shape == .watchedShows ? .watchedShows : .watchedMovies
+            let note = shape == .summariesMixed ? "movie and show summaries" : nil
+            file.add(ExportSection(name: name, kind: kind, recordCount: records.count, note: note), records)
+        case .flattenedEpisodes:
+            file.add(ExportSection(name: name, kind: .ignored, recordCount: 0,
+                                   note: "episode rows without their show: cannot be mapped"))
+            file.warnings.append("\(name): \(elements.count) watched episode rows name no show, so they cannot be mapped to Discovr; they were ignored (use the export's watched-history or watched-shows files instead)")
+        case .ratings:
+            file.add(ExportSection(name: name, kind: .ignored, recordCount: 0, note: "ratings, not watch history"))
+        case .list:
+            file.add(ExportSection(name: name, kind: .ignored, recordCount: 0, note: "a list or watchlist, not watch history"))
+        case .collection:
+            file.add(ExportSection(name: name, kind: .ignored, recordCount: 0, note: "collection, not watch history"))
+        case .empty:
+            file.add(ExportSection(name: name, kind: .ignored, recordCount: 0, note: "empty"))
+        case .unknown:
+            file.add(ExportSection(name: name, kind: .ignored, recordCount: 0, note: "records of unknown shape"))
+            if looksLikeHistoryName(name.lowercased()) {
+                file.warnings.append("\(name): not understood (its records have none of the fields of Trakt history, playback or watched summaries); it was ignored")
+            }
+        }
+    }
+
+    static func isShowSummary(_ value: JSONValue) -> Bool {
+        guard let object = value.objectValue else { return false }
+        return object["show"] != nil || object["seasons"] != nil
+    }
+
+    /// The shape of an array, from its first element that says something.
+    static func arrayShape(_ elements: [JSONValue]) -> ArrayShape {
+        var sawMovieSummary = false
+        var sawShowSummary = false
+        var checked = 0
+        for element in elements {
+            guard let o = element.objectValue else { continue }
+            checked += 1
+            if o["watched_at"] != nil { return .history }
+            if o["paused_at"] != nil || (o["progress"] != nil && o["plays"] == nil && o["type"] != nil) { return .playback }
+            if o["rated_at"] != nil || o["rating"] != nil && o["plays"] == nil { return .ratings }
+            if o["listed_at"] != nil { return .list }
+            if o["collected_at"] != nil || o["last_collected_at"] != nil { return .collection }
+            if o["plays"] != nil || o["last_watched_at"] != nil {
+                if o["movie"] != nil { sawMovieSummary = true }
+                else if o["show"] != nil || o["seasons"] != nil { sawShowSummary = true }
+                else if o["episode"] != nil { return .flattenedEpisodes }
+            }
+            // Mixed summaries (traktexport's `watched`) need a look at more than one element.
+            if (sawMovieSummary && sawShowSummary) || checked >= 64 { break }
+        }
+        if sawMovieSummary && sawShowSummary { return .summariesMixed }
+        if sawMovieSummary { return .watchedMovies }
+        if sawShowSummary { return .watchedShows }
+        return checked == 0 ? .empty : .unknown
+    }
+
+    /// The kind an empty page belongs to, from names like `watched-history-3.json` or `history_shows.json`.
+    static func shapeFromName(_ base: String) -> ArrayShape {
+        if base.contains("playback") { return .playback }
+        if base.contains("history") { return .history }
+        if base.contains("watched-movies") || base.contains("watched_movies") { return .watchedMovies }
+        if base.contains("watched-shows") || base.contains("watched_shows") { return .watchedShows }
+        return .empty
+    }
+
+    static func looksLikeHistoryName(_ lower: String) -> Bool {
+        let base = baseName(lower)
+        return base.contains("history") || base.contains("watched") || base.contains("playback")
+    }
+
+    static func baseName(_ path: String) -> String {
+        let afterSlash = path.split(separator: "/").last.map(String.init) ?? path
+        return afterSlash.split(separator: "#").first.map(String.init) ?? afterSlash
+    }
+
+    static func summary(_ value: JSONValue) -> String {
+        switch value {
+        case .array(let a): return "\(a.count) entr\(a.count == 1 ? "y" : "ies")"
+        case .object(let o): return o.keys.prefix(5).joined(separator: ", ")
+        default: return "unknown content"
+        }
+    }
+}

@@ -1,0 +1,343 @@
+import Dispatch
+import Foundation
+import Synchronization
+import ZIPFoundation
+
+/// Everything read from the inputs: the records of the contract, the files they came from, play
+/// counts for the completeness check, and warnings. Produced by `ExportReader.read(paths:)`.
+public struct ExportScan: Sendable {
+    public struct Input: Sendable, Equatable {
+        /// The path as the user gave it.
+        public var path: String
+        /// Indices into `sections` of this input's files, in reading order.
+        public var sectionIndices: [Int]
+    }
+
+    public var inputs: [Input] = []
+    /// Every file (or document section) read or ignored; `TraktRecord.fileIndex` points here.
+    public var sections: [ExportSection] = []
+    public var records: [TraktRecord] = []
+    public var stats: TraktStats?
+    public var warnings: [String] = []
+
+    public init() {}
+}
+
+/// Limits that keep a hostile or broken input from exhausting memory.
+public struct ReadLimits: Sendable {
+    /// Largest JSON file or ZIP entry accepted, in bytes. The largest real page is about 1 MB.
+    public var maxFileBytes: Int = 512 << 20
+    /// Largest ratio of uncompressed to compressed size for a ZIP entry over `ratioFloorBytes`.
+    public var maxCompressionRatio: Int = 100
+    public var ratioFloorBytes: Int = 16 << 20
+    /// Most files read from one input.
+    public var maxFiles: Int = 100_000
+
+    public init() {}
+}
+
+/// Finds and reads Trakt exports: ZIP archives, folders (official, legacy, any nesting), and single
+/// JSON files, in all the layouts of `docs/formats.md`. Files are identified by their content.
+public enum ExportReader {
+    /// Files that hold personal data (an e-mail address, an API token): never opened.
+    static func isPrivate(_ base: String) -> Bool {
+        let lower = base.lowercased()
+        return lower.hasPrefix("user-settings") || lower.hasPrefix("user-profile")
+            || lower.hasPrefix("user_settings") || lower.hasPrefix("user_profile")
+    }
+
+    /// Reads every input. Throws on the first unusable input (missing path, malformed JSON, corrupt
+    /// ZIP); the caller must not change any state before this returns.
+    public static func read(paths: [String], limits: ReadLimits = ReadLimits()) throws(TraktExportError) -> ExportScan {
+        var scan = ExportScan()
+        for path in paths {
+            let sources = try listSources(path: path, limits: limits)
+            var indices: [Int] = []
+            try load(sources, limits: limits) { (result: SourceResult) in
+                let base = scan.sections.count
+                for (k, section) in result.file.sections.enumerated() {
+                    indices.append(scan.sections.count)
+                    scan.sections.append(section)
+                    var records = result.file.records[k]
+                    for r in records.indices { records[r].fileIndex = base + k }
+                    scan.records.append(contentsOf: records)
+                }
+                if let stats = result.file.stats { scan.stats = stats }
+                scan.warnings.append(contentsOf: result.file.warnings)
+            }
+            scan.inputs.append(ExportScan.Input(path: path, sectionIndices: indices))
+        }
+        let recordCount = scan.sections.reduce(0) { $0 + $1.recordCount }
+        if recordCount == 0 && !scan.sections.contains(where: { [.history, .playback, .watchedMovies, .watchedShows].contains($0.kind) }) {
+            let detail = scan.sections.isEmpty ? "no JSON files" : "\(scan.sections.count) file(s), none of them watch history"
+            throw .noTraktData(paths: paths, detail: detail)
+        }
+        return scan
+    }
+
+    // MARK: - Finding files
+
+    enum Source: Sendable {
+        /// A JSON file on disk.
+        case file(name: String, path: String)
+        /// A JSON entry in a ZIP archive.
+        case zipEntry(name: String, archivePath: String, entryPath: String)
+        /// Listed in the report, never read.
+        case skipped(name: String, note: String)
+
+        var name: String {
+            switch self {
+            case .file(let name, _), .zipEntry(let name, _, _), .skipped(let name, _): return name
+            }
+        }
+    }
+
+    struct SourceResult: Sendable {
+        var file: ClassifiedFile
+    }
+
+    static func listSources(path: String, limits: ReadLimits) throws(TraktExportError) -> [Source] {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            throw .notFound(path: path)
+        }
+        if isDirectory.boolValue {
+            return try folderSources(path, limits: limits)
+        }
+        guard FileManager.default.isReadableFile(atPath: path) else {
+            throw .unreadable(path: path, reason: "permission denied")
+        }
+        if try isZip(path) {
+            return try zipSources(path, limits: limits)
+        }
+        let base = (path as NSString).lastPathComponent
+        if isPrivate(base) {
+            return [.skipped(name: base, note: "never opened: holds personal data")]
+        }
+        return [.file(name: base, path: path)]
+    }
+
+    static func isZip(_ path: String) throws(TraktExportError) -> Bool {
+        guard let handle = FileHandle(forReadingAtPath: path) else {
+            throw .unreadable(path: path, reason: "cannot open")
+        }
+        defer { try? handle.close() }
+        let magic = (try? handle.read(upToCount: 4)) ?? Data()
+        if magic.starts(with: [0x50, 0x4B]) { return true }
+        return path.lowercased().hasSuffix(".zip")
+    }
+
+    static func folderSources(_ root: String, limits: ReadLimits) throws(TraktExportError) -> [Source] {
+        let rootURL = URL(fileURLWithPath: root)
+        guard let enumerator = FileManager.default.enumerator(
+            at: rootURL, includingPropertiesForKeys: [.isRegularFileKey, .isDirectoryKey],
+            options: [.skipsHiddenFiles], errorHandler: { _, _ in true }) else {
+            throw .unreadable(path: root, reason: "cannot list the folder")
+        }
+        var found: [(String, Source)] = []
+        let rootPath = rootURL.standardizedFileURL.path
+        for case let url as URL in enumerator {
+            let full = url.standardizedFileURL.path
+            var relative = full.hasPrefix(rootPath) ? String(full.dropFirst(rootPath.count)) : url.lastPathComponent
+            while relative.hasPrefix("/") { relative.removeFirst() }
+            let base = url.lastPathComponent
+            if base == "__MACOSX" { enumerator.skipDescendants(); continue }
+            let values = try? url.resourceValues(forKeys: [.isRegularFileKey, .isDirectoryKey])
+            if values?.isDirectory == true { continue }
+            guard values?.isRegularFile == true else { continue }
+            if found.count >= limits.maxFiles {
+                throw .tooLarge(file: root, reason: "more than \(limits.maxFiles) files")
+            }
+            if isPrivate(base) {
+                found.append((relative, .skipped(name: relative, note: "never opened: holds personal data")))
+            } else if base.lowercased().hasSuffix(".json") {
+                found.append((relative, .file(name: relative, path: full)))
+            } else {
+                found.append((relative, .skipped(name: relative, note: "not a JSON file")))
+            }
+        }
+        return found.sorted { NaturalOrder.less($0.0, $1.0) }.map(\.1)
+    }
+
+    static func zipSources(_ path: String, limits: ReadLimits) throws(TraktExportError) -> [Source] {
+        let archive: Archive
+        do {
+            archive = try Archive(url: URL(fileURLWithPath: path), accessMode: .read)
+        } catch {
+            throw .corruptArchive(path: path, reason: "\(error)")
+        }
+        var found: [(String, Source)] = []
+        for entry in archive {
+            guard entry.type == .file else { continue }
+            let entryPath = entry.path
+            let components = entryPath.split(separator: "/")
+            guard let base = components.last.map(String.init) else { continue }
+            if components.contains(where: { $0 == "__MACOSX" || $0.hasPrefix(".") }) { continue }
+            if found.count >= limits.maxFiles {
+                throw .tooLarge(file: path, reason: "more than \(limits.maxFiles) entries")
+            }
+            if isPrivate(base) {
+                found.append((entryPath, .skipped(name: entryPath, note: "never opened: holds personal data")))
+            } else if base.lowercased().hasSuffix(".json") {
+                found.append((entryPath, .zipEntry(name: entryPath, archivePath: path, entryPath: entryPath)))
+            } else {
+                found.append((entryPath, .skipped(name: entryPath, note: "not a JSON file")))
+            }
+        }
+        return found.sorted { NaturalOrder.less($0.0, $1.0) }.map(\.1)
+    }
+
+    // MARK: - Reading
+
+    /// Loads files in batches (sequentially: one ZIP archive cannot be read from two threads) and
+    /// parses each batch on all cores, handing results over in order.
+    static func load(_ sources: [Source], limits: ReadLimits,
+                     deliver: (SourceResult) -> Void) throws(TraktExportError) {
+        let batchSize = 32
+        var archives: [String: Archive] = [:]
+        var start = 0
+        while start < sources.count {
+            let batch = Array(sources[start..<min(sources.count, start + batchSize)])
+            start += batch.count
+            var contents: [Data?] = []
+            for source in batch {
+                contents.append(try bytes(of: source, limits: limits, archives: &archives))
+            }
+            let results = Mutex<[Result<ClassifiedFile, TraktExportError>?]>(Array(repeating: nil, count: batch.count))
+            let frozen = contents
+            DispatchQueue.concurrentPerform(iterations: batch.count) { k in
+                let outcome = parse(batch[k], data: frozen[k])
+                results.withLock { $0[k] = outcome }
+            }
+            let ordered = results.withLock { $0 }
+            for outcome in ordered {
+                switch outcome! {
+                case .success(let file): deliver(SourceResult(file: file))
+                case .failure(let error): throw error
+                }
+            }
+        }
+    }
+
+    static func displayName(_ source: Source) -> String {
+        switch source {
+        case .file(_, let path): return path
+        case .zipEntry(_, let archivePath, let entryPath): return "\(archivePath):\(entryPath)"
+        case .skipped(let name, _): return name
+        }
+    }
+
+    static func bytes(of source: Source, limits: ReadLimits, archives: inout [String: Archive]) throws(TraktExportError) -> Data? {
+        switch source {
+        case .skipped:
+            return nil
+        case .file(_, let path):
+            let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber)?.intValue ?? 0
+            if size > limits.maxFileBytes {
+                throw .tooLarge(file: path, reason: "\(size) bytes, more than the limit of \(limits.maxFileBytes)")
+            }
+            guard let data = FileManager.default.contents(atPath: path) else {
+                throw .unreadable(path: path, reason: "read failed")
+            }
+            return data
+        case .zipEntry(_, let archivePath, let entryPath):
+            let archive: Archive
+            if let open = archives[archivePath] {
+                archive = open
+            } else {
+                do { archive = try Archive(url: URL(fileURLWithPath: archivePath), accessMode: .read) } catch {
+                    throw .corruptArchive(path: archivePath, reason: "\(error)")
+                }
+                archives[archivePath] = archive
+            }
+            let name = "\(archivePath):\(entryPath)"
+            guard let entry = archive[entryPath] else {
+                throw .corruptArchive(path: archivePath, reason: "entry \(entryPath) vanished")
+            }
+            let declared = entry.uncompressedSize
+            if declared > UInt64(limits.maxFileBytes) {
+                throw .tooLarge(file: name, reason: "\(declared) bytes uncompressed, more than the limit of \(limits.maxFileBytes)")
+            }
+            if declared > UInt64(limits.ratioFloorBytes), entry.compressedSize > 0,
+               declared / entry.compressedSize > UInt64(limits.maxCompressionRatio) {
+                throw .tooLarge(file: name, reason: "compression ratio over \(limits.maxCompressionRatio):1 (a ZIP bomb?)")
+            }
+            var data = Data()
+            data.reserveCapacity(Int(min(declared, UInt64(limits.maxFileBytes))))
+            let cap = limits.maxFileBytes
+            do {
+                let checksum = try archive.extract(entry, bufferSize: 64 * 1024, skipCRC32: false) { chunk in
+                    // The header's size may lie: count what really comes out.
+                    if data.count + chunk.count > cap { throw ReadCapExceeded() }
+                    data.append(chunk)
+                }
+                if checksum != entry.checksum {
+                    throw TraktExportError.corruptArchive(path: archivePath, reason: "entry \(entryPath) fails its checksum")
+                }
+            } catch is ReadCapExceeded {
+                throw .tooLarge(file: name, reason: "more than \(cap) bytes uncompressed")
+            } catch let error as TraktExportError {
+                throw error
+            } catch {
+                throw .corruptArchive(path: archivePath, reason: "entry \(entryPath): \(error)")
+            }
+            return data
+        }
+    }
+
+    struct ReadCapExceeded: Error {}
+
+    static func parse(_ source: Source, data: Data?) -> Result<ClassifiedFile, TraktExportError> {
+        if case .skipped(let name, let note) = source {
+            var file = ClassifiedFile()
+            file.add(ExportSection(name: name, kind: .ignored, recordCount: 0, note: note))
+            return .success(file)
+        }
+        let data = data ?? Data()
+        let parsed: Result<JSONValue, JSONSyntaxError> = data.withUnsafeBytes { raw in
+            let buffer = raw.bindMemory(to: UInt8.self)
+            do throws(JSONSyntaxError) {
+                return .success(try JSONParser.parse(buffer))
+            } catch {
+                return .failure(error)
+            }
+        }
+        switch parsed {
+        case .success(let document):
+            return .success(Classifier.classify(document, name: source.name))
+        case .failure(let error):
+            return .failure(.malformedJSON(file: displayName(source), line: error.line, column: error.column, reason: error.reason))
+        }
+    }
+}
+
+/// Orders `watched-history-2.json` before `watched-history-10.json`.
+public enum NaturalOrder {
+    public static func less(_ a: String, _ b: String) -> Bool {
+        let x = Array(a.utf8), y = Array(b.utf8)
+        var i = 0, j = 0
+        while i < x.count && j < y.count {
+            let cx = x[i], cy = y[j]
+            if isDigit(cx) && isDigit(cy) {
+                var ei = i, ej = j
+                while ei < x.count && isDigit(x[ei]) { ei += 1 }
+                while ej < y.count && isDigit(y[ej]) { ej += 1 }
+                // Compare numerically without overflow: strip leading zeros, then length, then digits.
+                var si = i, sj = j
+                while si < ei - 1 && x[si] == 48 { si += 1 }
+                while sj < ej - 1 && y[sj] == 48 { sj += 1 }
+                if ei - si != ej - sj { return ei - si < ej - sj }
+                for k in 0..<(ei - si) where x[si + k] != y[sj + k] { return x[si + k] < y[sj + k] }
+                i = ei
+                j = ej
+            } else {
+                if cx != cy { return cx < cy }
+                i += 1
+                j += 1
+            }
+        }
+        return x.count - i < y.count - j
+    }
+
+    static func isDigit(_ c: UInt8) -> Bool { c >= 48 && c <= 57 }
+}

@@ -1,0 +1,103 @@
+/// Turns parsed JSON into records. Tolerant by design: a field of the wrong type reads as missing,
+/// and the planner then skips the record with a reason; nothing here throws.
+enum RecordDecoding {
+    static func title(_ value: JSONValue?) -> TraktTitle? {
+        guard let object = value?.objectValue else { return nil }
+        let ids = object["ids"]?.objectValue
+        return TraktTitle(
+            title: object["title"]?.stringValue,
+            year: smallInt(object["year"]),
+            slug: ids?["slug"]?.stringValue,
+            tmdb: positiveID(ids?["tmdb"])
+        )
+    }
+
+    /// A positive integer id; also a string of digits (some backup tools write ids as strings).
+    static func positiveID(_ value: JSONValue?) -> Int64? {
+        guard let value else { return nil }
+        if let n = value.intValue { return n > 0 ? n : nil }
+        if let s = value.stringValue, !s.isEmpty, s.count <= 18, s.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }),
+           let n = Int64(s), n > 0 {
+            return n
+        }
+        return nil
+    }
+
+    /// An integer that fits comfortably in an Int32 (season and episode numbers, years).
+    static func smallInt(_ value: JSONValue?) -> Int? {
+        guard let n = value?.intValue, n >= -2_000_000_000, n <= 2_000_000_000 else { return nil }
+        return Int(n)
+    }
+
+    static func episode(_ value: JSONValue?) -> TraktEpisode? {
+        guard let object = value?.objectValue else { return nil }
+        return TraktEpisode(season: smallInt(object["season"]), number: smallInt(object["number"]),
+                            title: object["title"]?.stringValue)
+    }
+
+    static func mediaType(_ object: JSONObject) -> MediaType {
+        switch object["type"]?.stringValue {
+        case "movie": return .movie
+        case "episode": return .episode
+        default:
+            // No (or an odd) type: decide by the objects present.
+            if object["episode"] != nil || object["show"] != nil { return .episode }
+            return .movie
+        }
+    }
+
+    /// A history or playback record. A non-object element becomes a play with no media.
+    static func play(_ value: JSONValue, timestampKey: String, withProgress: Bool) -> TraktPlay {
+        guard let object = value.objectValue else {
+            return TraktPlay(type: .movie, timestamp: nil)
+        }
+        let type = mediaType(object)
+        return TraktPlay(
+            type: type,
+            movie: type == .movie ? title(object["movie"]) : nil,
+            show: type == .episode ? title(object["show"]) : nil,
+            episode: type == .episode ? episode(object["episode"]) : nil,
+            timestamp: object[timestampKey]?.stringValue,
+            progress: withProgress ? object["progress"]?.doubleValue : nil
+        )
+    }
+
+    static func watchedMovie(_ value: JSONValue) -> TraktPlay {
+        let object = value.objectValue
+        return TraktPlay(type: .movie, movie: title(object?["movie"]), timestamp: object?["last_watched_at"]?.stringValue)
+    }
+
+    /// The records of one `watched-shows` row: one per episode entry, or one row record without detail.
+    static func watchedShow(_ value: JSONValue, fileIndex: Int, into records: inout [TraktRecord]) {
+        let object = value.objectValue
+        let show = title(object?["show"])
+        var produced = false
+        if let seasons = object?["seasons"]?.arrayValue {
+            for season in seasons {
+                guard let seasonObject = season.objectValue else { continue }
+                let seasonNumber = smallInt(seasonObject["number"])
+                guard let episodes = seasonObject["episodes"]?.arrayValue else { continue }
+                for entry in episodes {
+                    let entryObject = entry.objectValue
+                    let play = TraktPlay(
+                        type: .episode, show: show,
+                        episode: TraktEpisode(season: seasonNumber, number: smallInt(entryObject?["number"])),
+                        timestamp: entryObject?["last_watched_at"]?.stringValue)
+                    records.append(TraktRecord(kind: .watchedEpisode, play: play, fileIndex: fileIndex))
+                    produced = true
+                }
+            }
+        }
+        if !produced {
+            let play = TraktPlay(type: .episode, show: show, timestamp: object?["last_watched_at"]?.stringValue)
+            records.append(TraktRecord(kind: .watchedShowWithoutEpisodes, play: play, fileIndex: fileIndex))
+        }
+    }
+
+    static func stats(_ value: JSONValue) -> TraktStats? {
+        guard let object = value.objectValue,
+              object["movies"]?.objectValue != nil || object["episodes"]?.objectValue != nil else { return nil }
+        return TraktStats(moviePlays: smallInt(object["movies"]?["plays"]),
+                          episodePlays: smallInt(object["episodes"]?["plays"]))
+    }
+}

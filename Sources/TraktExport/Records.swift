@@ -1,0 +1,108 @@
+/// A movie or show as a record names it: what the importer needs to map it and to tell a person
+/// which title was skipped.
+public struct TraktTitle: Sendable, Equatable {
+    public var title: String?
+    public var year: Int?
+    public var slug: String?
+    /// `ids.tmdb` when it is a positive integer; nil when null, missing, 0, negative or not an integer.
+    public var tmdb: Int64?
+
+    public init(title: String? = nil, year: Int? = nil, slug: String? = nil, tmdb: Int64? = nil) {
+        self.title = title
+        self.year = year
+        self.slug = slug
+        self.tmdb = tmdb
+    }
+}
+
+/// An episode as a history or playback record names it. Season and number are nil when missing
+/// or not integers.
+public struct TraktEpisode: Sendable, Equatable {
+    public var season: Int?
+    public var number: Int?
+    public var title: String?
+
+    public init(season: Int?, number: Int?, title: String? = nil) {
+        self.season = season
+        self.number = number
+        self.title = title
+    }
+}
+
+public enum MediaType: String, Sendable, Equatable {
+    case movie
+    case episode
+}
+
+/// One play of history, one paused playback, or one summary entry, as read.
+public struct TraktPlay: Sendable, Equatable {
+    public var type: MediaType
+    /// nil when the record's `movie` is null or missing.
+    public var movie: TraktTitle?
+    /// nil when the record's `show` is null or missing.
+    public var show: TraktTitle?
+    /// nil when the record's `episode` is null or missing.
+    public var episode: TraktEpisode?
+    /// The raw timestamp (`watched_at`, `paused_at` or `last_watched_at`); nil when missing or not a string.
+    public var timestamp: String?
+    /// Playback progress (0...100 as read, unclamped); nil for history and summaries.
+    public var progress: Double?
+
+    public init(type: MediaType, movie: TraktTitle? = nil, show: TraktTitle? = nil, episode: TraktEpisode? = nil,
+                timestamp: String?, progress: Double? = nil) {
+        self.type = type
+        self.movie = movie
+        self.show = show
+        self.episode = episode
+        self.timestamp = timestamp
+        self.progress = progress
+    }
+}
+
+/// The record kinds of the contract.
+public enum RecordKind: String, Sendable, Equatable, CaseIterable {
+    case history
+    case playback
+    /// A `watched-movies` summary row.
+    case watchedMovie = "watched-movie"
+    /// One episode entry of a `watched-shows` row's `seasons[].episodes[]`.
+    case watchedEpisode = "watched-episode"
+    /// A `watched-shows` row with no `seasons` detail (counted as one record).
+    case watchedShowWithoutEpisodes = "watched-show"
+}
+
+/// One record of the contract: it becomes one planned item or one skip.
+public struct TraktRecord: Sendable, Equatable {
+    public var kind: RecordKind
+    public var play: TraktPlay
+    /// Index into `ExportScan.files`: the file the record came from.
+    public var fileIndex: Int
+
+    public init(kind: RecordKind, play: TraktPlay, fileIndex: Int) {
+        self.kind = kind
+        self.play = play
+        self.fileIndex = fileIndex
+    }
+}
+
+/// What a file was found to hold (the report's `kind`).
+public enum FileKind: String, Sendable, Equatable, CaseIterable {
+    case history
+    case playback
+    case watchedMovies = "watched-movies"
+    case watchedShows = "watched-shows"
+    case stats
+    case errors
+    case ignored
+}
+
+/// Play counts from `user-stats.json` / `stats.json`, for the completeness check.
+public struct TraktStats: Sendable, Equatable {
+    public var moviePlays: Int?
+    public var episodePlays: Int?
+
+    public var totalPlays: Int? {
+        guard moviePlays != nil || episodePlays != nil else { return nil }
+        return (moviePlays ?? 0) + (episodePlays ?? 0)
+    }
+}

@@ -1,0 +1,79 @@
+import ArgumentParser
+import DiscovrAPI
+import Foundation
+
+/// The flags of every command that delivers (`import`, `resume`) or reads the state.
+struct DeliveryOptions: ParsableArguments {
+    @Option(name: .customLong("state"), help: ArgumentHelp("The queue database (SQLite).", valueName: "file"))
+    var state = "trakt2discovr.sqlite"
+
+    @Option(name: .customLong("api-url"), help: ArgumentHelp("Discovr API base URL (default https://api.discovr.media, or DISCOVR_API_URL).", valueName: "url"))
+    var apiURL: String?
+
+    @Option(name: .customLong("token-file"), help: ArgumentHelp("File holding the Discovr refresh token (else DISCOVR_REFRESH_TOKEN).", valueName: "file"))
+    var tokenFile: String?
+
+    @Option(name: .customLong("profile"), help: ArgumentHelp("Profile to write to, when the account has several.", valueName: "id"))
+    var profile: String?
+
+    @Option(name: .customLong("rate"), help: ArgumentHelp("Most requests a second; lowered automatically when the server says so.", valueName: "n"))
+    var rate: Double = 5
+
+    @Option(name: .customLong("concurrency"), help: ArgumentHelp("Most requests in flight.", valueName: "n"))
+    var concurrency: Int = 4
+
+    @Option(name: .customLong("max-attempts"), help: ArgumentHelp("Tries per item before it is failed.", valueName: "n"))
+    var maxAttempts: Int = 8
+
+    @Option(name: .customLong("limit"), help: ArgumentHelp("Deliver at most n items in this run, then stop (resumable).", valueName: "n"))
+    var limit: Int?
+
+    @Option(name: .customLong("timeout"), help: ArgumentHelp("Seconds to wait for one answer.", valueName: "s"))
+    var timeout: Double = 30
+
+    @Option(name: .customLong("give-up-after"), help: ArgumentHelp("Seconds without any answer from the server before stopping (exit 75; resume later).", valueName: "s"))
+    var giveUpAfter: Double = 120
+
+    @Flag(name: .customLong("no-progress"), help: "No progress display.")
+    var noProgress = false
+
+    @Flag(name: .customLong("sandbox"), help: "Deliver to a sandbox Discovr started in this process (no token needed).")
+    var sandbox = false
+
+    func check() throws {
+        guard rate > 0, rate.isFinite else { throw ValidationError("--rate must be a positive number") }
+        guard concurrency >= 1, concurrency <= 64 else { throw ValidationError("--concurrency must be between 1 and 64") }
+        guard maxAttempts >= 1 else { throw ValidationError("--max-attempts must be at least 1") }
+        if let limit, limit < 1 { throw ValidationError("--limit must be at least 1") }
+        guard timeout > 0 else { throw ValidationError("--timeout must be positive") }
+        guard giveUpAfter > 0 else { throw ValidationError("--give-up-after must be positive") }
+        if sandbox && (apiURL != nil || tokenFile != nil) {
+            throw ValidationError("--sandbox starts its own server: leave out --api-url and --token-file")
+        }
+    }
+
+    var resolvedAPIURL: String {
+        if let apiURL { return apiURL }
+        if let env = ProcessInfo.processInfo.environment["DISCOVR_API_URL"], !env.isEmpty { return env }
+        return DiscovrEndpoints.defaultBaseURL
+    }
+
+    /// The refresh token from --token-file or DISCOVR_REFRESH_TOKEN. The error never shows the token.
+    func refreshToken() throws -> String {
+        if let tokenFile {
+            guard let data = FileManager.default.contents(atPath: tokenFile) else {
+                throw fail("\(tokenFile): cannot read the token file; check the path and its permissions", Exit.noInput)
+            }
+            let token = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+            guard !token.isEmpty else {
+                throw fail("\(tokenFile): the token file is empty; put your Discovr refresh token (rt_...) in it", Exit.usage)
+            }
+            return token
+        }
+        if let env = ProcessInfo.processInfo.environment["DISCOVR_REFRESH_TOKEN"] {
+            let token = env.trimmingCharacters(in: .whitespacesAndNewlines)
+            if !token.isEmpty { return token }
+        }
+        throw fail("no Discovr refresh token: pass --token-file FILE or set DISCOVR_REFRESH_TOKEN (or try --sandbox, or --dry-run)", Exit.usage)
+    }
+}

@@ -1,0 +1,135 @@
+import ArgumentParser
+import Delivery
+import DiscovrAPI
+import DiscovrSandbox
+import Foundation
+import ImportPlanner
+import ImportQueue
+import Logging
+
+/// Connects the queue, the delivery driver, the optional in-process sandbox, signals and the
+/// progress display for `import` and `resume`.
+struct DeliveryRun {
+    var options: DeliveryOptions
+    var output: OutputOptions
+
+    static let reportMetaKey = "last-import-report"
+
+    /// `import` after planning: queue the plan, then deliver.
+    func importAndDeliver(plan: ImportPlan, report: inout ImportReport) async throws -> ExitCode {
+        let token = options.sandbox ? nil : try options.refreshToken()
+        let queue = try openQueue()
+        defer { queue.close() }
+        let entries = plan.items.map { p in
+            QueueEntry(playKey: p.item.playKey, itemKey: p.item.itemKey, body: p.item.jsonBody,
+                       sortAt: p.item.updatedAt?.millisecondsSince1970, title: p.title)
+        }
+        do {
+            let summary = try queue.enqueue(entries)
+            try queue.setMeta(DeliveryRun.reportMetaKey, report.json)
+            if summary.alreadyQueued > 0 && !output.json {
+                Terminal.warn("\(Terminal.number(summary.alreadyQueued)) of the \(Terminal.number(entries.count)) planned items were queued by an earlier import; \(Terminal.number(summary.added)) are new")
+            }
+        } catch let error as QueueError {
+            throw fail(error.description, Self.exitCode(for: error))
+        }
+        let (code, counts) = try await deliver(queue: queue, refreshToken: token)
+        report.delivery = ImportReport.Delivery(delivered: counts.delivered - counts.alreadyPresent, alreadyPresent: counts.alreadyPresent,
+                                                failed: counts.failed, pending: counts.pending + counts.inFlight)
+        return code
+    }
+
+    /// `resume`: deliver what the state holds.
+    func resume() async throws -> (ExitCode, ImportReport.Delivery, String?) {
+        guard FileManager.default.fileExists(atPath: options.state) else {
+            throw fail("\(options.state): no state file; run `trakt2discovr import <export>` first (or pass --state)", Exit.noInput)
+        }
+        let token = options.sandbox ? nil : try options.refreshToken()
+        let queue = try openQueue()
+        defer { queue.close() }
+        let saved = try? queue.meta(DeliveryRun.reportMetaKey)
+        let (code, counts) = try await deliver(queue: queue, refreshToken: token)
+        let delivery = ImportReport.Delivery(delivered: counts.delivered - counts.alreadyPresent, alreadyPresent: counts.alreadyPresent,
+                                             failed: counts.failed, pending: counts.pending + counts.inFlight)
+        return (code, delivery, saved ?? nil)
+    }
+
+    func openQueue() throws -> ImportQueue {
+        do {
+            return try ImportQueue.open(path: options.state)
+        } catch let error as QueueError {
+            throw fail(error.description, Self.exitCode(for: error))
+        }
+    }
+
+    static func exitCode(for error: QueueError) -> ExitCode {
+        switch error {
+        case .inUse: return Exit.tempFail
+        case .notAQueue: return Exit.dataError
+        case .cannotOpen: return Exit.noInput
+        case .storage: return Exit.ioError
+        case .notInFlight, .closed: return Exit.ioError
+        }
+    }
+
+    private func deliver(queue: ImportQueue, refreshToken: String?) async throws -> (ExitCode, StateCounts) {
+        let logger = Logger(label: "trakt2discovr")
+        if options.sandbox {
+            let sandbox = DiscovrSandbox(configuration: SandboxConfiguration(), logger: logger)
+            return try await sandbox.run { running in
+                if !output.json {
+                    Terminal.warn("delivering to a sandbox Discovr at \(running.url) (nothing leaves this machine)")
+                }
+                let result = try await drive(queue: queue, baseURL: running.url, refreshToken: running.refreshToken, logger: logger)
+                if !output.json {
+                    let stats = running.store.stats()
+                    Terminal.warn("sandbox received \(stats.requests) requests: \(stats.stored) stored, \(stats.duplicates) duplicates, \(stats.rateLimited) rate-limited")
+                }
+                return result
+            }
+        }
+        return try await drive(queue: queue, baseURL: options.resolvedAPIURL, refreshToken: refreshToken ?? "", logger: logger)
+    }
+
+    private func drive(queue: ImportQueue, baseURL: String, refreshToken: String, logger: Logger) async throws -> (ExitCode, StateCounts) {
+        var settings = DeliverySettings(baseURL: baseURL, refreshToken: refreshToken)
+        settings.profileId = options.profile
+        settings.rate = options.rate
+        settings.concurrency = options.concurrency
+        settings.maxAttempts = options.maxAttempts
+        settings.limit = options.limit
+        settings.requestTimeout = options.timeout
+        settings.unreachableAfter = options.giveUpAfter
+        let stop = StopSignal()
+        let signals = SignalTrap(stop: stop)
+        defer { signals.cancel() }
+        let display = ProgressDisplay(enabled: !options.noProgress)
+        let driver = DeliveryDriver(queue: queue, settings: settings, logger: logger)
+        let result = await driver.run(stop: stop) { progress in display.update(progress) }
+        display.finish()
+        let counts = result.counts
+        switch result.stop {
+        case .finished:
+            return (counts.failed > 0 ? Exit.someFailed : Exit.ok, counts)
+        case .limitReached:
+            if counts.pending + counts.inFlight == 0 { return (counts.failed > 0 ? Exit.someFailed : Exit.ok, counts) }
+            Terminal.warn("--limit reached: \(Terminal.number(counts.pending + counts.inFlight)) items left; run `trakt2discovr resume` to continue")
+            return (Exit.tempFail, counts)
+        case .stopped:
+            Terminal.warn("stopped: \(Terminal.number(counts.pending + counts.inFlight)) items left; run `trakt2discovr resume` to continue")
+            return (Exit.tempFail, counts)
+        case .unreachable(let why):
+            Terminal.error("the Discovr server could not be reached (\(why)); nothing was lost: run `trakt2discovr resume` later")
+            return (Exit.tempFail, counts)
+        case .credentialsRefused(let why):
+            Terminal.error("Discovr refused the refresh token (\(why)); get a new one and pass it with --token-file or DISCOVR_REFRESH_TOKEN")
+            return (Exit.noPermission, counts)
+        case .forbidden(let why):
+            Terminal.error("Discovr refused to let this token write history (\(why)); check the account and --profile")
+            return (Exit.noPermission, counts)
+        case .storage(let why):
+            Terminal.error("the state file could not be written (\(why)); free disk space or fix its permissions, then run `trakt2discovr resume`")
+            return (Exit.ioError, counts)
+        }
+    }
+}

@@ -1,0 +1,130 @@
+import ArgumentParser
+import DiscovrAPI
+import Foundation
+import ImportPlanner
+import TraktExport
+
+extension UnknownDatePolicy: ExpressibleByArgument {}
+
+struct ImportCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "import",
+        abstract: "Read Trakt exports, plan the Discovr history items, then deliver them.",
+        discussion: """
+            <path> is the ZIP from Trakt's settings, an unzipped export folder, or JSON files
+            (several at once). Everything is read and planned before anything is sent, so a bad
+            file stops the run before any state or network change.
+
+            Examples:
+              trakt2discovr import trakt-export-me.zip --dry-run --skipped-out skipped.csv
+              trakt2discovr import trakt-export-me.zip --token-file ~/.discovr-token --limit 500
+              trakt2discovr import samples/official/trakt-export-sample.zip --sandbox
+            """
+    )
+
+    @Argument(help: ArgumentHelp("Export ZIP, folder or JSON files.", valueName: "path"))
+    var paths: [String]
+
+    @Flag(name: .customLong("dry-run"), help: "Plan and report only: no network, no state written.")
+    var dryRun = false
+
+    @Option(name: .customLong("items-out"), help: ArgumentHelp("Write the planned items as JSON Lines (one POST body a line, in send order).", valueName: "file"))
+    var itemsOut: String?
+
+    @Option(name: .customLong("skipped-out"), help: ArgumentHelp("Write the skipped records as CSV (reason, title, year, Trakt slug, ...).", valueName: "file"))
+    var skippedOut: String?
+
+    @Option(name: .customLong("unknown-dates"), help: ArgumentHelp("Plays with an unknown date (1970 placeholders): omit the date, keep it, or skip the play.", valueName: "omit|keep|skip"))
+    var unknownDates: UnknownDatePolicy = .omit
+
+    @Flag(name: .customLong("latest-only"), help: "One play per movie or episode: the latest.")
+    var latestOnly = false
+
+    @Flag(name: .customLong("no-playback"), help: "Leave in-progress (paused) items out.")
+    var noPlayback = false
+
+    @OptionGroup var output: OutputOptions
+    @OptionGroup var delivery: DeliveryOptions
+
+    func validate() throws {
+        if paths.isEmpty { throw ValidationError("give at least one export path") }
+        try delivery.check()
+    }
+
+    func run() async throws {
+        let scan: ExportScan
+        do {
+            scan = try ExportReader.read(paths: paths)
+        } catch {
+            throw fail(error.description, ExitCode(error.exitCode))
+        }
+        let plan = ImportPlanner.plan(scan, options: PlanOptions(unknownDates: unknownDates, latestOnly: latestOnly, includePlayback: !noPlayback))
+        var report = ImportReport(scan: scan, plan: plan, dryRun: dryRun)
+
+        try writeOutputs(scan: scan, plan: plan)
+        if dryRun {
+            try output.emit(report, hint: hint(dryRun: true))
+            return
+        }
+        let code = try await DeliveryRun(options: delivery, output: output).importAndDeliver(plan: plan, report: &report)
+        try output.emit(report, hint: hint(dryRun: false))
+        if code != Exit.ok { throw code }
+    }
+
+    func hint(dryRun: Bool) -> String {
+        var files: [String] = []
+        if let r = output.report { files.append("report: \(r)") }
+        if let i = itemsOut { files.append("items: \(i)") }
+        if let s = skippedOut { files.append("skipped: \(s)") }
+        let head = dryRun ? "dry run: nothing was sent and no state was written." : ""
+        let tail = files.isEmpty ? "details: --report FILE, --items-out FILE, --skipped-out FILE" : files.joined(separator: ", ")
+        return [head, tail].filter { !$0.isEmpty }.joined(separator: " ")
+    }
+
+    func writeOutputs(scan: ExportScan, plan: ImportPlan) throws {
+        if let itemsOut {
+            var text = ""
+            text.reserveCapacity(plan.items.count * 120)
+            for p in plan.items {
+                text += p.item.jsonBody
+                text += "\n"
+            }
+            try OutputFile.write(text, to: itemsOut)
+        }
+        if let skippedOut {
+            try OutputFile.write(SkippedCSV.render(scan: scan, plan: plan), to: skippedOut)
+        }
+    }
+}
+
+/// `--report` and `--json`, shared by the commands that end with a report.
+struct OutputOptions: ParsableArguments {
+    @Option(name: .customLong("report"), help: ArgumentHelp("Also write the report (JSON) to this file.", valueName: "file"))
+    var report: String?
+
+    @Flag(name: .customLong("json"), help: "Print the report JSON on stdout instead of the human summary.")
+    var json = false
+
+    func emit(_ report: ImportReport, hint: String?) throws {
+        if let path = self.report {
+            try OutputFile.write(report.json, to: path)
+        }
+        if json {
+            Terminal.out(report.json)
+        } else {
+            Terminal.out(Terminal.summary(report, detailsHint: hint))
+        }
+    }
+}
+
+/// Writing the files the user asked for: whole or not at all (a temporary file renamed into place).
+enum OutputFile {
+    static func write(_ text: String, to path: String) throws {
+        let url = URL(fileURLWithPath: path)
+        do {
+            try Data(text.utf8).write(to: url, options: .atomic)
+        } catch {
+            throw fail("\(path): cannot write (\(error.localizedDescription)); check the folder exists and has space", Exit.cantCreate)
+        }
+    }
+}

@@ -1,0 +1,77 @@
+import Delivery
+import Foundation
+import Synchronization
+
+/// The live progress line on stderr: redrawn in place on a terminal, a plain line every ten seconds
+/// otherwise (logs, CI), nothing with --no-progress.
+final class ProgressDisplay: Sendable {
+    private struct State {
+        var last: DeliveryProgress?
+        var lastPlainLine: Int64 = 0
+        var drewLine = false
+    }
+
+    private let enabled: Bool
+    private let isTerminal: Bool
+    private let state = Mutex(State())
+
+    init(enabled: Bool) {
+        self.enabled = enabled
+        self.isTerminal = isatty(STDERR_FILENO) == 1
+    }
+
+    func update(_ p: DeliveryProgress) {
+        guard enabled else { return }
+        let line = ProgressDisplay.line(p)
+        state.withLock { s in
+            s.last = p
+            if isTerminal {
+                write("\r\u{1B}[2K" + line)
+                s.drewLine = true
+            } else if p.now.millisecondsSince1970 - s.lastPlainLine >= 10_000 {
+                s.lastPlainLine = p.now.millisecondsSince1970
+                write(line + "\n")
+            }
+        }
+    }
+
+    func finish() {
+        guard enabled else { return }
+        state.withLock { s in
+            if isTerminal, s.drewLine {
+                write("\r\u{1B}[2K" + (s.last.map(ProgressDisplay.line) ?? "") + "\n")
+            } else if !isTerminal, let last = s.last {
+                write(ProgressDisplay.line(last) + "\n")
+            }
+        }
+    }
+
+    private func write(_ text: String) {
+        FileHandle.standardError.write(Data(text.utf8))
+    }
+
+    static func line(_ p: DeliveryProgress) -> String {
+        let done = p.delivered + p.failed
+        let elapsed = max(0.001, Double(p.now.millisecondsSince1970 - p.startedAt.millisecondsSince1970) / 1000)
+        var parts = ["\(Terminal.number(done))/\(Terminal.number(p.total)) done"]
+        let percent = p.total > 0 ? Double(done) * 100 / Double(p.total) : 100
+        parts[0] += String(format: " (%.0f%%)", percent)
+        let rate = p.currentRate > 0 ? p.currentRate : Double(done) / elapsed
+        parts.append(String(format: "%.1f/s", rate))
+        let left = p.pending + p.inFlight
+        if left > 0, rate > 0 {
+            parts.append("ETA " + duration(Double(left) / rate))
+        }
+        if p.retries > 0 { parts.append("retries \(Terminal.number(p.retries))") }
+        if p.rateLimited > 0 { parts.append("rate-limited \(Terminal.number(p.rateLimited))") }
+        if p.failed > 0 { parts.append("failed \(Terminal.number(p.failed))") }
+        return parts.joined(separator: "  ")
+    }
+
+    static func duration(_ seconds: Double) -> String {
+        let s = Int(seconds.rounded())
+        if s < 60 { return "\(s)s" }
+        if s < 3600 { return "\(s / 60)m\(String(format: "%02d", s % 60))s" }
+        return "\(s / 3600)h\(String(format: "%02d", s / 60 % 60))m"
+    }
+}

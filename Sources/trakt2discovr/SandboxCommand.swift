@@ -1,0 +1,99 @@
+import ArgumentParser
+import DiscovrSandbox
+import Foundation
+import Logging
+
+struct SandboxCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sandbox",
+        abstract: "Run a local Discovr stand-in to try imports against (Ctrl-C to stop).",
+        discussion: """
+            Implements the Discovr endpoints the importer uses: session tokens, history, rate limits.
+            It prints its URL and refresh token; pass them to import with --api-url and --token-file.
+
+            Examples:
+              trakt2discovr sandbox --port 8080 --rate-limit 10
+              trakt2discovr sandbox --port 0 --fail-rate 0.2 --token-ttl 30
+            """
+    )
+
+    @Option(name: .customLong("port"), help: ArgumentHelp("Port to listen on; 0 picks a free one.", valueName: "n"))
+    var port = 0
+
+    @Option(name: .customLong("rate-limit"), help: ArgumentHelp("Most history requests a second before answering 429.", valueName: "n/s"))
+    var rateLimit: Double?
+
+    @Option(name: .customLong("fail-rate"), help: ArgumentHelp("Share of history requests answered with a 5xx error.", valueName: "0...1"))
+    var failRate: Double = 0
+
+    @Option(name: .customLong("token-ttl"), help: ArgumentHelp("Seconds a session token lives.", valueName: "s"))
+    var tokenTTL: Double = 600
+
+    @Option(name: .customLong("refresh-token"), help: ArgumentHelp("The refresh token to accept (default: a random one, printed).", valueName: "rt_..."))
+    var refreshToken: String?
+
+    @Option(name: .customLong("token-out"), help: ArgumentHelp("Also write the refresh token to this file (for --token-file).", valueName: "file"))
+    var tokenOut: String?
+
+    func validate() throws {
+        guard (0...65535).contains(port) else { throw ValidationError("--port must be 0...65535") }
+        guard (0...1).contains(failRate) else { throw ValidationError("--fail-rate must be between 0 and 1") }
+        if let rateLimit, !(rateLimit > 0) { throw ValidationError("--rate-limit must be positive") }
+        guard tokenTTL > 0 else { throw ValidationError("--token-ttl must be positive") }
+        if let refreshToken, !refreshToken.hasPrefix("rt_") { throw ValidationError("--refresh-token must start with rt_") }
+    }
+
+    func run() async throws {
+        var configuration = SandboxConfiguration()
+        configuration.port = port
+        configuration.rateLimit = rateLimit
+        configuration.failRate = failRate
+        configuration.tokenTTL = tokenTTL
+        if let refreshToken { configuration.refreshToken = refreshToken }
+        let tokenOut = self.tokenOut
+        let sandbox = DiscovrSandbox(configuration: configuration, logger: Logger(label: "discovr-sandbox"))
+        try await sandbox.run { running in
+            if let tokenOut {
+                FileManager.default.createFile(atPath: tokenOut, contents: Data((running.refreshToken + "\n").utf8),
+                                               attributes: [.posixPermissions: 0o600])
+            }
+            Terminal.out("sandbox Discovr listening on \(running.url)\nrefresh token: \(running.refreshToken)\n")
+            Terminal.out("try: trakt2discovr import <export> --api-url \(running.url) --token-file <file holding the token>\n")
+            // Serve until SIGINT/SIGTERM.
+            await SandboxCommand.waitForSignal()
+            let stats = running.store.stats()
+            Terminal.out("stopped: \(stats.requests) requests, \(stats.stored) items stored\n")
+        }
+    }
+
+    static func waitForSignal() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let once = OnceFlag()
+            var sources: [any DispatchSourceSignal] = []
+            for sig in [SIGINT, SIGTERM] {
+                signal(sig, SIG_IGN)
+                let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+                source.setEventHandler {
+                    if once.set() { continuation.resume() }
+                }
+                source.resume()
+                sources.append(source)
+            }
+            SignalSources.keep(sources)
+        }
+    }
+}
+
+import Synchronization
+
+/// True the first time only.
+final class OnceFlag: Sendable {
+    private let flag = Mutex(false)
+    func set() -> Bool { flag.withLock { was in defer { was = true }; return !was } }
+}
+
+/// Keeps signal sources alive for the life of the process.
+enum SignalSources {
+    nonisolated(unsafe) private static var kept: [any DispatchSourceSignal] = []
+    static func keep(_ sources: [any DispatchSourceSignal]) { kept.append(contentsOf: sources) }
+}

@@ -1,0 +1,132 @@
+import ArgumentParser
+import DiscovrAPI
+import Foundation
+import ImportPlanner
+import ImportQueue
+
+struct ResumeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "resume",
+        abstract: "Deliver what the state still holds (after --limit, a stop, a crash or an outage).",
+        discussion: """
+            Sends every item not confirmed delivered. Items that were in flight when a run died are
+            sent again (the server treats a repeat as already present).
+
+            Examples:
+              trakt2discovr resume --token-file ~/.discovr-token
+              trakt2discovr resume --limit 1000 --state my-import.sqlite
+            """
+    )
+
+    @OptionGroup var output: OutputOptions
+    @OptionGroup var delivery: DeliveryOptions
+
+    func validate() throws { try delivery.check() }
+
+    func run() async throws {
+        let (code, counts, _) = try await DeliveryRun(options: delivery, output: output).resume()
+        let summary = "delivered \(Terminal.number(counts.delivered))" + (counts.alreadyPresent > 0 ? " (+\(Terminal.number(counts.alreadyPresent)) already there)" : "")
+            + ", failed \(Terminal.number(counts.failed)), pending \(Terminal.number(counts.pending))\n"
+        if output.json {
+            Terminal.out("{\"delivery\": {\"delivered\": \(counts.delivered), \"alreadyPresent\": \(counts.alreadyPresent), \"failed\": \(counts.failed), \"pending\": \(counts.pending)}}\n")
+        } else {
+            Terminal.out(summary)
+            if counts.failed > 0 { Terminal.out("see the failures with `trakt2discovr status`; `trakt2discovr retry-failed` puts them back\n") }
+        }
+        if code != Exit.ok { throw code }
+    }
+}
+
+struct StatusCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "status",
+        abstract: "Show the queue: counts by state, and failures with their reasons.",
+        discussion: """
+            Examples:
+              trakt2discovr status
+              trakt2discovr status --json --state my-import.sqlite
+            """
+    )
+
+    @Option(name: .customLong("state"), help: ArgumentHelp("The queue database (SQLite).", valueName: "file"))
+    var state = "trakt2discovr.sqlite"
+
+    @Flag(name: .customLong("json"), help: "Print JSON for machines.")
+    var json = false
+
+    @Option(name: .customLong("failures"), help: ArgumentHelp("Most failures to list (human output).", valueName: "n"))
+    var maxFailures = 20
+
+    func run() throws {
+        let queue = try StateAccess.open(state)
+        defer { queue.close() }
+        let counts: StateCounts
+        let failures: [FailureRecord]
+        do {
+            counts = try queue.counts()
+            failures = try queue.failures(limit: json ? nil : maxFailures)
+        } catch let error as QueueError {
+            throw fail(error.description, DeliveryRun.exitCode(for: error))
+        }
+        if json {
+            var out = "{\"state\": \(JSONText.quote(state)), \"counts\": {\"pending\": \(counts.pending), \"inFlight\": \(counts.inFlight), \"delivered\": \(counts.delivered - counts.alreadyPresent), \"alreadyPresent\": \(counts.alreadyPresent), \"failed\": \(counts.failed), \"total\": \(counts.total)},\n \"failures\": ["
+            out += failures.map { f in
+                "\n  {\"title\": \(JSONText.quote(f.title)), \"playKey\": \(JSONText.quote(f.playKey)), \"attempts\": \(f.attempts), \"status\": \(f.lastStatus.map(String.init) ?? "null"), \"reason\": \(f.lastMessage.map(JSONText.quote) ?? "null"), \"body\": \(f.body)}"
+            }.joined(separator: ",")
+            out += failures.isEmpty ? "]}\n" : "\n ]}\n"
+            Terminal.out(out)
+            return
+        }
+        var lines = ["state     \(state)"]
+        lines.append("total     \(Terminal.number(counts.total))")
+        lines.append("delivered \(Terminal.number(counts.delivered))" + (counts.alreadyPresent > 0 ? " (\(Terminal.number(counts.alreadyPresent)) were already there)" : ""))
+        lines.append("pending   \(Terminal.number(counts.pending + counts.inFlight))" + (counts.inFlight > 0 ? " (\(Terminal.number(counts.inFlight)) were in flight when a run stopped)" : ""))
+        lines.append("failed    \(Terminal.number(counts.failed))")
+        for f in failures {
+            let status = f.lastStatus.map { "HTTP \($0)" } ?? "no answer"
+            lines.append("  - \(f.title): \(status): \(f.lastMessage ?? "no message") (\(f.attempts) attempt\(f.attempts == 1 ? "" : "s"))")
+        }
+        if counts.failed > failures.count { lines.append("  ... and \(Terminal.number(counts.failed - failures.count)) more (--json lists all)") }
+        if counts.failed > 0 { lines.append("retry them with `trakt2discovr retry-failed`, then `trakt2discovr resume`") }
+        else if counts.pending + counts.inFlight > 0 { lines.append("continue with `trakt2discovr resume`") }
+        Terminal.out(lines.joined(separator: "\n") + "\n")
+    }
+}
+
+struct RetryFailedCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "retry-failed",
+        abstract: "Move failed items back to pending (then run resume).",
+        discussion: """
+            Examples:
+              trakt2discovr retry-failed && trakt2discovr resume --token-file ~/.discovr-token
+            """
+    )
+
+    @Option(name: .customLong("state"), help: ArgumentHelp("The queue database (SQLite).", valueName: "file"))
+    var state = "trakt2discovr.sqlite"
+
+    func run() throws {
+        let queue = try StateAccess.open(state)
+        defer { queue.close() }
+        do {
+            let n = try queue.retryFailed()
+            Terminal.out("\(Terminal.number(n)) failed item\(n == 1 ? "" : "s") moved back to pending; run `trakt2discovr resume` to send \(n == 1 ? "it" : "them")\n")
+        } catch let error as QueueError {
+            throw fail(error.description, DeliveryRun.exitCode(for: error))
+        }
+    }
+}
+
+enum StateAccess {
+    static func open(_ path: String) throws -> ImportQueue {
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw fail("\(path): no state file; run `trakt2discovr import <export>` first (or pass --state)", Exit.noInput)
+        }
+        do {
+            return try ImportQueue.open(path: path)
+        } catch let error as QueueError {
+            throw fail(error.description, DeliveryRun.exitCode(for: error))
+        }
+    }
+}

@@ -1,0 +1,75 @@
+import Foundation
+import ImportPlanner
+
+/// Terminal output: errors and the human summary. Progress has its own type.
+enum Terminal {
+    static func error(_ message: String) {
+        FileHandle.standardError.write(Data(("trakt2discovr: error: " + message + "\n").utf8))
+    }
+
+    static func warn(_ message: String) {
+        FileHandle.standardError.write(Data(("trakt2discovr: warning: " + message + "\n").utf8))
+    }
+
+    static func out(_ text: String) {
+        FileHandle.standardOutput.write(Data(text.utf8))
+    }
+
+    static func number(_ n: Int) -> String {
+        let s = String(n)
+        var out = ""
+        for (k, c) in s.reversed().enumerated() {
+            if k > 0 && k % 3 == 0 && c != "-" { out.append(",") }
+            out.append(c)
+        }
+        return String(out.reversed())
+    }
+
+    static func pad(_ s: String, _ width: Int, right: Bool = false) -> String {
+        guard s.count < width else { return s }
+        let fill = String(repeating: " ", count: width - s.count)
+        return right ? fill + s : s + fill
+    }
+
+    /// The short human summary of a report.
+    static func summary(_ report: ImportReport, detailsHint: String?) -> String {
+        var lines: [String] = []
+        let files = report.inputs.flatMap(\.files)
+        let used = files.filter { $0.records > 0 }.count
+        let ignored = files.filter { $0.kind == .ignored }.count
+        lines.append("read      \(number(report.inputs.count)) input\(report.inputs.count == 1 ? "" : "s"), \(number(files.count)) file\(files.count == 1 ? "" : "s") (\(number(used)) with records, \(number(ignored)) ignored)")
+        let r = report.records
+        var parts: [String] = []
+        if r.history > 0 { parts.append("\(number(r.history)) history") }
+        if r.playback > 0 { parts.append("\(number(r.playback)) playback") }
+        if r.watchedMovies > 0 { parts.append("\(number(r.watchedMovies)) watched movies") }
+        if r.watchedEpisodes > 0 { parts.append("\(number(r.watchedEpisodes)) watched episodes") }
+        if r.watchedShowsWithoutEpisodes > 0 { parts.append("\(number(r.watchedShowsWithoutEpisodes)) watched shows without episodes") }
+        lines.append("records   \(number(r.total))" + (parts.isEmpty ? "" : ": " + parts.joined(separator: ", ")))
+        let p = report.planned
+        var extra: [String] = []
+        if p.inProgress > 0 { extra.append("\(number(p.inProgress)) in progress") }
+        if p.fromSummary > 0 { extra.append("\(number(p.fromSummary)) from summaries") }
+        lines.append("planned   \(number(p.total)) items: \(number(p.movies)) movies, \(number(p.episodes)) episodes" + (extra.isEmpty ? "" : " (" + extra.joined(separator: ", ") + ")"))
+        let skippedTotal = report.skippedTotal
+        lines.append("skipped   \(number(skippedTotal))" + (skippedTotal > 0 ? ":" : ""))
+        let width = SkipReason.allCases.map { number(report.skipped[$0] ?? 0).count }.max() ?? 1
+        for reason in SkipReason.allCases {
+            let n = report.skipped[reason] ?? 0
+            guard n > 0 else { continue }
+            lines.append("          \(pad(number(n), width, right: true))  \(pad(reason.rawValue, 20)) \(reason.explanation)")
+        }
+        if let d = report.delivery {
+            var line = "delivered \(number(d.delivered))"
+            if d.alreadyPresent > 0 { line += " (\(number(d.alreadyPresent)) were already there)" }
+            line += ", failed \(number(d.failed)), pending \(number(d.pending))"
+            lines.append(line)
+        }
+        if !report.warnings.isEmpty {
+            lines.append("warnings:")
+            for w in report.warnings { lines.append("  - " + w) }
+        }
+        if let detailsHint { lines.append(detailsHint) }
+        return lines.joined(separator: "\n") + "\n"
+    }
+}

@@ -1,0 +1,43 @@
+import ArgumentParser
+import Foundation
+
+/// The executable: parses the command line, runs the libraries, prints, and exits with the
+/// contract's codes. No import or delivery logic lives here.
+@main
+struct Trakt2Discovr: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "trakt2discovr",
+        abstract: "Move your Trakt watch history into Discovr.",
+        discussion: """
+            Reads a Trakt export (the ZIP from Trakt's settings, its folder, or JSON files), plans one
+            Discovr history item per play, and delivers them through a resumable queue.
+
+            Examples:
+              trakt2discovr import trakt-export-me.zip --dry-run
+              trakt2discovr import trakt-export-me.zip --token-file ~/.discovr-token
+              trakt2discovr resume --token-file ~/.discovr-token
+              trakt2discovr import samples/official/trakt-export-sample.zip --sandbox
+            """,
+        version: "0.1.0",
+        subcommands: [ImportCommand.self, ResumeCommand.self, StatusCommand.self, RetryFailedCommand.self, SandboxCommand.self]
+    )
+}
+
+/// The exit codes of the contract (sysexits).
+enum Exit {
+    static let ok = ExitCode(0)
+    static let someFailed = ExitCode(1)
+    static let usage = ExitCode(64)
+    static let dataError = ExitCode(65)
+    static let noInput = ExitCode(66)
+    static let cantCreate = ExitCode(73)
+    static let ioError = ExitCode(74)
+    static let tempFail = ExitCode(75)
+    static let noPermission = ExitCode(77)
+}
+
+/// Prints a one-line error to stderr and returns the exit code to throw.
+func fail(_ message: String, _ code: ExitCode) -> ExitCode {
+    Terminal.error(message)
+    return code
+}

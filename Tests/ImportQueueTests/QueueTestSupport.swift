@@ -1,0 +1,38 @@
+import Foundation
+@testable import ImportQueue
+
+/// A unique temporary folder for one test, removed by `withTemporaryFolder` when the test ends.
+func withTemporaryFolder<T>(_ body: (String) throws -> T) throws -> T {
+    var template = Array((NSTemporaryDirectory() + "t2d-queue-XXXXXX").utf8CString)
+    guard let made = mkdtemp(&template) else { throw CocoaError(.fileWriteUnknown) }
+    let folder = String(cString: made)
+    defer { try? FileManager.default.removeItem(atPath: folder) }
+    return try body(folder)
+}
+
+/// Opens a queue at a new file in a temporary folder, closes it and removes the folder afterwards.
+func withNewQueue<T>(_ body: (ImportQueue, String) throws -> T) throws -> T {
+    try withTemporaryFolder { folder throws in
+        let path = folder + "/state.sqlite"
+        let queue = try ImportQueue.open(path: path)
+        defer { queue.close() }
+        return try body(queue, path)
+    }
+}
+
+/// A play of `key` at `at` (nil: unknown date), with a body and title derived from both.
+func entry(_ key: String, _ at: Int64?) -> QueueEntry {
+    let play = key + "@" + (at.map { String($0) } ?? "-")
+    return QueueEntry(playKey: play, itemKey: key, body: "{\"play\":\"\(play)\"}", sortAt: at, title: "title " + play)
+}
+
+extension Array where Element == QueuedItem {
+    var playKeys: [String] { map(\.playKey) }
+}
+
+/// The unix permission bits of a file, or nil if it does not exist.
+func permissions(of path: String) -> Int? {
+    var info = stat()
+    guard stat(path, &info) == 0 else { return nil }
+    return Int(info.st_mode & 0o777)
+}
