@@ -59,7 +59,9 @@ public struct RateLimiter: Sendable, Equatable {
         let now = Double(nowMs)
         let earliest = max(Double(holdUntilMs), nextDueMs - toleranceMs)
         if now >= earliest {
-            nextDueMs = max(nextDueMs, now) + intervalMs
+            // Callers wake at whole milliseconds, up to 1 ms after the (fractional) due time: that
+            // lateness is rounding, not idle time, so the schedule stays on its grid.
+            nextDueMs = max(nextDueMs, now - 1) + intervalMs
             return .send
         }
         return .wait(untilMs: Int64(earliest.rounded(.up)))

@@ -74,7 +74,8 @@ public struct Timestamp: Hashable, Comparable, Sendable, CustomStringConvertible
                     i += 1
                 }
                 guard count > 0, count <= 12 else { return nil }
-                for _ in count..<3 where count < 3 { fraction *= 10 }
+                var scale = count
+                while scale < 3 { fraction *= 10; scale += 1 }
                 millis = fraction
             }
         }

@@ -24,7 +24,7 @@ struct SandboxRateLimiter: Sendable {
 
     init(rate: Double) {
         self.rate = rate
-        self.capacity = rate
+        self.capacity = max(1, rate)
         self.tokens = capacity
     }
 

@@ -140,7 +140,7 @@ public final class SandboxStore: Sendable {
     /// Returns false for a duplicate.
     func insert(_ item: StoredHistoryItem) -> Bool {
         state.withLock { state in
-            guard true else {
+            guard state.identities.insert(item.playIdentity).inserted else {
                 state.stats.duplicates += 1
                 return false
             }

@@ -21,7 +21,7 @@ enum QueueSchema {
                     state TEXT NOT NULL DEFAULT 'pending'
                         CHECK (state IN ('pending', 'in-flight', 'delivered', 'failed')),
                     attempts INTEGER NOT NULL DEFAULT 0 CHECK (attempts >= 0),
-                    not_before INTEGER NOT NULL DEFAULT 0,  -- ms since 1970; backoff of a pending item
+                    not_before INTEGER NOT NULL DEFAULT 0 CHECK (not_before >= 0),  -- ms since 1970: backoff; 0 = none
                     last_status INTEGER,
                     last_message TEXT,
                     already_present INTEGER NOT NULL DEFAULT 0 CHECK (already_present IN (0, 1)),
@@ -34,14 +34,17 @@ enum QueueSchema {
                 CREATE INDEX item_pending_send_order ON item (sort_at, id) WHERE state = 'pending';
                 -- The first pending play of a key (only that one may be claimed).
                 CREATE INDEX item_pending_by_key ON item (item_key, sort_at, id) WHERE state = 'pending';
-                -- nextReadyAt: pending items by backoff deadline.
-                CREATE INDEX item_pending_by_not_before ON item (not_before) WHERE state = 'pending';
+                -- nextReadyAt: pending items in backoff by deadline. Fresh items (not_before = 0) stay out,
+                -- so enqueue does not pay for it.
+                CREATE INDEX item_backoff_by_not_before ON item (not_before) WHERE state = 'pending' AND not_before > 0;
                 -- Keys with a play in flight (a handful of rows at most).
                 CREATE INDEX item_in_flight_by_key ON item (item_key) WHERE state = 'in-flight';
                 -- failures(), retryFailed().
                 CREATE INDEX item_failed_send_order ON item (sort_at, id) WHERE state = 'failed';
 
-                -- Counts by state kept by triggers, so counts() costs the same with 10 or 10 million rows.
+                -- Counts by state, so counts() costs the same with 10 or 10 million rows. State changes
+                -- are counted by the triggers below; inserts by enqueue, with one update per batch (a
+                -- per-row insert trigger made a 200,000-item enqueue half as fast again).
                 CREATE TABLE state_count (
                     state TEXT PRIMARY KEY NOT NULL
                         CHECK (state IN ('pending', 'in-flight', 'delivered', 'failed')),
@@ -50,10 +53,6 @@ enum QueueSchema {
                 ) WITHOUT ROWID;
                 INSERT INTO state_count (state, items, already_present)
                     VALUES ('pending', 0, 0), ('in-flight', 0, 0), ('delivered', 0, 0), ('failed', 0, 0);
-                CREATE TRIGGER item_counted_insert AFTER INSERT ON item BEGIN
-                    UPDATE state_count SET items = items + 1, already_present = already_present + NEW.already_present
-                        WHERE state = NEW.state;
-                END;
                 CREATE TRIGGER item_counted_update AFTER UPDATE OF state, already_present ON item BEGIN
                     UPDATE state_count SET items = items - 1, already_present = already_present - OLD.already_present
                         WHERE state = OLD.state;

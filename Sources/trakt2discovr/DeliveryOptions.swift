@@ -4,8 +4,15 @@ import Foundation
 
 /// The flags of every command that delivers (`import`, `resume`) or reads the state.
 struct DeliveryOptions: ParsableArguments {
-    @Option(name: .customLong("state"), help: ArgumentHelp("The queue database (SQLite).", valueName: "file"))
-    var state = "trakt2discovr.sqlite"
+    @Option(name: .customLong("state"), help: ArgumentHelp("The queue database (SQLite; default trakt2discovr.sqlite, or a temporary one with --sandbox).", valueName: "file"))
+    var stateOption: String?
+
+    var state: String {
+        get { stateOption ?? "trakt2discovr.sqlite" }
+        set { stateOption = newValue }
+    }
+
+    var stateGiven: Bool { stateOption != nil }
 
     @Option(name: .customLong("api-url"), help: ArgumentHelp("Discovr API base URL (default https://api.discovr.media, or DISCOVR_API_URL).", valueName: "url"))
     var apiURL: String?
@@ -37,10 +44,14 @@ struct DeliveryOptions: ParsableArguments {
     @Flag(name: .customLong("no-progress"), help: "No progress display.")
     var noProgress = false
 
+    @Flag(name: .customLong("verbose"), help: "Log every request and decision (never a token).")
+    var verbose = false
+
     @Flag(name: .customLong("sandbox"), help: "Deliver to a sandbox Discovr started in this process (no token needed).")
     var sandbox = false
 
     func check() throws {
+        LogSetup.bootstrap(verbose: verbose)
         guard rate > 0, rate.isFinite else { throw ValidationError("--rate must be a positive number") }
         guard concurrency >= 1, concurrency <= 64 else { throw ValidationError("--concurrency must be between 1 and 64") }
         guard maxAttempts >= 1 else { throw ValidationError("--max-attempts must be at least 1") }

@@ -22,8 +22,8 @@ struct ImportCommand: AsyncParsableCommand {
             """
     )
 
-    @Argument(help: ArgumentHelp("Export ZIP, folder or JSON files.", valueName: "path"))
-    var paths: [String]
+    @Argument(help: ArgumentHelp("Export ZIP, folder or JSON files. With --sandbox and no path: the bundled sample export.", valueName: "path"))
+    var paths: [String] = []
 
     @Flag(name: .customLong("dry-run"), help: "Plan and report only: no network, no state written.")
     var dryRun = false
@@ -47,11 +47,24 @@ struct ImportCommand: AsyncParsableCommand {
     @OptionGroup var delivery: DeliveryOptions
 
     func validate() throws {
-        if paths.isEmpty { throw ValidationError("give at least one export path") }
+        if paths.isEmpty && !delivery.sandbox { throw ValidationError("give at least one export path (the ZIP from Trakt's settings, its folder, or JSON files)") }
         try delivery.check()
     }
 
     func run() async throws {
+        let scratch = Scratch()
+        defer { scratch.remove() }
+        var paths = self.paths
+        var delivery = self.delivery
+        if paths.isEmpty {
+            // --sandbox with no path: the sample export bundled in the executable.
+            paths = [try scratch.write(EmbeddedSample.fileName, EmbeddedSample.bytes)]
+            if !output.json { Terminal.warn("no export given: using the bundled sample export") }
+        }
+        if delivery.sandbox && !delivery.stateGiven {
+            // A sandbox lives only as long as this process: so does its queue.
+            delivery.state = scratch.path("sandbox-state.sqlite")
+        }
         let scan: ExportScan
         do {
             scan = try ExportReader.read(paths: paths)
@@ -126,5 +139,31 @@ enum OutputFile {
         } catch {
             throw fail("\(path): cannot write (\(error.localizedDescription)); check the folder exists and has space", Exit.cantCreate)
         }
+    }
+}
+
+/// A private temporary folder for the run, removed at the end.
+final class Scratch {
+    private var url: URL?
+
+    func path(_ name: String) -> String {
+        if url == nil {
+            let dir = FileManager.default.temporaryDirectory.appendingPathComponent("trakt2discovr-\(UUID().uuidString)")
+            try? FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            url = dir
+        }
+        return url!.appendingPathComponent(name).path
+    }
+
+    func write(_ name: String, _ data: Data) throws -> String {
+        let file = path(name)
+        guard FileManager.default.createFile(atPath: file, contents: data) else {
+            throw fail("cannot write a temporary file in \(FileManager.default.temporaryDirectory.path); check TMPDIR", Exit.cantCreate)
+        }
+        return file
+    }
+
+    func remove() {
+        if let url { try? FileManager.default.removeItem(at: url) }
     }
 }

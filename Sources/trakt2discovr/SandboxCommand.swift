@@ -43,7 +43,11 @@ struct SandboxCommand: AsyncParsableCommand {
         if let refreshToken, !refreshToken.hasPrefix("rt_") { throw ValidationError("--refresh-token must start with rt_") }
     }
 
+    @Flag(name: .customLong("quiet"), help: "Log only warnings, not every server event.")
+    var quiet = false
+
     func run() async throws {
+        LogSetup.bootstrap(verbose: false, defaultLevel: quiet ? .warning : .info)
         var configuration = SandboxConfiguration()
         configuration.port = port
         configuration.rateLimit = rateLimit

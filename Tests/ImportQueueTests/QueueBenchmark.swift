@@ -55,14 +55,8 @@ struct QueueBenchmark {
             let enqueue = try Self.seconds { () throws in #expect(try queue.enqueue(entries).added == 1_000_000) }
             Self.report(String(format: "enqueue 1,000,000 in one transaction: %.2f s", enqueue))
 
-            for plan in try queue.inspectionRows("""
-                EXPLAIN QUERY PLAN SELECT p.id FROM item AS p
-                WHERE p.state = 'pending' AND p.not_before <= 0 AND \(ImportQueue.sendableHead)
-                ORDER BY p.sort_at, p.id LIMIT 4
-                """) + queue.inspectionRows("""
-                EXPLAIN QUERY PLAN SELECT p.not_before FROM item AS p
-                WHERE p.state = 'pending' AND \(ImportQueue.sendableHead) ORDER BY p.not_before LIMIT 1
-                """) {
+            for plan in try queue.inspectionRows("EXPLAIN QUERY PLAN " + ImportQueue.claimSQL)
+                + queue.inspectionRows("EXPLAIN QUERY PLAN " + ImportQueue.nextReadySQL) {
                 Self.report("plan: " + (plan.last.flatMap { $0 } ?? ""))
             }
 

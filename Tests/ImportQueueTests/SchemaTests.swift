@@ -8,10 +8,10 @@ import Testing
             let objects = try queue.inspectionRows("SELECT type, name FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' ORDER BY type, name")
                 .map { "\($0[0]!) \($0[1]!)" }
             #expect(objects == [
-                "index item_failed_send_order", "index item_in_flight_by_key", "index item_pending_by_key",
-                "index item_pending_by_not_before", "index item_pending_send_order",
+                "index item_backoff_by_not_before", "index item_failed_send_order", "index item_in_flight_by_key", "index item_pending_by_key",
+                "index item_pending_send_order",
                 "table grdb_migrations", "table item", "table meta", "table state_count",
-                "trigger item_counted_delete", "trigger item_counted_insert", "trigger item_counted_update",
+                "trigger item_counted_delete", "trigger item_counted_update",
             ])
             #expect(try queue.inspectionRows("SELECT identifier FROM grdb_migrations") == [["v1"]])
             #expect(try queue.inspectionRows("PRAGMA journal_mode") == [["wal"]])
@@ -30,6 +30,7 @@ import Testing
         "INSERT INTO item (play_key, item_key, body, title, already_present) VALUES ('k@2', 'k', 'b', 't', 1)",
         "UPDATE item SET state = 'inflight'",
         "UPDATE item SET attempts = attempts - 1",
+        "UPDATE item SET not_before = -1",
         "INSERT INTO meta (key, value) VALUES ('a', NULL)",
     ])
     func schemaConstraintsRefuse(_ sql: String) throws {

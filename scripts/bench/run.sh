@@ -1,0 +1,116 @@
+#!/usr/bin/env bash
+# Dry-run benchmark: trakt2discovr against a plain Python script doing the same reading and mapping.
+#
+#   scripts/bench/run.sh [sizes...]        default: 20000 200000 1000000
+#
+# Builds the release binary, generates the synthetic official exports into bench-out/ if missing
+# (scripts/bench/gen-export.py, seed 1), then for each size runs the tool
+# (`import PATH --dry-run --json > /dev/null`) and scripts/bench/baseline.py REPS times each,
+# alternating, measuring wall time and peak RSS with /usr/bin/time. Prints a markdown table (medians
+# of the wall times, the highest peak RSS of the runs). Before timing, it checks once per input that
+# the baseline's counts equal the tool's report (CHECK=0 skips that).
+#
+# Environment: REPS (default 3), ZIP_SIZES (sizes also measured from a ZIP, default 200000),
+# SEED (default 1), CHECK (default 1), PYTHON (default python3).
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+OUT="$ROOT/bench-out"
+REPS=${REPS:-3}
+ZIP_SIZES=${ZIP_SIZES:-200000}
+SEED=${SEED:-1}
+CHECK=${CHECK:-1}
+PYTHON=${PYTHON:-python3}
+if [ $# -gt 0 ]; then SIZES=("$@"); else SIZES=(20000 200000 1000000); fi
+
+if [ ! -x /usr/bin/time ]; then
+    echo "installing GNU time (/usr/bin/time)" >&2
+    apt-get install -y time >/dev/null
+fi
+
+mkdir -p "$OUT"
+LOG="$OUT/run-$(date -u +%Y%m%dT%H%M%SZ).log"
+echo "# $(date -u '+%Y-%m-%d %H:%M:%S UTC'), load: $(uptime | sed 's/.*load average: //')" | tee -a "$LOG" >&2
+
+(cd "$ROOT" && swift build -c release --product trakt2discovr) >&2
+BIN="$ROOT/.build/release/trakt2discovr"
+
+# Generates into a temporary folder first, so an interrupted run never leaves a half export behind.
+generate() { # size zip|folder -> prints the input path
+    local n=$1 form=$2 dir
+    if [ "$form" = zip ]; then dir="$OUT/zip-$n"; else dir="$OUT/export-$n"; fi
+    if [ ! -d "$dir" ]; then
+        rm -rf "$dir.tmp"
+        if [ "$form" = zip ]; then
+            "$PYTHON" "$ROOT/scripts/bench/gen-export.py" "$n" "$dir.tmp" --zip --seed "$SEED" >&2
+        else
+            "$PYTHON" "$ROOT/scripts/bench/gen-export.py" "$n" "$dir.tmp" --seed "$SEED" >&2
+        fi
+        mv "$dir.tmp" "$dir"
+    fi
+    if [ "$form" = zip ]; then echo "$dir/trakt-export-bench.zip"; else echo "$dir"; fi
+}
+
+file_count() {
+    if [ -d "$1" ]; then find "$1" -type f | wc -l
+    else "$PYTHON" -c 'import sys, zipfile; print(len(zipfile.ZipFile(sys.argv[1]).namelist()))' "$1"; fi
+}
+
+# Runs a command once; appends "seconds peak_kb" to the named list.
+measure() { # label input command...
+    local label=$1 input=$2; shift 2
+    local tf; tf=$(mktemp)
+    /usr/bin/time -f "%e %M" -o "$tf" "$@" > /dev/null
+    local line; line=$(tail -n 1 "$tf"); rm -f "$tf"
+    echo "$label $(basename "$input") $line" | tee -a "$LOG" >&2
+    echo "$line"
+}
+
+# The counts the tool reports and the baseline prints must be the same.
+check_counts() { # input
+    local tool base
+    tool=$(mktemp); base=$(mktemp)
+    "$BIN" import "$1" --dry-run --json > "$tool"
+    "$PYTHON" "$ROOT/scripts/bench/baseline.py" "$1" > "$base"
+    "$PYTHON" - "$tool" "$base" <<'EOF' | tee -a "$LOG" >&2
+import json, sys
+tool, base = (json.load(open(p)) for p in sys.argv[1:3])
+diffs = [f"{section}.{k}: tool {tool[section][k]} baseline {base[section].get(k)}"
+         for section in ("records", "planned", "skipped") for k in tool[section] if tool[section][k] != base[section].get(k)]
+print("counts: " + ("identical (planned %d, skipped %d)" % (tool["planned"]["total"], sum(tool["skipped"].values()))
+                    if not diffs else "DIFFER: " + "; ".join(diffs)))
+EOF
+    rm -f "$tool" "$base"
+}
+
+median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2}'; }
+maxof() { printf '%s\n' "$@" | sort -g | tail -n 1; }
+
+ROWS=()
+for n in "${SIZES[@]}"; do
+    forms=(folder)
+    for z in $ZIP_SIZES; do [ "$z" = "$n" ] && forms+=(zip); done
+    for form in "${forms[@]}"; do
+        input=$(generate "$n" "$form")
+        if [ "$CHECK" = 1 ]; then check_counts "$input"; fi
+        tool_s=(); tool_kb=(); py_s=(); py_kb=()
+        for _ in $(seq "$REPS"); do
+            read -r s kb < <(measure tool "$input" "$BIN" import "$input" --dry-run --json)
+            tool_s+=("$s"); tool_kb+=("$kb")
+            read -r s kb < <(measure python "$input" "$PYTHON" "$ROOT/scripts/bench/baseline.py" "$input")
+            py_s+=("$s"); py_kb+=("$kb")
+        done
+        ts=$(median "${tool_s[@]}"); ps=$(median "${py_s[@]}")
+        tm=$(awk -v k="$(maxof "${tool_kb[@]}")" 'BEGIN {printf "%.0f", k / 1024}')
+        pm=$(awk -v k="$(maxof "${py_kb[@]}")" 'BEGIN {printf "%.0f", k / 1024}')
+        ratio=$(awk -v t="$ts" -v p="$ps" 'BEGIN {printf "%.2f", t / p}')
+        ROWS+=("| $n | $form | $(file_count "$input") | $ts | $tm | $ps | $pm | $ratio |")
+    done
+done
+
+echo "# done $(date -u '+%H:%M:%S UTC'), load: $(uptime | sed 's/.*load average: //')" | tee -a "$LOG" >&2
+{
+    echo "| plays | input | files | tool median s | tool peak MB | python median s | python peak MB | ratio tool/python |"
+    echo "|---:|---|---:|---:|---:|---:|---:|---:|"
+    printf '%s\n' "${ROWS[@]}"
+} | tee -a "$LOG"
