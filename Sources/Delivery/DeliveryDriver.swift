@@ -97,7 +97,7 @@ public struct DeliveryDriver: Sendable {
             var inFlight: [Int64: QueuedItem] = [:]
             var ending: DeliveryStop?
             var tickScheduled = false
-            var lastProgressMs = Int64.min
+            var lastProgressMs: Int64?
 
             func endRun(_ stop: DeliveryStop, cancelInFlight: Bool) {
                 guard ending == nil else { return }
@@ -143,7 +143,7 @@ public struct DeliveryDriver: Sendable {
                     }
                 }
                 if ending != nil && inFlight.isEmpty { break }
-                if now - lastProgressMs >= Self.tickMs {
+                if lastProgressMs.map({ now - $0 >= Self.tickMs }) ?? true {
                     lastProgressMs = now
                     run.lastRate = context.currentRate
                     progress(run.progress(nowMs: now, currentRate: run.lastRate))

@@ -10,9 +10,9 @@ extension ImportQueue {
     }
 
     /// The rows of a query, each column rendered as text (NULL as nil).
-    func inspectionRows(_ sql: String) throws -> [[String?]] {
+    func inspectionRows(_ sql: String, arguments: [Int64] = []) throws -> [[String?]] {
         try read { db in
-            try Row.fetchAll(db, sql: sql).map { row in
+            try Row.fetchAll(db, sql: sql, arguments: StatementArguments(arguments)).map { row in
                 row.databaseValues.map { value in
                     switch value.storage {
                     case .null: return nil

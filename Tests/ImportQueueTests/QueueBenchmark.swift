@@ -55,7 +55,7 @@ struct QueueBenchmark {
             let enqueue = try Self.seconds { () throws in #expect(try queue.enqueue(entries).added == 1_000_000) }
             Self.report(String(format: "enqueue 1,000,000 in one transaction: %.2f s", enqueue))
 
-            for plan in try queue.inspectionRows("EXPLAIN QUERY PLAN " + ImportQueue.claimSQL)
+            for plan in try queue.inspectionRows("EXPLAIN QUERY PLAN " + ImportQueue.claimSQL, arguments: [0, 4])
                 + queue.inspectionRows("EXPLAIN QUERY PLAN " + ImportQueue.nextReadySQL) {
                 Self.report("plan: " + (plan.last.flatMap { $0 } ?? ""))
             }

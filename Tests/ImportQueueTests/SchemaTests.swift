@@ -21,6 +21,22 @@ import Testing
         }
     }
 
+    /// Claim and nextReadyAt must walk indexes, never scan or sort the whole table (a 1,000,000-row
+    /// queue stays fast only then; figures in the benchmark).
+    @Test func claimAndNextReadyAtUseTheirIndexes() throws {
+        try withNewQueue { queue, _ throws in
+            let claim = try queue.inspectionRows("EXPLAIN QUERY PLAN " + ImportQueue.claimSQL, arguments: [0, 4]).map { $0.last.flatMap { $0 } ?? "" }
+            #expect(claim.contains("SCAN p USING INDEX item_pending_send_order"), "\(claim)")
+            #expect(claim.contains("SEARCH q USING INDEX item_pending_by_key (item_key=?)"), "\(claim)")
+            #expect(claim.contains("SEARCH f USING INDEX item_in_flight_by_key (item_key=?)"), "\(claim)")
+            let next = try queue.inspectionRows("EXPLAIN QUERY PLAN " + ImportQueue.nextReadySQL).map { $0.last.flatMap { $0 } ?? "" }
+            #expect(next.contains("SEARCH p USING INDEX item_backoff_by_not_before (not_before>?)"), "\(next)")
+            for step in claim + next {
+                #expect(!step.contains("TEMP B-TREE") && !step.hasPrefix("SCAN p\u{20}") && step != "SCAN p", "\(step)")
+            }
+        }
+    }
+
     /// Each statement breaks one constraint of the schema and must be refused by SQLite itself.
     @Test(arguments: [
         "INSERT INTO item (play_key, item_key, body, title) VALUES (NULL, 'k', 'b', 't')",

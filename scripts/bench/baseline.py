@@ -26,7 +26,8 @@ import zipfile
 from datetime import datetime, timezone
 
 REASONS = ("missing-media", "no-tmdb-id", "special-episode", "invalid-date", "unknown-date",
-           "covered-by-history", "superseded-by-watch", "no-episode-detail", "duplicate", "older-rewatch")
+           "covered-by-history", "superseded-by-watch", "no-episode-detail", "duplicate", "older-rewatch",
+           "playback-excluded")   # the last two never apply here (--latest-only, --no-playback)
 FIRST_REAL_YEAR = 1920
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 DAY_MS = 86_400_000
