@@ -118,7 +118,11 @@ public struct DeliveryDriver: Sendable {
                 var waitUntil: Int64?
                 if ending == nil {
                     let limitRoom = limit.map { $0 - run.settled - inFlight.count } ?? Int.max
-                    let room = min(concurrency - inFlight.count, limitRoom)
+                    var room = min(concurrency - inFlight.count, limitRoom)
+                    if let pause = run.outagePauseUntilMs {
+                        // During an outage: nothing until the pause is over, then one probe at a time.
+                        room = now < pause ? 0 : min(room, 1 - inFlight.count)
+                    }
                     do {
                         if room > 0 {
                             let items = try queue.claim(max: room, nowMs: now)
@@ -203,6 +207,7 @@ public struct DeliveryDriver: Sendable {
         let now = context.time.nowMs()
         var status: Int?
         if case .answered(let code, _, _) = outcome {
+            run.outagePauseUntilMs = nil
             status = code
             if code == 429 { run.rateLimited += 1 }
         }
@@ -215,8 +220,16 @@ public struct DeliveryDriver: Sendable {
             run.counts.delivered += 1
             if alreadyPresent { run.counts.alreadyPresent += 1 }
         case .retry(let afterMs, let countAttempt):
-            try queue.markRetry(id: item.id, status: status, message: message, notBeforeMs: now + afterMs,
-                                countAttempt: countAttempt)
+            if case .connectFailed = outcome {
+                // The server is down, not the item: the whole run pauses and then probes with one
+                // request at a time, and the item itself stays ready (a backoff stored with it would
+                // also delay the next `resume` for nothing).
+                try queue.markRetry(id: item.id, status: nil, message: message, notBeforeMs: now, countAttempt: false)
+                run.outagePauseUntilMs = max(run.outagePauseUntilMs ?? .min, now + afterMs)
+            } else {
+                try queue.markRetry(id: item.id, status: status, message: message, notBeforeMs: now + afterMs,
+                                    countAttempt: countAttempt)
+            }
             run.retries += 1
             run.counts.pending += 1
         case .refreshSession:
@@ -283,6 +296,8 @@ private struct RunState {
     var rateLimited = 0
     /// Items delivered or failed this run (what `limit` counts).
     var settled = 0
+    /// Set while the server cannot be reached: no claims before this moment, then one at a time.
+    var outagePauseUntilMs: Int64?
     var lastRate: Double
 
     init(startedAtMs: Int64, settings: DeliverySettings, seed: UInt64) {

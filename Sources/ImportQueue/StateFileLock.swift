@@ -70,6 +70,9 @@ struct StateFileLock: Sendable {
     /// Releases the lock. Call only after SQLite has closed the database (see the type's comment).
     func release() {
         Self.heldInProcess.withLock { held in
+            // Unlock explicitly: a child process forked (not yet exec'd) at this moment shares the
+            // open file description, and close() alone would leave the lock held until its exec.
+            flock(descriptor, LOCK_UN)
             close(descriptor)
             held.remove(identity)
         }

@@ -186,7 +186,10 @@ enum HTTPGet {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
         guard connected == 0 else { throw Failure(description: "cannot connect to \(urlString)") }
-        let request = "GET \(url.path) HTTP/1.0\r\nHost: \(host)\r\n\r\n"
+        // A receive timeout so a server that never answers fails the test instead of hanging it.
+        var timeout = timeval(tv_sec: 10, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        let request = "GET \(url.path) HTTP/1.1\r\nHost: \(host)\r\nConnection: close\r\n\r\n"
         _ = request.withCString { send(fd, $0, strlen($0), 0) }
         var response = Data()
         var buffer = [UInt8](repeating: 0, count: 65536)
@@ -194,6 +197,16 @@ enum HTTPGet {
             let n = recv(fd, &buffer, buffer.count, 0)
             if n <= 0 { break }
             response.append(contentsOf: buffer[0..<n])
+            // Stop as soon as the whole body is here: the server may keep the connection open.
+            if let split = response.range(of: Data("\r\n\r\n".utf8)) {
+                let head = String(decoding: response[..<split.lowerBound], as: UTF8.self).lowercased()
+                if let line = head.split(separator: "\r\n").first(where: { $0.hasPrefix("content-length:") }),
+                   let length = Int(line.dropFirst("content-length:".count).trimmingCharacters(in: .whitespaces)),
+                   response.count - split.upperBound >= length {
+                    break
+                }
+                if head.contains("transfer-encoding: chunked"), response.suffix(5) == Data("0\r\n\r\n".utf8) { break }
+            }
         }
         guard let split = response.range(of: Data("\r\n\r\n".utf8)) else { throw Failure(description: "no HTTP answer") }
         let head = String(decoding: response[..<split.lowerBound], as: UTF8.self)

@@ -57,6 +57,16 @@ import Testing
         }
     }
 
+    /// Send order holds across enqueue calls: an older play queued later (a newer export) goes first.
+    @Test func olderPlaysEnqueuedLaterAreSentFirst() throws {
+        try withNewQueue { queue, _ throws in
+            _ = try queue.enqueue([entry("a", 300)])
+            _ = try queue.enqueue([entry("b", 100), entry("c", 300)])
+            _ = try queue.enqueue([entry("d", nil)])
+            #expect(try queue.claim(max: 10, nowMs: 0).playKeys == ["d@-", "b@100", "a@300", "c@300"])
+        }
+    }
+
     @Test func claimTakesAtMostMaxAndMarksThemInFlight() throws {
         try withNewQueue { queue, _ throws in
             _ = try queue.enqueue((0..<5).map { entry("k\($0)", Int64($0)) })

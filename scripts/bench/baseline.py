@@ -249,22 +249,24 @@ def candidate(record, kind, ts_key, unknown_dates):
         if not isinstance(show, dict):
             return "missing-media"
         tmdb = tmdb_of(show)
-        if kind == "watched-show":
-            return "no-tmdb-id" if tmdb is None else "no-episode-detail"
         if kind == "watched-episode":
             season, episode = record["season"], record["number"]
-        else:
+        elif kind != "watched-show":
             ep = record.get("episode")
             if not isinstance(ep, dict):
                 return "missing-media"
             season, episode = small_int(ep.get("season")), small_int(ep.get("number"))
         if tmdb is None:
             return "no-tmdb-id"
-        if season is None or episode is None or season < 1 or episode < 1:
+        if kind != "watched-show" and (season is None or episode is None or season < 1 or episode < 1):
             return "special-episode"
     ok, updated = parse_time(record.get(ts_key) if isinstance(record, dict) else None, unknown_dates)
     if not ok:
         return updated
+    if kind == "watched-show":
+        # A show row without `seasons` names no episode: no item key, so covered-by-history and
+        # superseded-by-watch cannot apply; the next rule in the contract's order is this one.
+        return "no-episode-detail"
     progress = 100
     if kind == "playback":
         p = record.get("progress")

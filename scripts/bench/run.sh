@@ -6,12 +6,15 @@
 # Builds the release binary, generates the synthetic official exports into bench-out/ if missing
 # (scripts/bench/gen-export.py, seed 1), then for each size runs the tool
 # (`import PATH --dry-run --json > /dev/null`) and scripts/bench/baseline.py REPS times each,
-# alternating, measuring wall time and peak RSS with /usr/bin/time. Prints a markdown table (medians
-# of the wall times, the highest peak RSS of the runs). Before timing, it checks once per input that
-# the baseline's counts equal the tool's report (CHECK=0 skips that).
+# alternating, measuring wall time and peak RSS with /usr/bin/time. Prints a markdown table: median
+# (and fastest) wall time, the highest peak RSS of the runs, and the tool/python ratios of the
+# medians and of the minima (the fastest run is the one least disturbed by other load). Every run is
+# logged in bench-out/run-*.log. Before timing, it checks once per input that the baseline's counts
+# equal the tool's report (CHECK=0 skips that).
 #
 # Environment: REPS (default 3), ZIP_SIZES (sizes also measured from a ZIP, default 200000),
-# SEED (default 1), CHECK (default 1), PYTHON (default python3).
+# SEED (default 1), CHECK (default 1), PYTHON (default python3), SKIP_BUILD=1 (measure the release
+# binary already in .build, for when another SwiftPM process holds the build lock).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -32,8 +35,11 @@ mkdir -p "$OUT"
 LOG="$OUT/run-$(date -u +%Y%m%dT%H%M%SZ).log"
 echo "# $(date -u '+%Y-%m-%d %H:%M:%S UTC'), load: $(uptime | sed 's/.*load average: //')" | tee -a "$LOG" >&2
 
-(cd "$ROOT" && swift build -c release --product trakt2discovr) >&2
+if [ "${SKIP_BUILD:-0}" != 1 ]; then
+    (cd "$ROOT" && swift build -c release --product trakt2discovr) >&2
+fi
 BIN="$ROOT/.build/release/trakt2discovr"
+echo "# binary: $BIN, built $(date -u -r "$BIN" '+%Y-%m-%d %H:%M:%S UTC')" | tee -a "$LOG" >&2
 
 # Generates into a temporary folder first, so an interrupted run never leaves a half export behind.
 generate() { # size zip|folder -> prints the input path
@@ -101,16 +107,18 @@ for n in "${SIZES[@]}"; do
             py_s+=("$s"); py_kb+=("$kb")
         done
         ts=$(median "${tool_s[@]}"); ps=$(median "${py_s[@]}")
+        tmin=$(printf '%s\n' "${tool_s[@]}" | sort -g | head -n 1); pmin=$(printf '%s\n' "${py_s[@]}" | sort -g | head -n 1)
         tm=$(awk -v k="$(maxof "${tool_kb[@]}")" 'BEGIN {printf "%.0f", k / 1024}')
         pm=$(awk -v k="$(maxof "${py_kb[@]}")" 'BEGIN {printf "%.0f", k / 1024}')
         ratio=$(awk -v t="$ts" -v p="$ps" 'BEGIN {printf "%.2f", t / p}')
-        ROWS+=("| $n | $form | $(file_count "$input") | $ts | $tm | $ps | $pm | $ratio |")
+        ratio_min=$(awk -v t="$tmin" -v p="$pmin" 'BEGIN {printf "%.2f", t / p}')
+        ROWS+=("| $n | $form | $(file_count "$input") | $ts ($tmin) | $tm | $ps ($pmin) | $pm | $ratio | $ratio_min |")
     done
 done
 
 echo "# done $(date -u '+%H:%M:%S UTC'), load: $(uptime | sed 's/.*load average: //')" | tee -a "$LOG" >&2
 {
-    echo "| plays | input | files | tool median s | tool peak MB | python median s | python peak MB | ratio tool/python |"
-    echo "|---:|---|---:|---:|---:|---:|---:|---:|"
+    echo "| plays | input | files | tool median s (min) | tool peak MB | python median s (min) | python peak MB | ratio of medians | ratio of minima |"
+    echo "|---:|---|---:|---:|---:|---:|---:|---:|---:|"
     printf '%s\n' "${ROWS[@]}"
 } | tee -a "$LOG"
