@@ -28,7 +28,7 @@ struct DeliveryRun {
             let summary = try queue.enqueue(entries)
             try queue.setMeta(DeliveryRun.reportMetaKey, report.json)
             if summary.alreadyQueued > 0 && !output.json {
-                Terminal.warn("\(Terminal.number(summary.alreadyQueued)) of the \(Terminal.number(entries.count)) planned items were queued by an earlier import; \(Terminal.number(summary.added)) are new")
+                Terminal.note("\(Terminal.number(summary.alreadyQueued)) of the \(Terminal.number(entries.count)) planned items were queued by an earlier import; \(Terminal.number(summary.added)) are new")
             }
         } catch let error as QueueError {
             throw fail(error.description, Self.exitCode(for: error))
@@ -78,12 +78,12 @@ struct DeliveryRun {
             let sandbox = DiscovrSandbox(configuration: SandboxConfiguration(), logger: logger)
             return try await sandbox.run { running in
                 if !output.json {
-                    Terminal.warn("delivering to a sandbox Discovr at \(running.url) (nothing leaves this machine)")
+                    Terminal.note("delivering to a sandbox Discovr at \(running.url) (nothing leaves this machine)")
                 }
                 let result = try await drive(queue: queue, baseURL: running.url, refreshToken: running.refreshToken, logger: logger)
                 if !output.json {
                     let stats = running.store.stats()
-                    Terminal.warn("sandbox received \(stats.requests) requests: \(stats.stored) stored, \(stats.duplicates) duplicates, \(stats.rateLimited) rate-limited")
+                    Terminal.note("sandbox received \(stats.requests) requests: \(stats.stored) stored, \(stats.duplicates) duplicates, \(stats.rateLimited) rate-limited")
                 }
                 return result
             }
@@ -113,7 +113,7 @@ struct DeliveryRun {
             return (counts.failed > 0 ? Exit.someFailed : Exit.ok, counts)
         case .limitReached:
             if counts.pending + counts.inFlight == 0 { return (counts.failed > 0 ? Exit.someFailed : Exit.ok, counts) }
-            Terminal.warn("--limit reached: \(Terminal.number(counts.pending + counts.inFlight)) items left; run `trakt2discovr resume` to continue")
+            Terminal.note("--limit reached: \(Terminal.number(counts.pending + counts.inFlight)) items left; run `trakt2discovr resume` to continue")
             return (Exit.tempFail, counts)
         case .stopped:
             Terminal.warn("stopped: \(Terminal.number(counts.pending + counts.inFlight)) items left; run `trakt2discovr resume` to continue")

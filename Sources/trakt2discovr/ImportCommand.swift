@@ -59,7 +59,7 @@ struct ImportCommand: AsyncParsableCommand {
         if paths.isEmpty {
             // --sandbox with no path: the sample export bundled in the executable.
             paths = [try scratch.write(EmbeddedSample.fileName, EmbeddedSample.bytes)]
-            if !output.json { Terminal.warn("no export given: using the bundled sample export") }
+            if !output.json { Terminal.note("no export given: using the bundled sample export") }
         }
         if delivery.sandbox && !delivery.stateGiven {
             // A sandbox lives only as long as this process: so does its queue.

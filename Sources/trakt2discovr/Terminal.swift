@@ -11,6 +11,11 @@ enum Terminal {
         FileHandle.standardError.write(Data(("trakt2discovr: warning: " + message + "\n").utf8))
     }
 
+    /// Something the user should know that is not a problem.
+    static func note(_ message: String) {
+        FileHandle.standardError.write(Data(("trakt2discovr: " + message + "\n").utf8))
+    }
+
     static func out(_ text: String) {
         FileHandle.standardOutput.write(Data(text.utf8))
     }
