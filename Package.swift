@@ -7,7 +7,7 @@ let swiftSettings: [SwiftSetting] = [
 
 let package = Package(
     name: "trakt2discovr",
-    platforms: [.macOS(.v14)],
+    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "trakt2discovr", targets: ["trakt2discovr"]),
     ],
@@ -18,6 +18,10 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.20"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        // Already dependencies of the above; named because our code imports their modules directly.
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
         .executableTarget(
@@ -47,6 +51,8 @@ let package = Package(
                 "DiscovrAPI", "ImportQueue",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -56,6 +62,9 @@ let package = Package(
                 "DiscovrAPI",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -63,8 +72,28 @@ let package = Package(
         .testTarget(name: "DiscovrAPITests", dependencies: ["DiscovrAPI"], swiftSettings: swiftSettings),
         .testTarget(name: "ImportPlannerTests", dependencies: ["ImportPlanner", "TraktExport", "DiscovrAPI"], swiftSettings: swiftSettings),
         .testTarget(name: "ImportQueueTests", dependencies: ["ImportQueue", "DiscovrAPI"], swiftSettings: swiftSettings),
-        .testTarget(name: "DeliveryTests", dependencies: ["Delivery", "ImportQueue", "DiscovrAPI", "DiscovrSandbox"], swiftSettings: swiftSettings),
-        .testTarget(name: "DiscovrSandboxTests", dependencies: ["DiscovrSandbox", "DiscovrAPI", .product(name: "AsyncHTTPClient", package: "async-http-client")], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "DeliveryTests",
+            dependencies: [
+                "Delivery", "ImportQueue", "DiscovrAPI", "DiscovrSandbox",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "DiscovrSandboxTests",
+            dependencies: [
+                "DiscovrSandbox", "DiscovrAPI",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(name: "CLITests", dependencies: [], swiftSettings: swiftSettings),
     ]
 )

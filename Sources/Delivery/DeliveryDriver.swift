@@ -42,7 +42,7 @@ public struct DeliveryDriver: Sendable {
     }
 
     public func run(stop: StopSignal, progress: @escaping @Sendable (DeliveryProgress) -> Void) async -> DeliveryResult {
-        let runClock: any Clock<Duration> = clock
+        let runClock: any Clock<Duration> = clock // a local: Swift 6.3 does not open the stored property here
         let time = RunTime.make(clock: runClock, startMs: wallClock())
         let seed = settings.jitterSeed ?? UInt64.random(in: .min ... .max)
         var run = RunState(startedAtMs: time.nowMs(), settings: settings, seed: seed)
@@ -94,7 +94,7 @@ public struct DeliveryDriver: Sendable {
         let unreachableAfterMs = Int64(max(0, settings.unreachableAfter) * 1000)
 
         return await withTaskGroup(of: GroupEvent.self, returning: DeliveryStop.self) { group in
-            var inFlight: [Int64: QueuedItem] = [:]
+            var inFlight = Set<Int64>()
             var ending: DeliveryStop?
             var tickScheduled = false
             var lastProgressMs: Int64?
@@ -127,7 +127,7 @@ public struct DeliveryDriver: Sendable {
                         if room > 0 {
                             let items = try queue.claim(max: room, nowMs: now)
                             for item in items {
-                                inFlight[item.id] = item
+                                inFlight.insert(item.id)
                                 group.addTask { GroupEvent.sent(await context.send(item)) }
                             }
                             run.counts.pending -= items.count
@@ -168,7 +168,7 @@ public struct DeliveryDriver: Sendable {
                 case .tick:
                     tickScheduled = false
                 case .sent(let report):
-                    inFlight[report.item.id] = nil
+                    inFlight.remove(report.item.id)
                     run.counts.inFlight -= 1
                     run.sent += report.sends
                     do {
@@ -181,7 +181,6 @@ public struct DeliveryDriver: Sendable {
                 }
             }
             group.cancelAll() // a tick may still be sleeping
-            if !inFlight.isEmpty { try? queue.release(ids: Array(inFlight.keys)) }
             return ending ?? .finished
         }
     }

@@ -50,18 +50,18 @@ public enum TransportFailure: Error, Sendable, Equatable, CustomStringConvertibl
         }
         if let error = error as? NIOConnectionError {
             // Name resolution failed or every address refused: the request was never written.
-            let first = error.connectionErrors.first.map { String(describing: $0.error) }
-                ?? error.dnsAError.map { String(describing: $0) } ?? "no address"
+            let first = (error.connectionErrors.first?.error ?? error.dnsAError).map(Self.reason(of:)) ?? "no address"
             return .connectFailed("\(error.host):\(error.port): \(first)")
         }
         if let error = error as? IOError {
+            let text = reason(of: error)
             switch error.errnoCode {
             case ECONNREFUSED, ENETUNREACH, EHOSTUNREACH, EADDRNOTAVAIL, ENETDOWN, EHOSTDOWN:
-                return .connectFailed(String(describing: error))
+                return .connectFailed(text)
             case ETIMEDOUT:
-                return .timedOut(String(describing: error))
+                return .timedOut(text)
             default:
-                return .connectionLost(String(describing: error))
+                return .connectionLost(text)
             }
         }
         if let error = error as? ChannelError {
@@ -73,6 +73,12 @@ public enum TransportFailure: Error, Sendable, Equatable, CustomStringConvertibl
             }
         }
         return .connectionLost(Redaction.redact(String(describing: error)))
+    }
+
+    /// "connection refused" rather than NIO's "connection reset (error set): Connection refused) (errno: 111)".
+    static func reason(of error: any Error) -> String {
+        if let error = error as? IOError { return String(cString: strerror(error.errnoCode)).lowercased() }
+        return Redaction.redact(String(describing: error))
     }
 
     static func seconds(_ value: Double) -> String {

@@ -58,8 +58,10 @@ struct SandboxCommand: AsyncParsableCommand {
         let sandbox = DiscovrSandbox(configuration: configuration, logger: Logger(label: "discovr-sandbox"))
         try await sandbox.run { running in
             if let tokenOut {
-                FileManager.default.createFile(atPath: tokenOut, contents: Data((running.refreshToken + "\n").utf8),
-                                               attributes: [.posixPermissions: 0o600])
+                guard FileManager.default.createFile(atPath: tokenOut, contents: Data((running.refreshToken + "\n").utf8),
+                                                     attributes: [.posixPermissions: 0o600]) else {
+                    throw fail("\(tokenOut): cannot write the token file; check the folder exists", Exit.cantCreate)
+                }
             }
             Terminal.out("sandbox Discovr listening on \(running.url)\nrefresh token: \(running.refreshToken)\n")
             Terminal.out("try: trakt2discovr import <export> --api-url \(running.url) --token-file <file holding the token>\n")

@@ -6,7 +6,7 @@ import Testing
 @testable import Delivery
 
 /// Throughput figures, not assertions about time: run with `T2D_BENCH=1 swift test --filter DeliveryBenchmarks`.
-@Suite(.enabled(if: ProcessInfo.processInfo.environment["T2D_BENCH"] == "1", "set T2D_BENCH=1 to measure"))
+@Suite(.serialized, .enabled(if: ProcessInfo.processInfo.environment["T2D_BENCH"] == "1", "set T2D_BENCH=1 to measure"))
 struct DeliveryBenchmarks {
     private static func measure(items: Int, sandbox configuration: SandboxConfiguration, rate: Double, concurrency: Int)
         async throws -> (seconds: Double, result: DeliveryResult, stats: SandboxStats) {

@@ -18,6 +18,14 @@ import Testing
             #expect(try queue.inspectionRows("PRAGMA synchronous") == [["1"]])  // NORMAL
             #expect(try queue.inspectionRows("PRAGMA application_id") == [[String(QueueSchema.applicationID)]])
             #expect(try queue.counts() == StateCounts())
+            // enqueue syncs its own commit (FULL) and puts the connection back to NORMAL afterwards.
+            _ = try queue.enqueue([entry("a", 1)])
+            #expect(try queue.inspectionRows("PRAGMA synchronous") == [["1"]])
+            try queue.inspectionExecute("PRAGMA query_only = 1")
+            #expect(throws: QueueError.self) { try queue.enqueue([entry("b", 2)]) }
+            try queue.inspectionExecute("PRAGMA query_only = 0")
+            #expect(try queue.inspectionRows("PRAGMA synchronous") == [["1"]])
+            #expect(try queue.counts() == StateCounts(pending: 1))
         }
     }
 

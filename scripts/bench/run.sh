@@ -6,13 +6,15 @@
 # Builds the release binary, generates the synthetic official exports into bench-out/ if missing
 # (scripts/bench/gen-export.py, seed 1), then for each size runs the tool
 # (`import PATH --dry-run --json > /dev/null`) and scripts/bench/baseline.py REPS times each,
-# alternating, measuring wall time and peak RSS with /usr/bin/time. Prints a markdown table: median
-# (and fastest) wall time, the highest peak RSS of the runs, and the tool/python ratios of the
-# medians and of the minima (the fastest run is the one least disturbed by other load). Every run is
-# logged in bench-out/run-*.log. Before timing, it checks once per input that the baseline's counts
-# equal the tool's report (CHECK=0 skips that).
+# alternating, measuring wall time and peak RSS with /usr/bin/time. The machine is shared: a run
+# during which other processes used noticeable CPU (read from /proc/stat) is logged as disturbed,
+# and the pairs go on until each side has REPS quiet runs (at most MAX_REPS pairs). Prints a markdown
+# table: median (and fastest) wall time of the quiet runs, the highest peak RSS, and the tool/python
+# ratios of the medians and of the minima. Every run is logged in bench-out/run-*.log. Before timing,
+# it checks once per input that the baseline's counts equal the tool's report (CHECK=0 skips that).
 #
-# Environment: REPS (default 3), ZIP_SIZES (sizes also measured from a ZIP, default 200000),
+# Environment: REPS (default 3), MAX_REPS (default 3 x REPS), ZIP_SIZES (sizes also measured from a
+# ZIP, default 200000),
 # SEED (default 1), CHECK (default 1), PYTHON (default python3), SKIP_BUILD=1 (measure the release
 # binary already in .build, for when another SwiftPM process holds the build lock).
 set -euo pipefail
@@ -20,6 +22,7 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 OUT="$ROOT/bench-out"
 REPS=${REPS:-3}
+MAX_REPS=${MAX_REPS:-$((REPS * 3))}
 ZIP_SIZES=${ZIP_SIZES:-200000}
 SEED=${SEED:-1}
 CHECK=${CHECK:-1}
@@ -62,14 +65,23 @@ file_count() {
     else "$PYTHON" -c 'import sys, zipfile; print(len(zipfile.ZipFile(sys.argv[1]).namelist()))' "$1"; fi
 }
 
-# Runs a command once; appends "seconds peak_kb" to the named list.
+# CPU time (s) used by the whole machine so far, steal excluded: user nice system irq softirq.
+busy_seconds() { awk -v hz="$(getconf CLK_TCK)" '/^cpu / {printf "%.2f", ($2 + $3 + $4 + $7 + $8) / hz}' /proc/stat; }
+
+# Runs a command once; prints "seconds peak_kb other_cpu_seconds", where other_cpu is the CPU time
+# the rest of the machine used meanwhile (other people's builds): a run with more than
+# 0.1 s + 5 % of its wall time of it counts as disturbed.
 measure() { # label input command...
     local label=$1 input=$2; shift 2
     local tf; tf=$(mktemp)
-    /usr/bin/time -f "%e %M" -o "$tf" "$@" > /dev/null
-    local line; line=$(tail -n 1 "$tf"); rm -f "$tf"
-    echo "$label $(basename "$input") $line" | tee -a "$LOG" >&2
-    echo "$line"
+    local b0; b0=$(busy_seconds)
+    /usr/bin/time -f "%e %M %U %S" -o "$tf" "$@" > /dev/null
+    local b1; b1=$(busy_seconds)
+    local e kb u sy; read -r e kb u sy < <(tail -n 1 "$tf"); rm -f "$tf"
+    local other; other=$(awk -v b0="$b0" -v b1="$b1" -v u="$u" -v s="$sy" 'BEGIN {o = b1 - b0 - u - s; printf "%.2f", o < 0 ? 0 : o}')
+    local flag; flag=$(awk -v o="$other" -v e="$e" 'BEGIN {print (o > 0.1 + 0.05 * e) ? "disturbed" : "quiet"}')
+    echo "$label $(basename "$input") wall $e s, peak $kb KB, cpu $u+$sy s, others ${other} s: $flag" | tee -a "$LOG" >&2
+    echo "$e $kb $flag"
 }
 
 # The counts the tool reports and the baseline prints must be the same.
@@ -99,26 +111,35 @@ for n in "${SIZES[@]}"; do
     for form in "${forms[@]}"; do
         input=$(generate "$n" "$form")
         if [ "$CHECK" = 1 ]; then check_counts "$input"; fi
-        tool_s=(); tool_kb=(); py_s=(); py_kb=()
-        for _ in $(seq "$REPS"); do
-            read -r s kb < <(measure tool "$input" "$BIN" import "$input" --dry-run --json)
-            tool_s+=("$s"); tool_kb+=("$kb")
-            read -r s kb < <(measure python "$input" "$PYTHON" "$ROOT/scripts/bench/baseline.py" "$input")
-            py_s+=("$s"); py_kb+=("$kb")
+        # Alternate tool and python until each has REPS quiet runs (at most MAX_REPS pairs); the
+        # figures come from the quiet runs, or from all runs (marked *) if too few were quiet.
+        tool_s=(); tool_kb=(); py_s=(); py_kb=(); tool_all=(); py_all=(); pairs=0
+        while [ "$pairs" -lt "$MAX_REPS" ] && { [ "${#tool_s[@]}" -lt "$REPS" ] || [ "${#py_s[@]}" -lt "$REPS" ]; }; do
+            pairs=$((pairs + 1))
+            read -r s kb flag < <(measure tool "$input" "$BIN" import "$input" --dry-run --json)
+            tool_all+=("$s"); tool_kb+=("$kb")
+            if [ "$flag" = quiet ]; then tool_s+=("$s"); fi
+            read -r s kb flag < <(measure python "$input" "$PYTHON" "$ROOT/scripts/bench/baseline.py" "$input")
+            py_all+=("$s"); py_kb+=("$kb")
+            if [ "$flag" = quiet ]; then py_s+=("$s"); fi
         done
+        mark=""
+        if [ "${#tool_s[@]}" -lt "$REPS" ] || [ "${#py_s[@]}" -lt "$REPS" ]; then
+            mark="*"; tool_s=("${tool_all[@]}"); py_s=("${py_all[@]}")
+        fi
         ts=$(median "${tool_s[@]}"); ps=$(median "${py_s[@]}")
         tmin=$(printf '%s\n' "${tool_s[@]}" | sort -g | head -n 1); pmin=$(printf '%s\n' "${py_s[@]}" | sort -g | head -n 1)
         tm=$(awk -v k="$(maxof "${tool_kb[@]}")" 'BEGIN {printf "%.0f", k / 1024}')
         pm=$(awk -v k="$(maxof "${py_kb[@]}")" 'BEGIN {printf "%.0f", k / 1024}')
         ratio=$(awk -v t="$ts" -v p="$ps" 'BEGIN {printf "%.2f", t / p}')
         ratio_min=$(awk -v t="$tmin" -v p="$pmin" 'BEGIN {printf "%.2f", t / p}')
-        ROWS+=("| $n | $form | $(file_count "$input") | $ts ($tmin) | $tm | $ps ($pmin) | $pm | $ratio | $ratio_min |")
+        ROWS+=("| $n | $form | $(file_count "$input") | ${#tool_s[@]}/${#py_s[@]}$mark | $ts ($tmin) | $tm | $ps ($pmin) | $pm | $ratio | $ratio_min |")
     done
 done
 
 echo "# done $(date -u '+%H:%M:%S UTC'), load: $(uptime | sed 's/.*load average: //')" | tee -a "$LOG" >&2
 {
-    echo "| plays | input | files | tool median s (min) | tool peak MB | python median s (min) | python peak MB | ratio of medians | ratio of minima |"
-    echo "|---:|---|---:|---:|---:|---:|---:|---:|---:|"
+    echo "| plays | input | files | quiet runs tool/python | tool median s (min) | tool peak MB | python median s (min) | python peak MB | ratio of medians | ratio of minima |"
+    echo "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|"
     printf '%s\n' "${ROWS[@]}"
 } | tee -a "$LOG"
