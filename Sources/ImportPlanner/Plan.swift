@@ -71,9 +71,8 @@ public struct PlanOptions: Sendable, Equatable {
 public struct PlannedItem: Sendable, Equatable {
     public var item: HistoryItem
     public var source: RecordKind
-    /// A person's label: `Breaking Bad (2008) S01E05` or `Heat (1995)`.
-    public var title: String
-    /// Index of the record in `ExportScan.records`.
+    /// Index of the record in `ExportScan.records` (its label: `ImportPlanner.label(scan.records[i].play)`,
+    /// made only when needed: a dry run of a million plays never needs it).
     public var recordIndex: Int
 
     public var isFromSummary: Bool { source == .watchedMovie || source == .watchedEpisode }

@@ -16,19 +16,24 @@ public enum ImportPlanner {
         var counts = RecordCounts()
         var skipped: [SkippedRecord] = []
         var items: [PlannedItem] = []
-        var plannedPlays = Set<String>()
-        var historyKeys = Set<String>()
-        var completedKeys = Set<String>()
+        var plannedPlays = Set<PlayKey>()
+        var historyKeys = Set<ItemKey>()
+        var completedKeys = Set<ItemKey>()
         items.reserveCapacity(records.count)
         plannedPlays.reserveCapacity(records.count)
+        historyKeys.reserveCapacity(records.count)
+        completedKeys.reserveCapacity(records.count)
+        // One pass to sort record indices by phase, so each phase touches only its own records.
+        var historyIndices: [Int] = [], summaryIndices: [Int] = [], playbackIndices: [Int] = []
+        historyIndices.reserveCapacity(records.count)
 
-        for record in records {
-            switch record.kind {
-            case .history: counts.history += 1
-            case .playback: counts.playback += 1
-            case .watchedMovie: counts.watchedMovies += 1
-            case .watchedEpisode: counts.watchedEpisodes += 1
-            case .watchedShowWithoutEpisodes: counts.watchedShowsWithoutEpisodes += 1
+        for index in records.indices {
+            switch records[index].kind {
+            case .history: counts.history += 1; historyIndices.append(index)
+            case .playback: counts.playback += 1; playbackIndices.append(index)
+            case .watchedMovie: counts.watchedMovies += 1; summaryIndices.append(index)
+            case .watchedEpisode: counts.watchedEpisodes += 1; summaryIndices.append(index)
+            case .watchedShowWithoutEpisodes: counts.watchedShowsWithoutEpisodes += 1; summaryIndices.append(index)
             }
         }
 
@@ -37,54 +42,53 @@ public enum ImportPlanner {
         }
 
         // 1. History: the source of truth; every distinct play is kept (rewatches too).
-        for (index, record) in records.enumerated() where record.kind == .history {
-            switch candidate(record, options: options) {
+        for index in historyIndices {
+            switch candidate(records[index], options: options) {
             case .failure(let reason): skip(index, reason)
             case .success(let item):
-                let play = item.playKey
+                let play = PlayKey(item)
                 if plannedPlays.contains(play) { skip(index, .duplicate); continue }
                 plannedPlays.insert(play)
-                historyKeys.insert(item.itemKey)
-                completedKeys.insert(item.itemKey)
-                items.append(PlannedItem(item: item, source: .history, title: label(record.play), recordIndex: index))
+                historyKeys.insert(ItemKey(item))
+                completedKeys.insert(ItemKey(item))
+                items.append(PlannedItem(item: item, source: .history, recordIndex: index))
             }
         }
 
         // 2. Summaries: only for keys history has no play of (older exports lost the oldest plays).
-        for (index, record) in records.enumerated()
-        where record.kind == .watchedMovie || record.kind == .watchedEpisode || record.kind == .watchedShowWithoutEpisodes {
-            switch candidate(record, options: options) {
+        for index in summaryIndices {
+            switch candidate(records[index], options: options) {
             case .failure(let reason): skip(index, reason)
             case .success(let item):
-                if historyKeys.contains(item.itemKey) { skip(index, .coveredByHistory); continue }
-                let play = item.playKey
+                if historyKeys.contains(ItemKey(item)) { skip(index, .coveredByHistory); continue }
+                let play = PlayKey(item)
                 if plannedPlays.contains(play) { skip(index, .duplicate); continue }
                 plannedPlays.insert(play)
-                completedKeys.insert(item.itemKey)
-                items.append(PlannedItem(item: item, source: record.kind, title: label(record.play), recordIndex: index))
+                completedKeys.insert(ItemKey(item))
+                items.append(PlannedItem(item: item, source: records[index].kind, recordIndex: index))
             }
         }
 
         // 3. Playback: a partial progress would un-mark a completed play on Discovr, so it only goes
         //    out for things never watched in full.
-        for (index, record) in records.enumerated() where record.kind == .playback {
+        for index in playbackIndices {
             if !options.includePlayback { skip(index, .playbackExcluded); continue }
-            switch candidate(record, options: options) {
+            switch candidate(records[index], options: options) {
             case .failure(let reason): skip(index, reason)
             case .success(let item):
-                if completedKeys.contains(item.itemKey) { skip(index, .supersededByWatch); continue }
-                let play = item.playKey
+                if completedKeys.contains(ItemKey(item)) { skip(index, .supersededByWatch); continue }
+                let play = PlayKey(item)
                 if plannedPlays.contains(play) { skip(index, .duplicate); continue }
                 plannedPlays.insert(play)
-                items.append(PlannedItem(item: item, source: .playback, title: label(record.play), recordIndex: index))
+                items.append(PlannedItem(item: item, source: .playback, recordIndex: index))
             }
         }
 
         // 4. --latest-only: keep the latest completed play of each key.
         if options.latestOnly {
-            var latest: [String: Int] = [:]
+            var latest: [ItemKey: Int] = [:]
             for (k, planned) in items.enumerated() where !planned.isInProgress {
-                let key = planned.item.itemKey
+                let key = ItemKey(planned.item)
                 if let current = latest[key] {
                     if sortValue(planned.item) > sortValue(items[current].item) { latest[key] = k }
                 } else {
@@ -94,7 +98,7 @@ public enum ImportPlanner {
             var kept: [PlannedItem] = []
             kept.reserveCapacity(items.count)
             for (k, planned) in items.enumerated() {
-                if !planned.isInProgress, latest[planned.item.itemKey] != k {
+                if !planned.isInProgress, latest[ItemKey(planned.item)] != k {
                     skip(planned.recordIndex, .olderRewatch)
                 } else {
                     kept.append(planned)
@@ -148,7 +152,7 @@ public enum ImportPlanner {
             season = s
             episode = n
         }
-        guard let text = play.timestamp, let date = Timestamp(iso8601: text) else { return .failure(.invalidDate) }
+        guard case .valid(let date) = play.date else { return .failure(.invalidDate) }
         var updatedAt: Timestamp? = date
         if PlanOptions.isUnknownDate(date) {
             switch options.unknownDates {
@@ -193,5 +197,32 @@ public enum ImportPlanner {
 
     static func format2(_ n: Int) -> String {
         n >= 0 && n < 10 ? "0\(n)" : String(n)
+    }
+}
+
+/// The contract's item key (mediaId, season, episode) as a value: hashing it is much cheaper than
+/// building the string form (`HistoryItem.itemKey`) for every record of a large export.
+struct ItemKey: Hashable {
+    var show: Bool
+    var tmdb: Int64
+    var season: Int
+    var episode: Int
+
+    init(_ item: HistoryItem) {
+        show = item.mediaId.kind == .show
+        tmdb = item.mediaId.tmdb
+        season = item.season ?? -1
+        episode = item.episode ?? -1
+    }
+}
+
+/// The contract's play: (item key, updatedAt); an unknown date is its own value.
+struct PlayKey: Hashable {
+    var item: ItemKey
+    var at: Int64?
+
+    init(_ item: HistoryItem) {
+        self.item = ItemKey(item)
+        at = item.updatedAt?.millisecondsSince1970
     }
 }

@@ -58,9 +58,12 @@ public enum ExportReader {
                 for (k, section) in result.file.sections.enumerated() {
                     indices.append(scan.sections.count)
                     scan.sections.append(section)
-                    var records = result.file.records[k]
-                    for r in records.indices { records[r].fileIndex = base + k }
-                    scan.records.append(contentsOf: records)
+                    let fileIndex = base + k
+                    for record in result.file.records[k] {
+                        var copy = record
+                        copy.fileIndex = fileIndex
+                        scan.records.append(copy)
+                    }
                 }
                 if let stats = result.file.stats { scan.stats = stats }
                 scan.warnings.append(contentsOf: result.file.warnings)
@@ -189,34 +192,47 @@ public enum ExportReader {
 
     // MARK: - Reading
 
-    /// Loads files in batches (sequentially: one ZIP archive cannot be read from two threads) and
-    /// parses each batch on all cores, handing results over in order.
+    /// Reads and parses the files on all cores: each worker takes every n-th file, with its own handle
+    /// on each ZIP archive (one `Archive` cannot be read from two threads), and results are handed
+    /// over in file order, so the outcome never depends on timing.
     static func load(_ sources: [Source], limits: ReadLimits,
                      deliver: (SourceResult) -> Void) throws(TraktExportError) {
-        let batchSize = 32
-        var archives: [String: Archive] = [:]
-        var start = 0
-        while start < sources.count {
-            let batch = Array(sources[start..<min(sources.count, start + batchSize)])
-            start += batch.count
-            var contents: [Data?] = []
-            for source in batch {
-                contents.append(try bytes(of: source, limits: limits, archives: &archives))
-            }
-            let results = Mutex<[Result<ClassifiedFile, TraktExportError>?]>(Array(repeating: nil, count: batch.count))
-            let frozen = contents
-            DispatchQueue.concurrentPerform(iterations: batch.count) { k in
-                let outcome = parse(batch[k], data: frozen[k])
-                results.withLock { $0[k] = outcome }
-            }
-            let ordered = results.withLock { $0 }
-            for outcome in ordered {
-                switch outcome! {
-                case .success(let file): deliver(SourceResult(file: file))
-                case .failure(let error): throw error
+        guard !sources.isEmpty else { return }
+        let workers = max(1, min(ProcessInfo.processInfo.activeProcessorCount, sources.count))
+        let results = Mutex<[Result<ClassifiedFile, TraktExportError>?]>(Array(repeating: nil, count: sources.count))
+        let failed = Atomic<Bool>(false)
+        DispatchQueue.concurrentPerform(iterations: workers) { worker in
+            var archives: [String: OpenArchive] = [:]
+            var k = worker
+            while k < sources.count, !failed.load(ordering: .relaxed) {
+                let outcome: Result<ClassifiedFile, TraktExportError>
+                do throws(TraktExportError) {
+                    let data = try bytes(of: sources[k], limits: limits, archives: &archives)
+                    outcome = parse(sources[k], data: data)
+                } catch {
+                    outcome = .failure(error)
                 }
+                if case .failure = outcome { failed.store(true, ordering: .relaxed) }
+                results.withLock { $0[k] = outcome }
+                k += workers
             }
         }
+        let ordered = results.withLock { $0 }
+        for outcome in ordered {
+            // After a failure some later files were never read: the first failure in file order is reported.
+            guard let outcome else { continue }
+            switch outcome {
+            case .success(let file): deliver(SourceResult(file: file))
+            case .failure(let error): throw error
+            }
+        }
+    }
+
+    /// An archive opened by one worker, with its entries indexed by path (ZIPFoundation's own
+    /// lookup walks the whole central directory on every call).
+    struct OpenArchive {
+        let archive: Archive
+        let entries: [String: Entry]
     }
 
     static func displayName(_ source: Source) -> String {
@@ -227,7 +243,7 @@ public enum ExportReader {
         }
     }
 
-    static func bytes(of source: Source, limits: ReadLimits, archives: inout [String: Archive]) throws(TraktExportError) -> Data? {
+    static func bytes(of source: Source, limits: ReadLimits, archives: inout [String: OpenArchive]) throws(TraktExportError) -> Data? {
         switch source {
         case .skipped:
             return nil
@@ -241,17 +257,22 @@ public enum ExportReader {
             }
             return data
         case .zipEntry(_, let archivePath, let entryPath):
-            let archive: Archive
-            if let open = archives[archivePath] {
-                archive = open
+            let open: OpenArchive
+            if let known = archives[archivePath] {
+                open = known
             } else {
+                let archive: Archive
                 do { archive = try Archive(url: URL(fileURLWithPath: archivePath), accessMode: .read) } catch {
                     throw .corruptArchive(path: archivePath, reason: "\(error)")
                 }
-                archives[archivePath] = archive
+                var entries: [String: Entry] = [:]
+                for entry in archive where entries[entry.path] == nil { entries[entry.path] = entry }
+                open = OpenArchive(archive: archive, entries: entries)
+                archives[archivePath] = open
             }
+            let archive = open.archive
             let name = "\(archivePath):\(entryPath)"
-            guard let entry = archive[entryPath] else {
+            guard let entry = open.entries[entryPath] else {
                 throw .corruptArchive(path: archivePath, reason: "entry \(entryPath) vanished")
             }
             let declared = entry.uncompressedSize

@@ -31,8 +31,7 @@ enum RecordDecoding {
 
     static func episode(_ value: JSONValue?) -> TraktEpisode? {
         guard let object = value?.objectValue else { return nil }
-        return TraktEpisode(season: smallInt(object["season"]), number: smallInt(object["number"]),
-                            title: object["title"]?.stringValue)
+        return TraktEpisode(season: smallInt(object["season"]), number: smallInt(object["number"]))
     }
 
     static func mediaType(_ object: JSONObject) -> MediaType {

@@ -1,3 +1,5 @@
+import DiscovrAPI
+
 /// A movie or show as a record names it: what the importer needs to map it and to tell a person
 /// which title was skipped.
 public struct TraktTitle: Sendable, Equatable {
@@ -20,12 +22,23 @@ public struct TraktTitle: Sendable, Equatable {
 public struct TraktEpisode: Sendable, Equatable {
     public var season: Int?
     public var number: Int?
-    public var title: String?
 
-    public init(season: Int?, number: Int?, title: String? = nil) {
+    public init(season: Int?, number: Int?) {
         self.season = season
         self.number = number
-        self.title = title
+    }
+}
+
+/// A record's timestamp, parsed once while reading (on all cores) rather than while planning.
+public enum RecordDate: Sendable, Equatable {
+    case missing
+    case valid(Timestamp)
+    /// Kept as read, for the skipped-records list.
+    case invalid(String)
+
+    public init(_ text: String?) {
+        guard let text else { self = .missing; return }
+        if let ts = Timestamp(iso8601: text) { self = .valid(ts) } else { self = .invalid(text) }
     }
 }
 
@@ -43,8 +56,17 @@ public struct TraktPlay: Sendable, Equatable {
     public var show: TraktTitle?
     /// nil when the record's `episode` is null or missing.
     public var episode: TraktEpisode?
-    /// The raw timestamp (`watched_at`, `paused_at` or `last_watched_at`); nil when missing or not a string.
-    public var timestamp: String?
+    /// The timestamp (`watched_at`, `paused_at` or `last_watched_at`), parsed while reading.
+    public var date: RecordDate
+
+    /// The timestamp as text: normalised when it parsed, as read when it did not, nil when missing.
+    public var timestamp: String? {
+        switch date {
+        case .missing: return nil
+        case .valid(let ts): return ts.iso8601
+        case .invalid(let raw): return raw
+        }
+    }
     /// Playback progress (0...100 as read, unclamped); nil for history and summaries.
     public var progress: Double?
 
@@ -54,7 +76,7 @@ public struct TraktPlay: Sendable, Equatable {
         self.movie = movie
         self.show = show
         self.episode = episode
-        self.timestamp = timestamp
+        self.date = RecordDate(timestamp)
         self.progress = progress
     }
 }

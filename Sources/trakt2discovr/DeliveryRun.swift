@@ -6,6 +6,7 @@ import Foundation
 import ImportPlanner
 import ImportQueue
 import Logging
+import TraktExport
 
 /// Connects the queue, the delivery driver, the optional in-process sandbox, signals and the
 /// progress display for `import` and `resume`.
@@ -16,13 +17,14 @@ struct DeliveryRun {
     static let reportMetaKey = "last-import-report"
 
     /// `import` after planning: queue the plan, then deliver.
-    func importAndDeliver(plan: ImportPlan, report: inout ImportReport) async throws -> ExitCode {
+    func importAndDeliver(scan: ExportScan, plan: ImportPlan, report: inout ImportReport) async throws -> ExitCode {
         let token = options.sandbox ? nil : try options.refreshToken()
         let queue = try openQueue()
         defer { queue.close() }
         let entries = plan.items.map { p in
             QueueEntry(playKey: p.item.playKey, itemKey: p.item.itemKey, body: p.item.jsonBody,
-                       sortAt: p.item.updatedAt?.millisecondsSince1970, title: p.title)
+                       sortAt: p.item.updatedAt?.millisecondsSince1970,
+                       title: ImportPlanner.label(scan.records[p.recordIndex].play))
         }
         do {
             let summary = try queue.enqueue(entries)

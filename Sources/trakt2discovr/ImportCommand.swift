@@ -79,7 +79,7 @@ struct ImportCommand: AsyncParsableCommand {
             try output.emit(report, hint: hint(dryRun: true))
             return
         }
-        let code = try await DeliveryRun(options: delivery, output: output).importAndDeliver(plan: plan, report: &report)
+        let code = try await DeliveryRun(options: delivery, output: output).importAndDeliver(scan: scan, plan: plan, report: &report)
         try output.emit(report, hint: hint(dryRun: false))
         if code != Exit.ok { throw code }
     }

@@ -16,7 +16,8 @@
 # Environment: REPS (default 3), MAX_REPS (default 3 x REPS), ZIP_SIZES (sizes also measured from a
 # ZIP, default 200000),
 # SEED (default 1), CHECK (default 1), PYTHON (default python3), SKIP_BUILD=1 (measure the release
-# binary already in .build, for when another SwiftPM process holds the build lock).
+# binary already in .build, for when another SwiftPM process holds the build lock), TOOL_BIN (measure
+# this binary instead, for example an older build to compare with).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -38,11 +39,21 @@ mkdir -p "$OUT"
 LOG="$OUT/run-$(date -u +%Y%m%dT%H%M%SZ).log"
 echo "# $(date -u '+%Y-%m-%d %H:%M:%S UTC'), load: $(uptime | sed 's/.*load average: //')" | tee -a "$LOG" >&2
 
-if [ "${SKIP_BUILD:-0}" != 1 ]; then
-    (cd "$ROOT" && swift build -c release --product trakt2discovr) >&2
+if [ -n "${TOOL_BIN:-}" ]; then
+    BUILT="$TOOL_BIN"
+else
+    if [ "${SKIP_BUILD:-0}" != 1 ]; then
+        (cd "$ROOT" && swift build -c release --product trakt2discovr) >&2
+    fi
+    BUILT="$ROOT/.build/release/trakt2discovr"
 fi
-BIN="$ROOT/.build/release/trakt2discovr"
-echo "# binary: $BIN, built $(date -u -r "$BIN" '+%Y-%m-%d %H:%M:%S UTC')" | tee -a "$LOG" >&2
+# A private copy: other people's builds may replace .build/release during the sitting.
+BIN="$OUT/trakt2discovr-bench"
+cp "$BUILT" "$BIN"
+{
+    echo "# binary: $BUILT, built $(date -u -r "$BUILT" '+%Y-%m-%d %H:%M:%S UTC'), sha256 $(sha256sum "$BIN" | cut -c1-16)"
+    echo "# source: $(git -C "$ROOT" rev-parse --short HEAD) $(git -C "$ROOT" status --short -- Sources | tr '\n' ' ')"
+} | tee -a "$LOG" >&2
 
 # Generates into a temporary folder first, so an interrupted run never leaves a half export behind.
 generate() { # size zip|folder -> prints the input path
