@@ -14,6 +14,7 @@ struct SandboxCommand: AsyncParsableCommand {
             Examples:
               trakt2discovr sandbox --port 8080 --rate-limit 10
               trakt2discovr sandbox --port 0 --fail-rate 0.2 --token-ttl 30
+              trakt2discovr sandbox --port 0 --drop-rate 0.1 --retry-after http-date --rate-limit 5
             """
     )
 
@@ -29,6 +30,21 @@ struct SandboxCommand: AsyncParsableCommand {
     @Option(name: .customLong("token-ttl"), help: ArgumentHelp("Seconds a session token lives.", valueName: "s"))
     var tokenTTL: Double = 600
 
+    @Option(name: .customLong("drop-rate"), help: ArgumentHelp("Share of history requests stored and then left unanswered (the connection is closed).", valueName: "0...1"))
+    var dropRate: Double = 0
+
+    @Option(name: .customLong("slow-rate"), help: ArgumentHelp("Share of history requests answered only after --slow-delay seconds.", valueName: "0...1"))
+    var slowRate: Double = 0
+
+    @Option(name: .customLong("slow-delay"), help: ArgumentHelp("Seconds a slow answer takes.", valueName: "s"))
+    var slowDelay: Double = 0
+
+    @Option(name: .customLong("retry-after"), help: ArgumentHelp("Form of Retry-After on 429: seconds or http-date.", valueName: "seconds|http-date"))
+    var retryAfter: String = "seconds"
+
+    @Option(name: .customLong("seed"), help: ArgumentHelp("Seed of the fault draws (a run is reproducible).", valueName: "n"))
+    var seed: UInt64 = 1
+
     @Option(name: .customLong("refresh-token"), help: ArgumentHelp("The refresh token to accept (default: a random one, printed).", valueName: "rt_..."))
     var refreshToken: String?
 
@@ -38,6 +54,10 @@ struct SandboxCommand: AsyncParsableCommand {
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be 0...65535") }
         guard (0...1).contains(failRate) else { throw ValidationError("--fail-rate must be between 0 and 1") }
+        guard (0...1).contains(dropRate) else { throw ValidationError("--drop-rate must be between 0 and 1") }
+        guard (0...1).contains(slowRate) else { throw ValidationError("--slow-rate must be between 0 and 1") }
+        guard slowDelay >= 0 else { throw ValidationError("--slow-delay must not be negative") }
+        guard ["seconds", "http-date"].contains(retryAfter) else { throw ValidationError("--retry-after must be seconds or http-date") }
         if let rateLimit, !(rateLimit > 0) { throw ValidationError("--rate-limit must be positive") }
         guard tokenTTL > 0 else { throw ValidationError("--token-ttl must be positive") }
         if let refreshToken, !refreshToken.hasPrefix("rt_") { throw ValidationError("--refresh-token must start with rt_") }
@@ -53,6 +73,11 @@ struct SandboxCommand: AsyncParsableCommand {
         configuration.rateLimit = rateLimit
         configuration.failRate = failRate
         configuration.tokenTTL = tokenTTL
+        configuration.dropRate = dropRate
+        configuration.slowRate = slowRate
+        configuration.slowDelay = slowDelay
+        configuration.retryAfterForm = retryAfter == "http-date" ? .httpDate : .seconds
+        configuration.seed = seed
         if let refreshToken { configuration.refreshToken = refreshToken }
         let tokenOut = self.tokenOut
         let sandbox = DiscovrSandbox(configuration: configuration, logger: Logger(label: "discovr-sandbox"))

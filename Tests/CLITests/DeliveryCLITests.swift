@@ -180,4 +180,39 @@ import Testing
         #expect(stats["stored"] as? Int == 120)
         #expect((stats["duplicates"] as? Int ?? 0) <= 4) // at most the requests in flight were sent twice
     }
+
+    @Test func expiringTokensAndLostAnswersStillDeliverEverything() throws {
+        let server = try SandboxProcess(["--token-ttl", "1", "--drop-rate", "0.1", "--retry-after", "http-date", "--rate-limit", "30"])
+        let dir = try TempDir()
+        let input = try Self.history(dir, count: 80)
+        let r = try CLI.run(["import", input, "--api-url", server.url, "--token-file", server.tokenFile,
+                             "--state", dir.path("state.sqlite"), "--rate", "60", "--no-progress", "--timeout", "5"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let stats = try server.stats()
+        #expect(stats["stored"] as? Int == 80)
+        #expect((stats["tokensIssued"] as? Int ?? 0) >= 2) // at least one refresh: the run outlives a token
+        #expect((stats["dropped"] as? Int ?? 0) > 0)
+        // A lost answer is sent again, and the server says it is already there: never more repeats than losses.
+        #expect((stats["duplicates"] as? Int ?? 0) <= (stats["dropped"] as? Int ?? 0))
+    }
+
+    @Test func sigintSettlesWhatIsInFlightAndExits75() throws {
+        let server = try SandboxProcess()
+        let dir = try TempDir()
+        let input = try Self.history(dir, count: 60)
+        let state = dir.path("state.sqlite")
+        let run = try CLI.start(["import", input, "--api-url", server.url, "--token-file", server.tokenFile, "--state", state,
+                                 "--rate", "10", "--no-progress"])
+        _ = CLI.waitFor("some deliveries") { ((try? server.stats()["stored"] as? Int) ?? 0) ?? 0 >= 5 }
+        kill(run.process.processIdentifier, SIGINT)
+        let result = run.result()
+        #expect(result.status == 75, "\(result.stderr)")
+        #expect(result.stderr.contains("resume"))
+        let status = try CLI.run(["status", "--json", "--state", state])
+        let counts = CLI.json(status.stdout)["counts"] as? [String: Int] ?? [:]
+        // Nothing left in flight, and what the server stored is exactly what the state calls delivered.
+        #expect(counts["inFlight"] == 0)
+        #expect(counts["delivered"] == (try server.stats()["stored"] as? Int))
+        #expect((counts["delivered"] ?? 0) + (counts["pending"] ?? 0) == 60)
+    }
 }
