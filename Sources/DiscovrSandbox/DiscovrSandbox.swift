@@ -28,7 +28,7 @@ public final class DiscovrSandbox: Sendable {
     /// State of one sandbox instance (not of the store): the rate limiter and the fault generator.
     private struct Knobs {
         var limiter: SandboxRateLimiter?
-        var generator: SeededGenerator
+        var generator: SplitMix64
     }
 
     private let knobs: Mutex<Knobs>
@@ -38,7 +38,7 @@ public final class DiscovrSandbox: Sendable {
         self.store = store
         self.logger = logger
         self.knobs = Mutex(Knobs(limiter: configuration.rateLimit.map { SandboxRateLimiter(rate: $0) },
-                                 generator: SeededGenerator(seed: configuration.seed)))
+                                 generator: SplitMix64(seed: configuration.seed)))
     }
 
     /// Starts the server, waits until it listens, calls `body` with the running instance (its real port

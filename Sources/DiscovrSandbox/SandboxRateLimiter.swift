@@ -1,3 +1,5 @@
+import DiscovrAPI
+
 /// The sandbox's rate limit on `/profile/history`: a token bucket over the injected clock.
 ///
 /// The bucket holds at most `capacity = max(1, rate)` tokens and starts full. It refills continuously at
@@ -59,25 +61,6 @@ struct SandboxRateLimiter: Sendable {
     }
 }
 
-/// SplitMix64: small, fast and fully determined by its seed, which is all the fault knobs need.
-struct SeededGenerator: RandomNumberGenerator, Sendable {
-    private var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    /// Uniform in [0, 1).
-    mutating func unit() -> Double {
-        Double(next() >> 11) * 0x1.0p-53
-    }
-}
 
 /// The faults drawn for one accepted history request.
 struct FaultDraw: Sendable, Equatable {
@@ -90,7 +73,7 @@ struct FaultDraw: Sendable, Equatable {
 
     /// Always takes four numbers from the generator, so that the n-th request of a run gets the same
     /// faults whatever the knobs of the earlier ones decided.
-    static func draw(failRate: Double, dropRate: Double, slowRate: Double, using generator: inout SeededGenerator) -> FaultDraw {
+    static func draw(failRate: Double, dropRate: Double, slowRate: Double, using generator: inout SplitMix64) -> FaultDraw {
         let fail = generator.unit(), kind = generator.unit(), drop = generator.unit(), slow = generator.unit()
         if fail < failRate {
             return FaultDraw(failStatus: kind < 0.5 ? 500 : 503, drop: false, slow: false)

@@ -1,4 +1,5 @@
 import Testing
+import DiscovrAPI
 @testable import Delivery
 
 @Suite struct RetryPolicyTests {

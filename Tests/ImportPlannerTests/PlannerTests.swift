@@ -157,7 +157,7 @@ enum R {
     /// Random records from a seeded generator: the accounting invariant always holds.
     @Test(arguments: [1, 2, 3, 4, 5] as [UInt64])
     func everyRecordIsAccountedForExactlyOnce(seed: UInt64) {
-        var rng = SplitMix(seed: seed)
+        var rng = SplitMix64(seed: seed)
         let titles: [TraktTitle?] = [nil, R.heat, R.bb, TraktTitle(title: "X", tmdb: nil), TraktTitle(title: "Y", tmdb: 7)]
         let dates: [String?] = [nil, "bad", "1970-01-01T00:00:00Z", "2020-01-01T00:00:00Z", "2020-01-02T00:00:00Z", "2021-03-04T05:06:07.890+01:00"]
         let kinds: [RecordKind] = RecordKind.allCases
@@ -184,17 +184,5 @@ enum R {
                 #expect(Set(plan.items.map(\.recordIndex)).isDisjoint(with: plan.skipped.map(\.recordIndex)))
             }
         }
-    }
-}
-
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
