@@ -189,6 +189,25 @@ final class TempDir {
         }
     }
 
+    @Test func zipBombIsRefusedBeforeItIsInflated() throws {
+        // 40 MiB of one byte compresses about 1000:1: far past the 100:1 allowed over 16 MiB.
+        let dir = try TempDir()
+        let zip = dir.url.appendingPathComponent("trakt-export-bomb.zip").path
+        let script = "import zipfile\nwith zipfile.ZipFile('\(zip)', 'w', zipfile.ZIP_DEFLATED) as z:\n    z.writestr('watched-history-1.json', '[' + ' ' * (40 << 20) + ']')\n"
+        let python = Process()
+        python.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        python.arguments = ["python3", "-c", script]
+        try python.run()
+        python.waitUntilExit()
+        try #require(python.terminationStatus == 0)
+        #expect {
+            try ExportReader.read(paths: [zip])
+        } throws: { error in
+            guard let e = error as? TraktExportError, case .tooLarge(_, let reason) = e else { return false }
+            return reason.contains("compression ratio") && e.exitCode == 65
+        }
+    }
+
     @Test func everyRealWorldFileIsClassified() throws {
         let scan = try ExportReader.read(paths: [Repo.realworld])
         let k = kinds(scan)

@@ -134,6 +134,7 @@ for n in "${SIZES[@]}"; do
             py_all+=("$s"); py_kb+=("$kb")
             if [ "$flag" = quiet ]; then py_s+=("$s"); fi
         done
+        quiet="${#tool_s[@]}/${#py_s[@]} of $pairs"
         mark=""
         if [ "${#tool_s[@]}" -lt "$REPS" ] || [ "${#py_s[@]}" -lt "$REPS" ]; then
             mark="*"; tool_s=("${tool_all[@]}"); py_s=("${py_all[@]}")
@@ -144,7 +145,7 @@ for n in "${SIZES[@]}"; do
         pm=$(awk -v k="$(maxof "${py_kb[@]}")" 'BEGIN {printf "%.0f", k / 1024}')
         ratio=$(awk -v t="$ts" -v p="$ps" 'BEGIN {printf "%.2f", t / p}')
         ratio_min=$(awk -v t="$tmin" -v p="$pmin" 'BEGIN {printf "%.2f", t / p}')
-        ROWS+=("| $n | $form | $(file_count "$input") | ${#tool_s[@]}/${#py_s[@]}$mark | $ts ($tmin) | $tm | $ps ($pmin) | $pm | $ratio | $ratio_min |")
+        ROWS+=("| $n | $form | $(file_count "$input") | $quiet$mark | $ts ($tmin) | $tm | $ps ($pmin) | $pm | $ratio | $ratio_min |")
     done
 done
 
