@@ -11,6 +11,10 @@ sorts them oldest first and prints the counts as JSON (the same numbers as the t
 report: records, planned, skipped). `--items-out` writes the bodies as JSON Lines in send order,
 for a byte-for-byte comparison with the tool's `--items-out`.
 
+"Unknown" dates are those before 1920 or within a day of the Unix epoch (docs/mapping.md). A
+watched-shows row without `seasons` gets `invalid-date` / `unknown-date` before `no-episode-detail`,
+as the contract orders the rules. `--latest-only` and `--no-playback` are not implemented.
+
 Straightforward on purpose: one process, no threads, `json.loads` per file, `datetime.fromisoformat`
 for every timestamp, dicts and sets. Records are mapped as soon as their file is parsed, so only
 the compact candidates (not the parsed documents) stay in memory.

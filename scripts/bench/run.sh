@@ -14,10 +14,9 @@
 # it checks once per input that the baseline's counts equal the tool's report (CHECK=0 skips that).
 #
 # Environment: REPS (default 3), MAX_REPS (default 3 x REPS), ZIP_SIZES (sizes also measured from a
-# ZIP, default 200000),
-# SEED (default 1), CHECK (default 1), PYTHON (default python3), SKIP_BUILD=1 (measure the release
-# binary already in .build, for when another SwiftPM process holds the build lock), TOOL_BIN (measure
-# this binary instead, for example an older build to compare with).
+# ZIP, default 200000), SEED (default 1), CHECK (default 1), PYTHON (default python3), SKIP_BUILD=1
+# (measure the release binary already in .build, for when another SwiftPM process holds the build
+# lock), TOOL_BIN (measure this binary instead, for example an older build to compare with).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -79,9 +78,9 @@ file_count() {
 # CPU time (s) used by the whole machine so far, steal excluded: user nice system irq softirq.
 busy_seconds() { awk -v hz="$(getconf CLK_TCK)" '/^cpu / {printf "%.2f", ($2 + $3 + $4 + $7 + $8) / hz}' /proc/stat; }
 
-# Runs a command once; prints "seconds peak_kb other_cpu_seconds", where other_cpu is the CPU time
-# the rest of the machine used meanwhile (other people's builds): a run with more than
-# 0.1 s + 5 % of its wall time of it counts as disturbed.
+# Runs a command once; prints "seconds peak_kb quiet|disturbed". A run counts as disturbed when the
+# rest of the machine (other people's builds) used more than 0.1 s + 5 % of its wall time of CPU
+# meanwhile: the machine's busy time from /proc/stat minus the run's own user + system time.
 measure() { # label input command...
     local label=$1 input=$2; shift 2
     local tf; tf=$(mktemp)
