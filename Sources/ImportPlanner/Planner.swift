@@ -142,7 +142,10 @@ public enum ImportPlanner {
         case .episode:
             guard let show = play.show else { return .failure(.missingMedia) }
             if record.kind == .watchedShowWithoutEpisodes {
+                // No episode to check; the date rules still come before no-episode-detail.
                 guard show.tmdb != nil else { return .failure(.noTmdbID) }
+                guard case .valid(let date) = play.date else { return .failure(.invalidDate) }
+                if PlanOptions.isUnknownDate(date), options.unknownDates == .skip { return .failure(.unknownDate) }
                 return .failure(.noEpisodeDetail)
             }
             guard let ep = play.episode else { return .failure(.missingMedia) }

@@ -48,6 +48,7 @@ enum R {
         (R.movie(R.heat, "90000-01-01T00:00:00Z"), .invalidDate),
         (R.episode(R.bb, nil, nil, t, kind: .watchedShowWithoutEpisodes), .noEpisodeDetail),
         (R.episode(nil, nil, nil, t, kind: .watchedShowWithoutEpisodes), .missingMedia),
+        (R.episode(R.bb, nil, nil, "not a date", kind: .watchedShowWithoutEpisodes), .invalidDate), // date rules come first
     ] as [(TraktRecord, SkipReason)])
     func singleRecordSkips(record: TraktRecord, reason: SkipReason) {
         let plan = ImportPlanner.plan(records: [record])
@@ -69,6 +70,9 @@ enum R {
         (.skip, nil, .unknownDate),
     ] as [(UnknownDatePolicy, String?, SkipReason?)])
     func unknownDates(policy: UnknownDatePolicy, body: String?, reason: SkipReason?) {
+        let row = R.episode(R.bb, nil, nil, "1970-01-01T00:00:00.000Z", kind: .watchedShowWithoutEpisodes)
+        #expect(ImportPlanner.plan(records: [row], options: PlanOptions(unknownDates: policy)).skipped.first?.reason
+            == (policy == .skip ? .unknownDate : .noEpisodeDetail))
         let plan = ImportPlanner.plan(records: [R.movie(R.heat, "1970-01-01T00:00:00.000Z")], options: PlanOptions(unknownDates: policy))
         #expect(plan.items.first?.item.jsonBody == body)
         #expect(plan.skipped.first?.reason == reason)
