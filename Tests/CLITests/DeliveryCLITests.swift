@@ -215,4 +215,28 @@ import Testing
         #expect(counts["delivered"] == (try server.stats()["stored"] as? Int))
         #expect((counts["delivered"] ?? 0) + (counts["pending"] ?? 0) == 60)
     }
+
+    @Test func failedItemsAreListedByStatusAndRetryFailedSendsThemAgain() throws {
+        let dir = try TempDir()
+        let input = try Self.history(dir, count: 6)
+        let state = dir.path("state.sqlite")
+        do {
+            // A server that answers 5xx to everything, and one attempt per item: every item fails.
+            let broken = try SandboxProcess(["--fail-rate", "1"])
+            let r = try CLI.run(["import", input, "--api-url", broken.url, "--token-file", broken.tokenFile, "--state", state,
+                                 "--max-attempts", "1"] + Self.fast)
+            #expect(r.status == 1, "\(r.stderr)")
+            let status = try CLI.run(["status", "--state", state])
+            #expect(status.stdout.contains("failed    6"))
+            #expect(status.stdout.contains("HTTP 5"), "\(status.stdout)")
+            #expect(status.stdout.contains("retry-failed"))
+        }
+        let retry = try CLI.run(["retry-failed", "--state", state])
+        #expect(retry.status == 0)
+        #expect(retry.stdout.contains("6 failed items moved back to pending"))
+        let healthy = try SandboxProcess()
+        let resumed = try CLI.run(["resume", "--api-url", healthy.url, "--token-file", healthy.tokenFile, "--state", state] + Self.fast)
+        #expect(resumed.status == 0, "\(resumed.stderr)")
+        #expect(try healthy.stats()["stored"] as? Int == 6)
+    }
 }
