@@ -35,7 +35,7 @@ let package = Package(
         ),
         .target(
             name: "TraktExport",
-            dependencies: [.product(name: "ZIPFoundation", package: "ZIPFoundation")],
+            dependencies: ["DiscovrAPI", .product(name: "ZIPFoundation", package: "ZIPFoundation")],
             swiftSettings: swiftSettings
         ),
         .target(name: "DiscovrAPI", swiftSettings: swiftSettings),
