@@ -14,8 +14,6 @@ struct DeliveryRun {
     var options: DeliveryOptions
     var output: OutputOptions
 
-    static let reportMetaKey = "last-import-report"
-
     /// `import` after planning: queue the plan, then deliver.
     func importAndDeliver(scan: ExportScan, plan: ImportPlan, report: inout ImportReport) async throws -> ExitCode {
         let token = options.sandbox ? nil : try options.refreshToken()
@@ -28,7 +26,6 @@ struct DeliveryRun {
         }
         do {
             let summary = try queue.enqueue(entries)
-            try queue.setMeta(DeliveryRun.reportMetaKey, report.json)
             if summary.alreadyQueued > 0 && !output.json {
                 Terminal.note("\(Terminal.number(summary.alreadyQueued)) of the \(Terminal.number(entries.count)) planned items were queued by an earlier import; \(Terminal.number(summary.added)) are new")
             }
@@ -36,24 +33,27 @@ struct DeliveryRun {
             throw fail(error.description, Self.exitCode(for: error))
         }
         let (code, counts) = try await deliver(queue: queue, refreshToken: token)
-        report.delivery = ImportReport.Delivery(delivered: counts.delivered - counts.alreadyPresent, alreadyPresent: counts.alreadyPresent,
-                                                failed: counts.failed, pending: counts.pending + counts.inFlight)
+        report.delivery = Self.delivery(counts)
         return code
     }
 
     /// `resume`: deliver what the state holds.
-    func resume() async throws -> (ExitCode, ImportReport.Delivery, String?) {
+    func resume() async throws -> (ExitCode, ImportReport.Delivery) {
         guard FileManager.default.fileExists(atPath: options.state) else {
             throw fail("\(options.state): no state file; run `trakt2discovr import <export>` first (or pass --state)", Exit.noInput)
         }
         let token = options.sandbox ? nil : try options.refreshToken()
         let queue = try openQueue()
         defer { queue.close() }
-        let saved = try? queue.meta(DeliveryRun.reportMetaKey)
         let (code, counts) = try await deliver(queue: queue, refreshToken: token)
-        let delivery = ImportReport.Delivery(delivered: counts.delivered - counts.alreadyPresent, alreadyPresent: counts.alreadyPresent,
-                                             failed: counts.failed, pending: counts.pending + counts.inFlight)
-        return (code, delivery, saved ?? nil)
+        return (code, Self.delivery(counts))
+    }
+
+    /// The report's delivery section: stored now, already there (409), failed, and everything else
+    /// still to send (rows a killed run left in flight count as pending).
+    static func delivery(_ counts: StateCounts) -> ImportReport.Delivery {
+        ImportReport.Delivery(delivered: counts.delivered - counts.alreadyPresent, alreadyPresent: counts.alreadyPresent,
+                              failed: counts.failed, pending: counts.pending + counts.inFlight)
     }
 
     func openQueue() throws -> ImportQueue {

@@ -24,7 +24,7 @@ struct ResumeCommand: AsyncParsableCommand {
     func validate() throws { try delivery.check() }
 
     func run() async throws {
-        let (code, counts, _) = try await DeliveryRun(options: delivery, output: output).resume()
+        let (code, counts) = try await DeliveryRun(options: delivery, output: output).resume()
         let summary = "delivered \(Terminal.number(counts.delivered))" + (counts.alreadyPresent > 0 ? " (+\(Terminal.number(counts.alreadyPresent)) already there)" : "")
             + ", failed \(Terminal.number(counts.failed)), pending \(Terminal.number(counts.pending))\n"
         if output.json {
