@@ -10,6 +10,9 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "trakt2discovr", targets: ["trakt2discovr"]),
+        // The reader's fuzz target: replays inputs in a normal build, runs libFuzzer when built by
+        // scripts/fuzz.sh (docs/fuzzing.md).
+        .executable(name: "trakt2discovr-fuzz", targets: ["trakt2discovr-fuzz"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -39,6 +42,8 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(name: "DiscovrAPI", swiftSettings: swiftSettings),
+        .target(name: "ReaderFuzzing", dependencies: ["TraktExport", "ImportPlanner", "DiscovrAPI"], swiftSettings: swiftSettings),
+        .executableTarget(name: "trakt2discovr-fuzz", dependencies: ["ReaderFuzzing"], swiftSettings: swiftSettings),
         .target(name: "ImportPlanner", dependencies: ["TraktExport", "DiscovrAPI"], swiftSettings: swiftSettings),
         .target(
             name: "ImportQueue",
@@ -68,9 +73,14 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "TraktExportTests", dependencies: ["TraktExport"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "TraktExportTests",
+            dependencies: ["TraktExport", .product(name: "ZIPFoundation", package: "ZIPFoundation")],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(name: "DiscovrAPITests", dependencies: ["DiscovrAPI"], swiftSettings: swiftSettings),
         .testTarget(name: "ImportPlannerTests", dependencies: ["ImportPlanner", "TraktExport", "DiscovrAPI"], swiftSettings: swiftSettings),
+        .testTarget(name: "ReaderFuzzingTests", dependencies: ["ReaderFuzzing"], swiftSettings: swiftSettings),
         .testTarget(name: "ImportQueueTests", dependencies: ["ImportQueue", "DiscovrAPI"], swiftSettings: swiftSettings),
         .testTarget(
             name: "DeliveryTests",

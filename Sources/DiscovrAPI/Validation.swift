@@ -16,14 +16,14 @@ public enum HistoryValidation {
             }
         }
         if let progress = object["progress"], !(progress is NSNull) {
-            guard let number = progress as? NSNumber, !(progress is Bool), number.doubleValue.isFinite else {
+            guard let number = progress as? NSNumber, !isBoolean(progress), number.doubleValue.isFinite else {
                 return "progress must be a number"
             }
             guard (0...100).contains(number.doubleValue) else { return "progress must be between 0 and 100" }
         }
         for field in ["season", "episode"] {
             if let value = object[field], !(value is NSNull) {
-                guard let number = value as? NSNumber, number.doubleValue == number.doubleValue.rounded() else {
+                guard let number = value as? NSNumber, !isBoolean(value), number.doubleValue == number.doubleValue.rounded() else {
                     return "\(field) must be an integer"
                 }
                 guard number.doubleValue >= 1 else { return "\(field) must be >= 1" }
@@ -36,5 +36,13 @@ public enum HistoryValidation {
             return "imported must be a string"
         }
         return nil
+    }
+
+    /// True for a JSON `true`/`false`. Not `value is Bool`: on Linux every NSNumber holding 0 or 1
+    /// casts to Bool, so that test refused `"progress": 0` (found by the fuzzer). JSONSerialization
+    /// gives booleans the `c` (char) type code and never uses it for a number.
+    static func isBoolean(_ value: Any) -> Bool {
+        if let number = value as? NSNumber { return String(cString: number.objCType) == "c" }
+        return value is Bool
     }
 }

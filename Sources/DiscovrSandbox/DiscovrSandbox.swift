@@ -25,20 +25,165 @@ public final class DiscovrSandbox: Sendable {
     public let store: SandboxStore
     let logger: Logger
 
-    /// State of one sandbox instance (not of the store): the rate limiter and the fault generator.
+    /// State of one sandbox instance (not of the store): the rate limiter, the fault draws and the
+    /// history requests counted towards the outage. It survives a restart of the instance's server.
     private struct Knobs {
         var limiter: SandboxRateLimiter?
-        var generator: SplitMix64
+        var faults: FaultSource
+        var historyRequests = 0
     }
 
+    /// What `serve` waits for while a server runs: the outage trigger (fired by the `outageAfter`-th
+    /// history request, taken once) or a stop.
+    private struct ServeEvents {
+        var outageFired = false
+        var outageTaken = false
+        var stopRequested = false
+        /// `serve` is in the outage's pause (no server to stop: a stop cancels the pause).
+        var pausing = false
+        var waiter: CheckedContinuation<ServeEvent, Never>?
+    }
+
+    private enum ServeEvent { case outage, stop }
+
     private let knobs: Mutex<Knobs>
+    private let events = Mutex(ServeEvents())
 
     public init(configuration: SandboxConfiguration, store: SandboxStore = SandboxStore(), logger: Logger) {
         self.configuration = configuration
         self.store = store
         self.logger = logger
         self.knobs = Mutex(Knobs(limiter: configuration.rateLimit.map { SandboxRateLimiter(rate: $0) },
-                                 generator: SplitMix64(seed: configuration.seed)))
+                                 faults: FaultSource(failRate: configuration.failRate, failBurst: configuration.failBurst,
+                                                     dropRate: configuration.dropRate, slowRate: configuration.slowRate,
+                                                     seed: configuration.seed)))
+    }
+
+    /// Serves until `stop` returns, through the configured outage (`outageAfter`, `outageFor`): when it
+    /// comes, the server is stopped (the listener closes: connections are refused, not answered 503),
+    /// `pause` is awaited with `outageFor`, and a new server listens on the same port with the same
+    /// store, refresh token, rate limiter and fault draws, so counts and sessions span the outage.
+    /// There is one outage per instance, and `serve` is called once per instance. `listening` is called each time a server listens (with
+    /// `isRestart` true after the outage). A stop during the pause cancels the pause. `stop` must
+    /// return when its task is cancelled: it is when the server cannot start (or start again, if the
+    /// port was taken meanwhile), and that error is thrown.
+    public func serve(
+        listening: @escaping @Sendable (RunningSandbox, _ isRestart: Bool) async throws -> Void,
+        pause: @escaping @Sendable (Double) async throws -> Void = DiscovrSandbox.sleep(seconds:),
+        until stop: @escaping @Sendable () async -> Void
+    ) async throws {
+        try await withThrowingTaskGroup(of: Bool.self) { group in
+            group.addTask {
+                await stop()
+                return true
+            }
+            group.addTask {
+                try await self.serveThroughOutage(listening: listening, pause: pause)
+                return false
+            }
+            while let stopped = try await group.next() {
+                guard stopped else { break } // the servers are done
+                // A running server is stopped gracefully through its event; a pause is just cancelled.
+                if requestStop() { group.cancelAll() }
+            }
+            group.cancelAll()
+        }
+    }
+
+    /// Real time, for `serve`'s pause (network behaviour, like `slowDelay`).
+    @Sendable public static func sleep(seconds: Double) async throws {
+        try await Task.sleep(for: .milliseconds(Int64((seconds * 1000).rounded())))
+    }
+
+    /// Runs servers one after the other until a stop: each runs until the outage or the stop.
+    private func serveThroughOutage(
+        listening: @escaping @Sendable (RunningSandbox, Bool) async throws -> Void,
+        pause: @escaping @Sendable (Double) async throws -> Void
+    ) async throws {
+        var port = configuration.port
+        var isRestart = false
+        while true {
+            let restart = isRestart
+            let (event, boundPort) = try await run(onPort: port) { running in
+                try await listening(running, restart)
+                return (await self.nextServeEvent(), running.port)
+            }
+            guard event == .outage else { return }
+            port = boundPort
+            store.count { $0.outages += 1 }
+            logger.notice("sandbox outage: stopped listening", metadata: [
+                "port": .stringConvertible(port), "seconds": .stringConvertible(configuration.outageFor),
+            ])
+            guard events.withLock({ events in
+                events.pausing = true
+                return !events.stopRequested
+            }) else { return }
+            do {
+                try await pause(configuration.outageFor)
+            } catch is CancellationError where events.withLock({ $0.stopRequested }) {
+                return
+            }
+            // Checked with the flag cleared under one lock: a stop from now on wakes the next server.
+            guard events.withLock({ events in
+                events.pausing = false
+                return !events.stopRequested
+            }) else { return }
+            isRestart = true
+        }
+    }
+
+    /// Waits for the outage (fired and not yet taken) or a stop. Cancellation counts as a stop.
+    private func nextServeEvent() async -> ServeEvent {
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<ServeEvent, Never>) in
+                let now = events.withLock { events -> ServeEvent? in
+                    // Checked under the lock: the cancellation handler takes it after the flag is set.
+                    if events.stopRequested || Task.isCancelled { return .stop }
+                    if events.outageFired && !events.outageTaken {
+                        events.outageTaken = true
+                        return .outage
+                    }
+                    events.waiter = continuation
+                    return nil
+                }
+                if let now { continuation.resume(returning: now) }
+            }
+        } onCancel: {
+            let waiter = events.withLock { events in
+                defer { events.waiter = nil }
+                return events.waiter
+            }
+            waiter?.resume(returning: .stop)
+        }
+    }
+
+    /// Marks the stop and wakes the running server's wait. True when `serve` is in the outage's pause.
+    private func requestStop() -> Bool {
+        let (waiter, pausing) = events.withLock { events in
+            events.stopRequested = true
+            defer { events.waiter = nil }
+            return (events.waiter, events.pausing)
+        }
+        waiter?.resume(returning: .stop)
+        return pausing
+    }
+
+    /// Counts a history request towards the outage and fires the trigger on the `outageAfter`-th.
+    private func countTowardsOutage() {
+        let due = knobs.withLock { knobs -> Bool in
+            knobs.historyRequests += 1
+            return knobs.historyRequests == configuration.outageAfter
+        }
+        guard due else { return }
+        let waiter = events.withLock { events -> CheckedContinuation<ServeEvent, Never>? in
+            events.outageFired = true
+            guard let waiter = events.waiter else { return nil }
+            events.waiter = nil
+            events.outageTaken = true
+            return waiter
+        }
+        logger.debug("sandbox outage due", metadata: ["after": .stringConvertible(configuration.outageAfter ?? 0)])
+        waiter?.resume(returning: .outage)
     }
 
     /// Starts the server, waits until it listens, calls `body` with the running instance (its real port
@@ -46,6 +191,10 @@ public final class DiscovrSandbox: Sendable {
     /// The store outlives the server: another `run` (of this or another sandbox on the same store)
     /// sees the same plays, counts and session tokens.
     public func run<T: Sendable>(_ body: @Sendable (RunningSandbox) async throws -> T) async throws -> T {
+        try await run(onPort: configuration.port, body)
+    }
+
+    private func run<T: Sendable>(onPort requestedPort: Int, _ body: @Sendable (RunningSandbox) async throws -> T) async throws -> T {
         if let problem = configuration.problem() {
             throw SandboxError.invalidConfiguration(problem)
         }
@@ -56,7 +205,7 @@ public final class DiscovrSandbox: Sendable {
         let app = Application(
             router: router,
             configuration: ApplicationConfiguration(
-                address: .hostname(configuration.host, port: configuration.port),
+                address: .hostname(configuration.host, port: requestedPort),
                 serverName: "discovr-sandbox"
             ),
             onServerRunning: { channel in
@@ -71,7 +220,6 @@ public final class DiscovrSandbox: Sendable {
         groupConfiguration.maximumGracefulShutdownDuration = .seconds(2)
         let serviceGroup = ServiceGroup(configuration: groupConfiguration)
         let host = configuration.host
-        let requestedPort = configuration.port
 
         return try await withThrowingTaskGroup(of: Void.self, returning: T.self) { group in
             group.addTask {
@@ -199,6 +347,7 @@ public final class DiscovrSandbox: Sendable {
     private func history(_ request: Request, context: SandboxRequestContext) async throws -> Response {
         let now = configuration.now()
         store.count { $0.requests += 1 }
+        countTowardsOutage()
 
         var headers = HTTPFields()
         let admission = knobs.withLock { knobs -> (SandboxRateLimiter.Decision, Int)? in
@@ -208,14 +357,19 @@ public final class DiscovrSandbox: Sendable {
             return (decision, limit)
         }
         if let (decision, limit) = admission {
-            headers[Self.rateLimitLimit] = String(limit)
+            let hints = configuration.rateLimitHeaders
+            if hints { headers[Self.rateLimitLimit] = String(limit) }
             switch decision {
             case .allowed(let remaining, let reset):
-                headers[Self.rateLimitRemaining] = String(remaining)
-                headers[Self.rateLimitReset] = String(reset)
+                if hints {
+                    headers[Self.rateLimitRemaining] = String(remaining)
+                    headers[Self.rateLimitReset] = String(reset)
+                }
             case .limited(let retryAfterMs, let reset):
-                headers[Self.rateLimitRemaining] = "0"
-                headers[Self.rateLimitReset] = String(reset)
+                if hints {
+                    headers[Self.rateLimitRemaining] = "0"
+                    headers[Self.rateLimitReset] = String(reset)
+                }
                 let waitMs = max(1000, retryAfterMs)
                 let seconds = Int((Double(waitMs) / 1000).rounded(.up))
                 switch configuration.retryAfterForm {
@@ -254,10 +408,7 @@ public final class DiscovrSandbox: Sendable {
             return Self.message(.badRequest, problem, headers: headers)
         }
 
-        let faults = knobs.withLock { knobs in
-            FaultDraw.draw(failRate: configuration.failRate, dropRate: configuration.dropRate,
-                           slowRate: configuration.slowRate, using: &knobs.generator)
-        }
+        let faults = knobs.withLock { $0.faults.next() }
         if let status = faults.failStatus {
             store.count { $0.failed += 1 }
             logger.debug("sandbox failed a request on purpose", metadata: ["status": .stringConvertible(status)])

@@ -23,8 +23,14 @@ public struct SandboxConfiguration: Sendable {
     public var rateLimit: Double?
     /// Form of `Retry-After` on 429 answers.
     public var retryAfterForm: RetryAfterForm
+    /// Whether history answers carry `RateLimit-Limit/Remaining/Reset`. False: a 429 says only
+    /// `Retry-After`, and nothing warns a client before it is refused (so a test sees real 429s).
+    public var rateLimitHeaders: Bool
     /// Share of accepted history requests answered 500 or 503 (not stored).
     public var failRate: Double
+    /// Length of a run of failures: when the fail draw hits, that request and the next
+    /// `failBurst - 1` accepted history requests fail too (1: each failure stands alone).
+    public var failBurst: Int
     /// Share of accepted history requests whose answer is lost: the play is stored (or found to be a
     /// duplicate), then the connection is closed without an answer.
     public var dropRate: Double
@@ -34,6 +40,13 @@ public struct SandboxConfiguration: Sendable {
     public var slowDelay: Double
     /// Seed of the generator the fault knobs draw from, so that a run is reproducible.
     public var seed: UInt64
+    /// An outage, once: when the `outageAfter`-th history request arrives (counted by this
+    /// `DiscovrSandbox` instance), `serve` stops the server (the listener closes, connections are
+    /// refused), waits `outageFor` seconds and listens again on the same port with the same store.
+    /// Nil: no outage. Only `serve` acts on it; `run` serves one server and ignores it.
+    public var outageAfter: Int?
+    /// Seconds the server stays away during the outage (real time, like `slowDelay`).
+    public var outageFor: Double
     /// The sandbox's idea of "now": session expiry, the rate limiter and `expiresAt` use it.
     /// Tests inject a manual clock instead of sleeping.
     public var now: @Sendable () -> Timestamp
@@ -45,11 +58,15 @@ public struct SandboxConfiguration: Sendable {
         tokenTTL: Double = 600,
         rateLimit: Double? = nil,
         retryAfterForm: RetryAfterForm = .seconds,
+        rateLimitHeaders: Bool = true,
         failRate: Double = 0,
+        failBurst: Int = 1,
         dropRate: Double = 0,
         slowRate: Double = 0,
         slowDelay: Double = 0,
         seed: UInt64 = 1,
+        outageAfter: Int? = nil,
+        outageFor: Double = 0,
         now: @escaping @Sendable () -> Timestamp = SandboxConfiguration.systemNow
     ) {
         self.host = host
@@ -58,11 +75,15 @@ public struct SandboxConfiguration: Sendable {
         self.tokenTTL = tokenTTL
         self.rateLimit = rateLimit
         self.retryAfterForm = retryAfterForm
+        self.rateLimitHeaders = rateLimitHeaders
         self.failRate = failRate
+        self.failBurst = failBurst
         self.dropRate = dropRate
         self.slowRate = slowRate
         self.slowDelay = slowDelay
         self.seed = seed
+        self.outageAfter = outageAfter
+        self.outageFor = outageFor
         self.now = now
     }
 
@@ -93,6 +114,9 @@ public struct SandboxConfiguration: Sendable {
             return "\(name) must be between 0 and 1"
         }
         if !(slowDelay.isFinite && slowDelay >= 0) { return "slow delay must be zero or more seconds" }
+        if failBurst < 1 { return "fail burst must be at least 1 request" }
+        if let outageAfter, outageAfter < 1 { return "outage-after must be at least 1 history request" }
+        if !(outageFor.isFinite && outageFor >= 0) { return "outage duration must be zero or more seconds" }
         return nil
     }
 }

@@ -70,13 +70,38 @@ struct FaultDraw: Sendable, Equatable {
     var slow: Bool
 
     static let none = FaultDraw(failStatus: nil, drop: false, slow: false)
+}
 
-    /// Always takes four numbers from the generator, so that the n-th request of a run gets the same
-    /// faults whatever the knobs of the earlier ones decided.
-    static func draw(failRate: Double, dropRate: Double, slowRate: Double, using generator: inout SplitMix64) -> FaultDraw {
+/// The fault knobs' seeded draws, one per accepted history request, with failure bursts.
+struct FaultSource: Sendable {
+    let failRate: Double
+    let failBurst: Int
+    let dropRate: Double
+    let slowRate: Double
+    private var generator: SplitMix64
+    /// Requests still to fail in the burst under way.
+    private(set) var burstLeft = 0
+
+    init(failRate: Double, failBurst: Int, dropRate: Double, slowRate: Double, seed: UInt64) {
+        self.failRate = failRate
+        self.failBurst = max(1, failBurst)
+        self.dropRate = dropRate
+        self.slowRate = slowRate
+        generator = SplitMix64(seed: seed)
+    }
+
+    /// Always takes four numbers from the generator (inside a burst too), so that the n-th request of a
+    /// run gets the same numbers whatever the knobs of the earlier ones decided.
+    mutating func next() -> FaultDraw {
         let fail = generator.unit(), kind = generator.unit(), drop = generator.unit(), slow = generator.unit()
+        let status = kind < 0.5 ? 500 : 503
+        if burstLeft > 0 {
+            burstLeft -= 1
+            return FaultDraw(failStatus: status, drop: false, slow: false)
+        }
         if fail < failRate {
-            return FaultDraw(failStatus: kind < 0.5 ? 500 : 503, drop: false, slow: false)
+            burstLeft = failBurst - 1
+            return FaultDraw(failStatus: status, drop: false, slow: false)
         }
         let dropped = drop < dropRate
         return FaultDraw(failStatus: nil, drop: dropped, slow: !dropped && slow < slowRate)

@@ -32,10 +32,12 @@ public struct SandboxStats: Sendable, Codable, Equatable {
     public var tokensIssued: Int
     /// `POST /auth/session-token` requests refused (wrong token, session JWT used, bad body).
     public var tokensRefused: Int
+    /// Times `DiscovrSandbox.serve` stopped the server for the configured outage (0 or 1).
+    public var outages: Int
 
     public init(requests: Int = 0, stored: Int = 0, duplicates: Int = 0, rateLimited: Int = 0, failed: Int = 0,
                 dropped: Int = 0, slow: Int = 0, unauthorized: Int = 0, invalid: Int = 0,
-                tokensIssued: Int = 0, tokensRefused: Int = 0) {
+                tokensIssued: Int = 0, tokensRefused: Int = 0, outages: Int = 0) {
         self.requests = requests
         self.stored = stored
         self.duplicates = duplicates
@@ -47,6 +49,7 @@ public struct SandboxStats: Sendable, Codable, Equatable {
         self.invalid = invalid
         self.tokensIssued = tokensIssued
         self.tokensRefused = tokensRefused
+        self.outages = outages
     }
 
     /// One line for a terminal or a log, for example
@@ -55,6 +58,7 @@ public struct SandboxStats: Sendable, Codable, Equatable {
         "requests \(requests): stored \(stored), duplicates \(duplicates), 429 \(rateLimited), 5xx \(failed), "
             + "401 \(unauthorized), invalid \(invalid) (dropped \(dropped), slow \(slow)); "
             + "tokens issued \(tokensIssued), refused \(tokensRefused)"
+            + (outages > 0 ? "; outages \(outages)" : "")
     }
 }
 

@@ -80,7 +80,7 @@ public final class ImportQueue: Sendable {
             if Self.closeDatabase(database) {
                 lock.release()
             }
-            throw QueueError.from(error, path: path, opening: true)
+            throw QueueError.from(error, path: path)
         }
     }
 

@@ -4,13 +4,13 @@ import GRDB
 public enum QueueError: Error, CustomStringConvertible, Equatable {
     /// Another process (or another `ImportQueue` in this process) holds the state file's lock.
     case inUse(path: String)
-    /// The path cannot be opened as a file: a directory, a missing folder, no permission.
+    /// The path cannot be opened as a file: a directory, a missing folder, a path through a file.
     case cannotOpen(path: String, reason: String)
     /// The file is not a trakt2discovr state database (not SQLite, another program's database,
     /// or a schema written by a newer trakt2discovr).
     case notAQueue(path: String)
-    /// Reading or writing the database failed: disk full, read-only, I/O error. The transaction
-    /// that failed was rolled back whole.
+    /// Reading or writing the database failed: disk full, read-only (file, folder or file system),
+    /// no permission, I/O error. The transaction that failed was rolled back whole.
     case storage(path: String, reason: String)
     /// A settle call named an item that is not in flight (already settled or released): a bug in the caller.
     case notInFlight(id: Int64)
@@ -35,9 +35,12 @@ public enum QueueError: Error, CustomStringConvertible, Equatable {
         }
     }
 
-    /// Turns any error from GRDB/SQLite into a `QueueError`. `opening` distinguishes a file SQLite
-    /// cannot open at all (cannotOpen) from one that fails later (storage).
-    static func from(_ error: any Error, path: String, opening: Bool = false) -> QueueError {
+    /// Turns any error from GRDB/SQLite into a `QueueError`. Reasons say how to fix the file, not which
+    /// command to run next: that depends on what failed (a lost plan is imported again, a lost
+    /// settle is resumed), which only the caller knows. SQLite only sees a path that the lock
+    /// has already opened read-write, so a SQLITE_CANTOPEN (its -wal/-shm files cannot be created,
+    /// say in a read-only folder) is a file that cannot be written: storage.
+    static func from(_ error: any Error, path: String) -> QueueError {
         if let error = error as? QueueError { return error }
         guard let error = error as? DatabaseError else {
             return .storage(path: path, reason: "unexpected error (\(error))")
@@ -47,21 +50,25 @@ public enum QueueError: Error, CustomStringConvertible, Equatable {
         case .SQLITE_NOTADB:
             return .notAQueue(path: path)
         case .SQLITE_FULL:
-            return .storage(path: path, reason: "the disk is full\(detail): free some disk space, then run resume")
+            return .storage(path: path, reason: "the disk is full\(detail): free some disk space")
         case .SQLITE_READONLY, .SQLITE_PERM, .SQLITE_AUTH:
             return .storage(path: path, reason: "it cannot be written\(detail): check the permissions of the file, "
                 + "its -wal/-shm files and its folder, and that the disk is not mounted read-only")
+        case .SQLITE_IOERR where error.extendedResultCode == .SQLITE_IOERR_WRITE:
+            // A write past a file-size limit (EFBIG) ends here too, not as SQLITE_FULL.
+            return .storage(path: path, reason: "a write failed\(detail): check that the disk has free space "
+                + "and that no file-size limit (ulimit -f) stops the file growing")
         case .SQLITE_IOERR:
-            return .storage(path: path, reason: "an i/o error occurred\(detail): check the disk, then run resume")
+            return .storage(path: path, reason: "an i/o error occurred\(detail): check the disk")
         case .SQLITE_CANTOPEN:
-            let reason = "sqlite cannot open it or its -wal/-shm files\(detail): check the permissions of the file and its folder"
-            return opening ? .cannotOpen(path: path, reason: reason) : .storage(path: path, reason: reason)
+            return .storage(path: path, reason: "sqlite cannot open it or its -wal/-shm files\(detail): "
+                + "check the permissions of the file and its folder, and that the disk is not mounted read-only")
         case .SQLITE_CORRUPT:
             return .storage(path: path, reason: "the database is damaged\(detail): keep a copy for a bug report and pass another --state")
         case .SQLITE_BUSY, .SQLITE_LOCKED:
-            return .storage(path: path, reason: "another program (an sqlite3 shell?) holds a lock on it: close that program, then run resume")
+            return .storage(path: path, reason: "another program (an sqlite3 shell?) holds a lock on it: close that program")
         case .SQLITE_NOMEM:
-            return .storage(path: path, reason: "out of memory: close other programs, then run resume")
+            return .storage(path: path, reason: "out of memory: close other programs")
         default:
             return .storage(path: path, reason: "unexpected database error \(error.extendedResultCode.rawValue)\(detail): please report it")
         }

@@ -44,7 +44,7 @@ struct StateFileLock: Sendable {
             // O_CREAT with 0600 so the file never exists with wider permissions, even for a moment.
             let descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOCTTY, 0o600)
             guard descriptor >= 0 else {
-                throw .cannotOpen(path: path, reason: Self.openFailureReason(errno))
+                throw Self.openFailure(path: path, errno)
             }
             guard fstat(descriptor, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else {
                 close(descriptor)
@@ -96,22 +96,26 @@ struct StateFileLock: Sendable {
         }
     }
 
-    private static func openFailureReason(_ code: Int32) -> String {
+    /// A path that names no usable file is `cannotOpen` (exit 66 in the CLI); a file that exists, or
+    /// could exist, but cannot be written is `storage` (exit 74), like a write that fails later.
+    private static func openFailure(path: String, _ code: Int32) -> QueueError {
         switch code {
         case EISDIR:
-            return "it is a directory: pass a file path with --state"
+            return .cannotOpen(path: path, reason: "it is a directory: pass a file path with --state")
         case ENOENT:
-            return "its folder does not exist: create the folder or pass another --state"
+            return .cannotOpen(path: path, reason: "its folder does not exist: create the folder or pass another --state")
         case ENOTDIR:
-            return "a part of the path is not a folder: pass another --state"
+            return .cannotOpen(path: path, reason: "a part of the path is not a folder: pass another --state")
         case EACCES, EPERM:
-            return "permission denied: check the permissions of the file and its folder, or pass another --state"
+            return .storage(path: path, reason: "it cannot be written (permission denied): check the permissions "
+                + "of the file and its folder, or pass another --state")
         case EROFS:
-            return "the file system is read-only: pass a --state on a writable disk"
+            return .storage(path: path, reason: "it cannot be written (the file system is read-only): "
+                + "copy it to a writable disk and pass that --state")
         case ENOSPC, EDQUOT:
-            return "the disk is full: free some disk space, then try again"
+            return .storage(path: path, reason: "the disk is full: free some disk space")
         default:
-            return message(code) + ": pass another --state"
+            return .cannotOpen(path: path, reason: message(code) + ": pass another --state")
         }
     }
 

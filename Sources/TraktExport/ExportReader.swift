@@ -21,6 +21,24 @@ public struct ExportScan: Sendable {
     public var warnings: [String] = []
 
     public init() {}
+
+    /// Appends one file's sections and records; returns the indices of its sections.
+    mutating func add(_ file: ClassifiedFile) -> [Int] {
+        var indices: [Int] = []
+        for (k, section) in file.sections.enumerated() {
+            let fileIndex = sections.count
+            indices.append(fileIndex)
+            sections.append(section)
+            for record in file.records[k] {
+                var copy = record
+                copy.fileIndex = fileIndex
+                records.append(copy)
+            }
+        }
+        if let stats = file.stats { self.stats = stats }
+        warnings.append(contentsOf: file.warnings)
+        return indices
+    }
 }
 
 /// Limits that keep a hostile or broken input from exhausting memory.
@@ -54,28 +72,34 @@ public enum ExportReader {
             let sources = try listSources(path: path, limits: limits)
             var indices: [Int] = []
             try load(sources, limits: limits) { (result: SourceResult) in
-                let base = scan.sections.count
-                for (k, section) in result.file.sections.enumerated() {
-                    indices.append(scan.sections.count)
-                    scan.sections.append(section)
-                    let fileIndex = base + k
-                    for record in result.file.records[k] {
-                        var copy = record
-                        copy.fileIndex = fileIndex
-                        scan.records.append(copy)
-                    }
-                }
-                if let stats = result.file.stats { scan.stats = stats }
-                scan.warnings.append(contentsOf: result.file.warnings)
+                indices += scan.add(result.file)
             }
             scan.inputs.append(ExportScan.Input(path: path, sectionIndices: indices))
         }
+        try requireWatchData(scan, paths: paths)
+        return scan
+    }
+
+    /// Reads one JSON document already in memory, as if it were a file called `name` (the name
+    /// only matters for the few files recognised by name, such as `_errors.json`). The same parsing
+    /// and classification as `read(paths:)`; used by the fuzz target.
+    public static func read(document data: Data, name: String, limits: ReadLimits = ReadLimits()) throws(TraktExportError) -> ExportScan {
+        if data.count > limits.maxFileBytes {
+            throw .tooLarge(file: name, reason: "\(data.count) bytes, more than the limit of \(limits.maxFileBytes)")
+        }
+        var scan = ExportScan()
+        let indices = scan.add(try parse(.file(name: name, path: name), data: data).get())
+        scan.inputs.append(ExportScan.Input(path: name, sectionIndices: indices))
+        try requireWatchData(scan, paths: [name])
+        return scan
+    }
+
+    static func requireWatchData(_ scan: ExportScan, paths: [String]) throws(TraktExportError) {
         let recordCount = scan.sections.reduce(0) { $0 + $1.recordCount }
         if recordCount == 0 && !scan.sections.contains(where: { [.history, .playback, .watchedMovies, .watchedShows].contains($0.kind) }) {
             let detail = scan.sections.isEmpty ? "no JSON files" : "\(scan.sections.count) file(s), none of them watch history"
             throw .noTraktData(paths: paths, detail: detail)
         }
-        return scan
     }
 
     // MARK: - Finding files
@@ -283,30 +307,22 @@ public enum ExportReader {
                declared / entry.compressedSize > UInt64(limits.maxCompressionRatio) {
                 throw .tooLarge(file: name, reason: "compression ratio over \(limits.maxCompressionRatio):1 (a ZIP bomb?)")
             }
-            var data = Data()
-            data.reserveCapacity(Int(min(declared, UInt64(limits.maxFileBytes))))
-            let cap = limits.maxFileBytes
             do {
-                let checksum = try archive.extract(entry, bufferSize: 64 * 1024, skipCRC32: false) { chunk in
-                    // The header's size may lie: count what really comes out.
-                    if data.count + chunk.count > cap { throw ReadCapExceeded() }
-                    data.append(chunk)
-                }
+                let (data, checksum) = try ZipEntryReader.read(entry, of: archive, path: archivePath, cap: limits.maxFileBytes,
+                                                             reserve: Int(min(declared, UInt64(limits.ratioFloorBytes))))
                 if checksum != entry.checksum {
                     throw TraktExportError.corruptArchive(path: archivePath, reason: "entry \(entryPath) fails its checksum")
                 }
+                return data
             } catch is ReadCapExceeded {
-                throw .tooLarge(file: name, reason: "more than \(cap) bytes uncompressed")
+                throw .tooLarge(file: name, reason: "more than \(limits.maxFileBytes) bytes uncompressed")
             } catch let error as TraktExportError {
                 throw error
             } catch {
                 throw .corruptArchive(path: archivePath, reason: "entry \(entryPath): \(error)")
             }
-            return data
         }
     }
-
-    struct ReadCapExceeded: Error {}
 
     static func parse(_ source: Source, data: Data?) -> Result<ClassifiedFile, TraktExportError> {
         if case .skipped(let name, let note) = source {

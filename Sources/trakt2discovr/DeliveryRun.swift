@@ -17,20 +17,29 @@ struct DeliveryRun {
     /// `import` after planning: queue the plan, then deliver.
     func importAndDeliver(scan: ExportScan, plan: ImportPlan, report: inout ImportReport) async throws -> ExitCode {
         let token = options.sandbox ? nil : try options.refreshToken()
-        let queue = try openQueue()
-        defer { queue.close() }
+        // Built before the state is opened, so the enqueue transaction starts right after `open`.
         let entries = plan.items.map { p in
             QueueEntry(playKey: p.item.playKey, itemKey: p.item.itemKey, body: p.item.jsonBody,
                        sortAt: p.item.updatedAt?.millisecondsSince1970,
                        title: ImportPlanner.label(scan.records[p.recordIndex].play))
         }
+        let queue = try openQueue()
+        defer { queue.close() }
         do {
+            // One transaction: a run killed before it commits leaves no plan at all (import again),
+            // never a part of one.
+            logger.info("enqueue started", metadata: ["items": .stringConvertible(entries.count)])
             let summary = try queue.enqueue(entries)
+            logger.info("enqueue committed", metadata: [
+                "added": .stringConvertible(summary.added), "alreadyQueued": .stringConvertible(summary.alreadyQueued),
+            ])
             if summary.alreadyQueued > 0 && !output.json {
                 Terminal.note("\(Terminal.number(summary.alreadyQueued)) of the \(Terminal.number(entries.count)) planned items were queued by an earlier import; \(Terminal.number(summary.added)) are new")
             }
         } catch let error as QueueError {
-            throw fail(error.description, Self.exitCode(for: error))
+            // The transaction was rolled back: no plan was saved, so `resume` would find nothing.
+            throw fail(error.description + "; the plan was not saved and nothing was sent: run this import again "
+                + "once the state file can be written", Self.exitCode(for: error))
         }
         let (code, counts) = try await deliver(queue: queue, refreshToken: token)
         report.delivery = Self.delivery(counts)
@@ -56,20 +65,37 @@ struct DeliveryRun {
                               failed: counts.failed, pending: counts.pending + counts.inFlight)
     }
 
+    /// Only the executable's own messages; the libraries get their own loggers.
+    var logger: Logger { Logger(label: "trakt2discovr") }
+
+    /// Opens the state, and says so when a run that died (crash, kill -9, power loss) left items in
+    /// flight: those are sent again, so the user knows why the server may answer "already there".
     func openQueue() throws -> ImportQueue {
+        let queue: ImportQueue
         do {
-            return try ImportQueue.open(path: options.state)
+            queue = try ImportQueue.open(path: options.state)
         } catch let error as QueueError {
             throw fail(error.description, Self.exitCode(for: error))
         }
+        logger.info("state opened", metadata: ["recoveredInFlight": .stringConvertible(queue.recoveredInFlight)])
+        if queue.recoveredInFlight > 0 && !output.json {
+            Terminal.note(Self.recoveredNote(queue.recoveredInFlight))
+        }
+        return queue
+    }
+
+    static func recoveredNote(_ n: Int) -> String {
+        "\(Terminal.number(n)) item\(n == 1 ? " was" : "s were") in flight when the last run stopped without settling "
+            + "(crash, kill or power loss): \(n == 1 ? "it is" : "they are") sent again, and any the server already has "
+            + "count as already there"
     }
 
     static func exitCode(for error: QueueError) -> ExitCode {
         switch error {
         case .inUse: return Exit.tempFail
         case .notAQueue: return Exit.dataError
-        case .cannotOpen: return Exit.noInput
-        case .storage: return Exit.ioError
+        case .cannotOpen: return Exit.noInput  // the path names no usable file
+        case .storage: return Exit.ioError     // disk full, read-only, no permission to write: the same for every command
         case .notInFlight, .closed: return Exit.ioError
         }
     }
@@ -130,7 +156,9 @@ struct DeliveryRun {
             Terminal.error("Discovr refused to let this token write history (\(why)); check the account and --profile")
             return (Exit.noPermission, counts)
         case .storage(let why):
-            Terminal.error("the state file could not be written (\(why)); free disk space or fix its permissions, then run `trakt2discovr resume`")
+            // A QueueError already names the file and says what to do; anything else gets the generic advice.
+            Terminal.error(why.hasPrefix("the state file") ? why + "; nothing was lost: run `trakt2discovr resume` once it can be written"
+                : "the state file could not be written (\(why)); free disk space or fix its permissions, then run `trakt2discovr resume`")
             return (Exit.ioError, counts)
         }
     }

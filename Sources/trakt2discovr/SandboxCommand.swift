@@ -15,6 +15,9 @@ struct SandboxCommand: AsyncParsableCommand {
               trakt2discovr sandbox --port 8080 --rate-limit 10
               trakt2discovr sandbox --port 0 --fail-rate 0.2 --token-ttl 30
               trakt2discovr sandbox --port 0 --drop-rate 0.1 --retry-after http-date --rate-limit 5
+              trakt2discovr sandbox --port 0 --fail-rate 0.05 --fail-burst 4
+              trakt2discovr sandbox --port 0 --rate-limit 10 --no-rate-limit-headers
+              trakt2discovr sandbox --port 0 --outage-after 50 --outage-for 3
             """
     )
 
@@ -26,6 +29,18 @@ struct SandboxCommand: AsyncParsableCommand {
 
     @Option(name: .customLong("fail-rate"), help: ArgumentHelp("Share of history requests answered with a 5xx error.", valueName: "0...1"))
     var failRate: Double = 0
+
+    @Option(name: .customLong("fail-burst"), help: ArgumentHelp("Failures come in runs of n history requests: a drawn failure fails the next n-1 too.", valueName: "n"))
+    var failBurst = 1
+
+    @Flag(name: .customLong("no-rate-limit-headers"), help: "Send no RateLimit-* headers: a 429 says only Retry-After.")
+    var noRateLimitHeaders = false
+
+    @Option(name: .customLong("outage-after"), help: ArgumentHelp("Once, at the n-th history request: stop listening (connections refused) for --outage-for seconds, then listen again on the same port with the same data.", valueName: "n"))
+    var outageAfter: Int?
+
+    @Option(name: .customLong("outage-for"), help: ArgumentHelp("Seconds the server stays away in the --outage-after outage.", valueName: "s"))
+    var outageFor: Double = 3
 
     @Option(name: .customLong("token-ttl"), help: ArgumentHelp("Seconds a session token lives.", valueName: "s"))
     var tokenTTL: Double = 600
@@ -57,6 +72,9 @@ struct SandboxCommand: AsyncParsableCommand {
         guard (0...1).contains(dropRate) else { throw ValidationError("--drop-rate must be between 0 and 1") }
         guard (0...1).contains(slowRate) else { throw ValidationError("--slow-rate must be between 0 and 1") }
         guard slowDelay >= 0 else { throw ValidationError("--slow-delay must not be negative") }
+        guard failBurst >= 1 else { throw ValidationError("--fail-burst must be at least 1") }
+        if let outageAfter, outageAfter < 1 { throw ValidationError("--outage-after must be at least 1") }
+        guard outageFor >= 0, outageFor.isFinite else { throw ValidationError("--outage-for must not be negative") }
         guard ["seconds", "http-date"].contains(retryAfter) else { throw ValidationError("--retry-after must be seconds or http-date") }
         if let rateLimit, !(rateLimit > 0) { throw ValidationError("--rate-limit must be positive") }
         guard tokenTTL > 0 else { throw ValidationError("--token-ttl must be positive") }
@@ -72,6 +90,10 @@ struct SandboxCommand: AsyncParsableCommand {
         configuration.port = port
         configuration.rateLimit = rateLimit
         configuration.failRate = failRate
+        configuration.failBurst = failBurst
+        configuration.rateLimitHeaders = !noRateLimitHeaders
+        configuration.outageAfter = outageAfter
+        configuration.outageFor = outageFor
         configuration.tokenTTL = tokenTTL
         configuration.dropRate = dropRate
         configuration.slowRate = slowRate
@@ -81,7 +103,12 @@ struct SandboxCommand: AsyncParsableCommand {
         if let refreshToken { configuration.refreshToken = refreshToken }
         let tokenOut = self.tokenOut
         let sandbox = DiscovrSandbox(configuration: configuration, logger: Logger(label: "discovr-sandbox"))
-        try await sandbox.run { running in
+        // Serve until SIGINT/SIGTERM, through the outage if one is configured.
+        try await sandbox.serve(listening: { running, isRestart in
+            if isRestart {
+                Terminal.out("sandbox Discovr listening again on \(running.url) after the outage\n")
+                return
+            }
             if let tokenOut {
                 guard FileManager.default.createFile(atPath: tokenOut, contents: Data((running.refreshToken + "\n").utf8),
                                                      attributes: [.posixPermissions: 0o600]) else {
@@ -90,37 +117,28 @@ struct SandboxCommand: AsyncParsableCommand {
             }
             Terminal.out("sandbox Discovr listening on \(running.url)\nrefresh token: \(running.refreshToken)\n")
             Terminal.out("try: trakt2discovr import <export> --api-url \(running.url) --token-file <file holding the token>\n")
-            // Serve until SIGINT/SIGTERM.
+        }, until: {
             await SandboxCommand.waitForSignal()
-            let stats = running.store.stats()
-            Terminal.out("stopped: \(stats.requests) requests, \(stats.stored) items stored\n")
-        }
+        })
+        let stats = sandbox.store.stats()
+        Terminal.out("stopped: \(stats.requests) requests, \(stats.stored) items stored\n")
     }
 
+    /// Returns on the first SIGINT or SIGTERM, or when the task is cancelled.
     static func waitForSignal() async {
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let once = OnceFlag()
-            var sources: [any DispatchSourceSignal] = []
-            for sig in [SIGINT, SIGTERM] {
-                signal(sig, SIG_IGN)
-                let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
-                source.setEventHandler {
-                    if once.set() { continuation.resume() }
-                }
-                source.resume()
-                sources.append(source)
-            }
-            SignalSources.keep(sources)
+        let (signals, continuation) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+        var sources: [any DispatchSourceSignal] = []
+        for sig in [SIGINT, SIGTERM] {
+            signal(sig, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+            source.setEventHandler { continuation.yield() }
+            source.resume()
+            sources.append(source)
         }
+        SignalSources.keep(sources)
+        // The iteration ends on cancellation as well.
+        for await _ in signals { return }
     }
-}
-
-import Synchronization
-
-/// True the first time only.
-final class OnceFlag: Sendable {
-    private let flag = Mutex(false)
-    func set() -> Bool { flag.withLock { was in defer { was = true }; return !was } }
 }
 
 /// Keeps signal sources alive for the life of the process.

@@ -42,6 +42,10 @@ struct StatusCommand: ParsableCommand {
         commandName: "status",
         abstract: "Show the queue: counts by state, and failures with their reasons.",
         discussion: """
+            After a crash or kill -9, the first command to open the state reports how many items the
+            dead run left in flight (JSON: "recoveredInFlight"); they are pending again, and `resume`
+            sends them again.
+
             Examples:
               trakt2discovr status
               trakt2discovr status --json --state my-import.sqlite
@@ -69,7 +73,7 @@ struct StatusCommand: ParsableCommand {
             throw fail(error.description, DeliveryRun.exitCode(for: error))
         }
         if json {
-            var out = "{\"state\": \(JSONText.quote(state)), \"counts\": {\"pending\": \(counts.pending), \"inFlight\": \(counts.inFlight), \"delivered\": \(counts.delivered - counts.alreadyPresent), \"alreadyPresent\": \(counts.alreadyPresent), \"failed\": \(counts.failed), \"total\": \(counts.total)},\n \"failures\": ["
+            var out = "{\"state\": \(JSONText.quote(state)), \"recoveredInFlight\": \(queue.recoveredInFlight), \"counts\": {\"pending\": \(counts.pending), \"inFlight\": \(counts.inFlight), \"delivered\": \(counts.delivered - counts.alreadyPresent), \"alreadyPresent\": \(counts.alreadyPresent), \"failed\": \(counts.failed), \"total\": \(counts.total)},\n \"failures\": ["
             out += failures.map { f in
                 "\n  {\"title\": \(JSONText.quote(f.title)), \"playKey\": \(JSONText.quote(f.playKey)), \"attempts\": \(f.attempts), \"status\": \(f.lastStatus.map(String.init) ?? "null"), \"reason\": \(f.lastMessage.map(JSONText.quote) ?? "null"), \"body\": \(f.body)}"
             }.joined(separator: ",")
@@ -80,14 +84,18 @@ struct StatusCommand: ParsableCommand {
         var lines = ["state     \(state)"]
         lines.append("total     \(Terminal.number(counts.total))")
         lines.append("delivered \(Terminal.number(counts.delivered))" + (counts.alreadyPresent > 0 ? " (\(Terminal.number(counts.alreadyPresent)) were already there)" : ""))
-        lines.append("pending   \(Terminal.number(counts.pending + counts.inFlight))" + (counts.inFlight > 0 ? " (\(Terminal.number(counts.inFlight)) were in flight when a run stopped)" : ""))
+        // `open` has already put rows a dead run left in flight back to pending; it says how many.
+        let leftInFlight = counts.inFlight + queue.recoveredInFlight
+        lines.append("pending   \(Terminal.number(counts.pending + counts.inFlight))" + (leftInFlight > 0
+            ? " (\(Terminal.number(leftInFlight)) were in flight when the last run stopped without settling: `resume` sends them again)" : ""))
         lines.append("failed    \(Terminal.number(counts.failed))")
         for f in failures {
             let status = f.lastStatus.map { "HTTP \($0)" } ?? "no answer"
             lines.append("  - \(f.title): \(status): \(f.lastMessage ?? "no message") (\(f.attempts) attempt\(f.attempts == 1 ? "" : "s"))")
         }
         if counts.failed > failures.count { lines.append("  ... and \(Terminal.number(counts.failed - failures.count)) more (--json lists all)") }
-        if counts.failed > 0 { lines.append("retry them with `trakt2discovr retry-failed`, then `trakt2discovr resume`") }
+        if counts.total == 0 { lines.append("nothing planned in this state file (an import that stopped before its plan was saved?): run `trakt2discovr import <export>`") }
+        else if counts.failed > 0 { lines.append("retry them with `trakt2discovr retry-failed`, then `trakt2discovr resume`") }
         else if counts.pending + counts.inFlight > 0 { lines.append("continue with `trakt2discovr resume`") }
         Terminal.out(lines.joined(separator: "\n") + "\n")
     }

@@ -21,6 +21,15 @@ struct Trakt2Discovr: AsyncParsableCommand {
         version: "0.1.0",
         subcommands: [ImportCommand.self, ResumeCommand.self, StatusCommand.self, RetryFailedCommand.self, SandboxCommand.self]
     )
+
+    static func main() async {
+        // Past a file-size limit (`ulimit -f`, RLIMIT_FSIZE) the kernel sends SIGXFSZ, whose default
+        // kills the process in the middle of a write with no message. Ignored, the write fails with
+        // EFBIG instead: SQLite rolls the transaction back and the user gets exit 74 and a message
+        // that says what to do, like on a full disk.
+        signal(SIGXFSZ, SIG_IGN)
+        await main(nil)
+    }
 }
 
 /// The exit codes of the contract (sysexits).

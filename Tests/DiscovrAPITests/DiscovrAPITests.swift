@@ -88,12 +88,27 @@ import Testing
         (#"{"mediaId": "TV_TMDBID1396", "season": 1, "episode": 0}"#, "episode must be >= 1"),
         (#"{"mediaId": "TV_TMDBID1396", "season": 1.5}"#, "season must be an integer"),
         (#"{"mediaId": "MV_TMDBID949", "progress": 101}"#, "progress must be between"),
+        (#"{"mediaId": "MV_TMDBID949", "progress": true}"#, "progress must be a number"),
+        (#"{"mediaId": "TV_TMDBID1396", "season": true, "episode": 1}"#, "season must be an integer"),
         (#"{"mediaId": "MV_TMDBID949", "progress": "50"}"#, "progress must be a number"),
         (#"{"mediaId": "MV_TMDBID949", "updatedAt": "yesterday"}"#, "updatedAt must be"),
     ])
     func validationRulesOfTheSeedPage(body: String, problem: String) throws {
         let object = try JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any] ?? [:]
         #expect(HistoryValidation.problem(in: object)?.contains(problem) == true)
+    }
+
+    /// Found by the fuzzer: on Linux an NSNumber holding 0 or 1 casts to Bool, and `progress: 0`
+    /// (a playback just started) or `progress: 1` was refused as "not a number".
+    @Test(arguments: [
+        #"{"mediaId": "MV_TMDBID949", "progress": 0}"#,
+        #"{"mediaId": "MV_TMDBID949", "progress": 1}"#,
+        #"{"mediaId": "MV_TMDBID949", "progress": 1.0}"#,
+        #"{"mediaId": "TV_TMDBID1396", "season": 1, "episode": 1, "progress": 0}"#,
+    ])
+    func zeroAndOneAreNumbers(body: String) throws {
+        let object = try JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any] ?? [:]
+        #expect(HistoryValidation.problem(in: object) == nil)
     }
 
     @Test func retryAfterInBothForms() {

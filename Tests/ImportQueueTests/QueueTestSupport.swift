@@ -36,3 +36,39 @@ func permissions(of path: String) -> Int? {
     guard stat(path, &info) == 0 else { return nil }
     return Int(info.st_mode & 0o777)
 }
+
+/// Runs `body` with a path through which `folder` cannot be written: a read-only bind mount when
+/// root (file permissions do not stop root), else the folder and its files made read-only.
+func withReadOnlyView<T>(of folder: String, _ body: (String) throws -> T) throws -> T {
+    if geteuid() != 0 {
+        let files = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
+        for name in files { chmod(folder + "/" + name, 0o400) }
+        chmod(folder, 0o500)
+        defer {
+            chmod(folder, 0o700)
+            for name in files { chmod(folder + "/" + name, 0o600) }
+        }
+        return try body(folder)
+    }
+    let view = folder + "-read-only"
+    try FileManager.default.createDirectory(atPath: view, withIntermediateDirectories: false)
+    defer { try? FileManager.default.removeItem(atPath: view) }
+    guard shell("mount --bind '\(folder)' '\(view)'") == 0 else {
+        throw CocoaError(.fileWriteNoPermission, userInfo: [NSLocalizedDescriptionKey: "root, but mount --bind failed"])
+    }
+    defer { _ = shell("umount '\(view)'") }
+    guard shell("mount -o remount,bind,ro '\(view)'") == 0 else {
+        throw CocoaError(.fileWriteNoPermission, userInfo: [NSLocalizedDescriptionKey: "root, but the read-only remount failed"])
+    }
+    return try body(view)
+}
+
+/// Runs a shell command quietly; returns its exit status.
+func shell(_ command: String) -> Int32 {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/bin/sh")
+    process.arguments = ["-c", command + " >/dev/null 2>&1"]
+    do { try process.run() } catch { return -1 }
+    process.waitUntilExit()
+    return process.terminationStatus
+}

@@ -237,6 +237,40 @@ import Testing
             defer { chmod(folder, 0o700) }
             let error = try #require(throws: QueueError.self) { try ImportQueue.open(path: folder + "/state.sqlite") }
             #expect(error.description.contains("permission"), "\(error)")
+            // A file that cannot be written is an i/o problem (exit 74), not a path that names nothing (66).
+            guard case .storage = error else {
+                Issue.record("unexpected \(error)")
+                return
+            }
+        }
+    }
+
+    /// An existing state that cannot be written (a read-only mount: root ignores permissions; else
+    /// no write permission) is `storage` for every opener, and the file is left as it was. It was
+    /// `cannotOpen` before, which the CLI turned into 66 for open but 74 for a write a moment later.
+    @Test func anExistingStateThatCannotBeWrittenIsAStorageErrorAndIsLeftUntouched() throws {
+        try withTemporaryFolder { folder throws in
+            let path = folder + "/state.sqlite"
+            try withQueue(at: path) { queue in
+                _ = try queue.enqueue([entry("a", 1), entry("b", 2)])
+                _ = try queue.claim(max: 1, nowMs: 0)  // left in flight: open would write to recover it
+            }
+            try withReadOnlyView(of: folder) { view in
+                let viewPath = view + "/state.sqlite"
+                let before = try Data(contentsOf: URL(fileURLWithPath: viewPath))
+                let error = try #require(throws: QueueError.self) { try ImportQueue.open(path: viewPath) }
+                guard case .storage(let errorPath, let reason) = error else {
+                    Issue.record("unexpected \(error)")
+                    return
+                }
+                #expect(errorPath == viewPath)
+                #expect(reason.contains("cannot be written"), "\(reason)")
+                #expect(try Data(contentsOf: URL(fileURLWithPath: viewPath)) == before)
+            }
+            let reopened = try ImportQueue.open(path: path)
+            defer { reopened.close() }
+            #expect(reopened.recoveredInFlight == 1)
+            #expect(try reopened.counts() == StateCounts(pending: 2))
         }
     }
 }

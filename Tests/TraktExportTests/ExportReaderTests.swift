@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import TraktExport
+import ZIPFoundation
 
 /// Paths of the repository, found from this file so tests run from any directory.
 enum Repo {
@@ -224,5 +225,36 @@ final class TempDir {
         #expect(scan.records.filter { $0.kind == .history }.count == 140)
         #expect(scan.records.filter { $0.kind == .watchedMovie }.count == 4274 + 1150)
         #expect(scan.records.filter { $0.kind == .watchedShowWithoutEpisodes }.count == 534)
+    }
+}
+
+/// The bounded ZIP entry reader (ZipEntryReader) finds each entry's local header through
+/// ZIPFoundation's parsed central directory; if a ZIPFoundation update moved those fields, reading
+/// would silently fall back to ZIPFoundation's own loop, which hangs on a cut-short deflate stream.
+@Suite struct ZipEntryReaderTests {
+    @Test func everyEntryOfTheSampleIsReadThroughTheBoundedPath() throws {
+        let archive = try ZIPFoundation.Archive(url: URL(fileURLWithPath: Repo.sample("official/trakt-export-sample.zip")), accessMode: .read)
+        var count = 0
+        for entry in archive where entry.type == .file {
+            #expect(ZipEntryReader.localHeaderOffset(of: entry) != nil, "\(entry.path)")
+            let (data, checksum) = try ZipEntryReader.read(entry, of: archive, path: Repo.sample("official/trakt-export-sample.zip"),
+                                                           cap: 1 << 20, reserve: 0)
+            #expect(checksum == entry.checksum)
+            #expect(UInt64(data.count) == entry.uncompressedSize)
+            count += 1
+        }
+        #expect(count >= 10)
+    }
+
+    /// Found by the fuzzer: a deflate stream cut short at the end of the file made ZIPFoundation's
+    /// extract loop forever. Now it is a corrupt archive, at once.
+    @Test func aDeflateStreamCutShortIsACorruptArchive() throws {
+        let path = Repo.root.appendingPathComponent("fuzz/regressions/truncated-deflate-hangs.zip").path
+        #expect {
+            _ = try ExportReader.read(paths: [path])
+        } throws: { error in
+            guard case TraktExportError.corruptArchive(_, let reason) = error else { return false }
+            return reason.contains("ends before the deflate stream does")
+        }
     }
 }

@@ -1,0 +1,115 @@
+import DiscovrAPI
+import Foundation
+import ImportPlanner
+import TraktExport
+
+/// The fuzz harness of the export reader: one input of bytes goes through everything a user's file
+/// goes through in a dry run (the ZIP reader or the JSON parser, classification and the decoding of
+/// every record kind, planning, the report and every request body), and the invariants that must
+/// hold for any input are checked. A violated invariant traps, so that libFuzzer reports it like a
+/// crash. Used by the `trakt2discovr-fuzz` executable (libFuzzer, or replaying files) and by the
+/// regression tests over `fuzz/regressions/`.
+public enum ReaderFuzzing {
+    /// Names a JSON input is read under, picked by the input's length: a few files are recognised by
+    /// name (`_errors.json`), and an empty array is classified by its file name.
+    static let names = [
+        "watched-history-1.json", "watched-movies.json", "watched-shows.json", "playback-1.json",
+        "user-stats.json", "_errors.json", "trakt-export.json", "history.json", "ratings-movies.json",
+    ]
+
+    /// Small limits so that a hostile input is refused (as a real one would be, at 512 MiB) long
+    /// before the fuzzer's memory limit.
+    static let limits: ReadLimits = {
+        var limits = ReadLimits()
+        limits.maxFileBytes = 8 << 20
+        limits.ratioFloorBytes = 1 << 20
+        limits.maxFiles = 2_000
+        return limits
+    }()
+
+    /// Runs one input. Never throws: a refused input is a normal outcome. Returns what happened, for
+    /// the replay tool and the tests.
+    @discardableResult
+    public static func run(_ bytes: UnsafeRawBufferPointer) -> Outcome {
+        let data = Data(bytes)
+        let scan: ExportScan
+        do throws(TraktExportError) {
+            if data.starts(with: [0x50, 0x4B]) {
+                scan = try readZip(data)
+            } else {
+                scan = try ExportReader.read(document: data, name: names[data.count % names.count], limits: limits)
+            }
+        } catch {
+            // Every refusal must carry a message a person can act on.
+            require(!error.description.isEmpty, "an error without a message")
+            return .refused(error.description)
+        }
+        check(scan)
+        return .read(records: scan.records.count)
+    }
+
+    public enum Outcome: Equatable, Sendable {
+        case refused(String)
+        case read(records: Int)
+    }
+
+    /// Writes the bytes to a temporary file (ZIPFoundation reads archives from files) and reads it.
+    static func readZip(_ data: Data) throws(TraktExportError) -> ExportScan {
+        let url = FileManager.default.temporaryDirectory
+            .appendingPathComponent("trakt2discovr-fuzz-\(getpid())-\(UInt64.random(in: 0...UInt64.max)).zip")
+        defer { try? FileManager.default.removeItem(at: url) }
+        do {
+            try data.write(to: url)
+        } catch {
+            // Not the reader's fault: a full temporary folder. Treat the input as refused.
+            throw .unreadable(path: url.path, reason: "cannot write the fuzz input: \(error)")
+        }
+        return try ExportReader.read(paths: [url.path], limits: limits)
+    }
+
+    /// What must hold for any input that was read: every record accounted for exactly once under
+    /// every planning policy, the report consistent, and every planned body valid for Discovr.
+    static func check(_ scan: ExportScan) {
+        for policy in UnknownDatePolicy.allCases {
+            for latestOnly in [false, true] {
+                let plan = ImportPlanner.plan(scan, options: PlanOptions(unknownDates: policy, latestOnly: latestOnly))
+                let skipped = plan.skippedCounts.values.reduce(0, +)
+                require(plan.records.total == scan.records.count, "records counted \(plan.records.total) != read \(scan.records.count)")
+                require(plan.planned.total + skipped == scan.records.count, "planned + skipped != records")
+                require(plan.planned.movies + plan.planned.episodes == plan.planned.total, "movies + episodes != total")
+                require(plan.items.count == plan.planned.total, "items != planned.total")
+                require(Set(plan.items.map(\.item.playKey)).count == plan.items.count, "a play planned twice")
+                for planned in plan.items {
+                    let body = planned.item.jsonBody
+                    guard let object = JSONSerializationCheck.object(body) else {
+                        fatalError("a planned body is not a JSON object: \(body)")
+                    }
+                    if let problem = HistoryValidation.problem(in: object) {
+                        fatalError("a planned body breaks the Discovr rules (\(problem)): \(body)")
+                    }
+                    _ = ImportPlanner.label(scan.records[planned.recordIndex].play)
+                }
+                if policy == .omit && !latestOnly {
+                    let report = ImportReport(scan: scan, plan: plan, dryRun: true)
+                    require(JSONSerializationCheck.object(report.json) != nil, "the report is not a JSON object")
+                    let csv = SkippedCSV.render(scan: scan, plan: plan)
+                    require(csv.split(separator: "\n", omittingEmptySubsequences: false).count >= plan.skipped.count + 1,
+                                 "a skipped record missing from the CSV")
+                }
+            }
+        }
+    }
+}
+
+/// Like `precondition`, but the message survives an optimised build (libFuzzer runs one), so the
+/// crash report says which invariant broke.
+func require(_ condition: Bool, _ message: @autoclosure () -> String) {
+    if !condition { fatalError(message()) }
+}
+
+/// Foundation's JSON reader as an independent check of the JSON we write.
+enum JSONSerializationCheck {
+    static func object(_ text: String) -> [String: Any]? {
+        (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any]
+    }
+}
