@@ -211,7 +211,7 @@ public struct DeliveryDriver: Sendable {
             if code == 429 { run.rateLimited += 1 }
         }
         let message = response?.message ?? Self.problem(of: outcome)
-        switch run.policy.decide(attemptsSoFar: item.attempts, outcome: outcome) {
+        switch run.policy.decide(attemptsSoFar: item.attempts, outcome: outcome, sentAtMs: report.sentAtMs, nowMs: now) {
         case .delivered(let alreadyPresent):
             try queue.markDelivered(id: item.id, status: status ?? 200, message: message,
                                     added: response?.added, removed: response?.removed)
@@ -337,6 +337,8 @@ struct SendReport: Sendable {
     var result: Result
     /// Requests sent for this item in this task.
     var sends: Int
+    /// When the last request of this report was started (nil if none was).
+    var sentAtMs: Int64? = nil
 }
 
 /// The run's clock: wall time in ms (the start instant plus what the injected clock says has passed,
@@ -427,7 +429,7 @@ final class SendContext: Sendable {
                 case .timedOut(let why): outcome = .timedOut(why)
                 case .connectionLost(let why): outcome = .connectionLost(why)
                 }
-                return SendReport(item: item, result: .attempted(outcome, nil), sends: sends)
+                return SendReport(item: item, result: .attempted(outcome, nil), sends: sends, sentAtMs: sentAt)
             }
             let now = time.nowMs()
             contact.answered(atMs: now)
@@ -447,7 +449,7 @@ final class SendContext: Sendable {
             if (200..<300).contains(answer.status) || answer.status == 409 { await tokens.accepted(jwt) }
             let retryAfterMs = hints.retryAt.map { max(0, $0.millisecondsSince1970 - now) }
             let outcome = DeliveryOutcome.answered(status: answer.status, message: response.message, retryAfterMs: retryAfterMs)
-            return SendReport(item: item, result: .attempted(outcome, response), sends: sends)
+            return SendReport(item: item, result: .attempted(outcome, response), sends: sends, sentAtMs: sentAt)
         }
     }
 

@@ -48,8 +48,11 @@ public struct RetryPolicy: Sendable {
     /// Attempts per item, this one included, before it fails (at least 1).
     public let maxAttempts: Int
     private var generator: SplitMix64
-    /// Connection failures in a row with no answer from the server in between.
+    /// Connection failures in a row with no answer from the server in between, counted once per
+    /// outage event (see `decide`).
     public private(set) var connectFailuresInARow = 0
+    /// When `connectFailuresInARow` last grew: a send started before it saw the same outage.
+    private var lastConnectFailureAtMs: Int64?
 
     public init(maxAttempts: Int, seed: UInt64) {
         self.maxAttempts = max(1, maxAttempts)
@@ -67,13 +70,19 @@ public struct RetryPolicy: Sendable {
         Int64.random(in: 0...Self.ceilingMs(step: step), using: &generator)
     }
 
-    /// `attemptsSoFar` counts the item's earlier counted attempts (not this one).
-    public mutating func decide(attemptsSoFar: Int, outcome: DeliveryOutcome) -> RetryDecision {
+    /// `attemptsSoFar` counts the item's earlier counted attempts (not this one). `sentAtMs` (when
+    /// this request was started) and `nowMs` let a connection failure count once per outage event:
+    /// the requests in flight when a server goes away all fail together, and a failure of a request
+    /// started before the last counted one is that same event, not one more failure in a row (else
+    /// four requests in flight would push the first probe to the fourth backoff step). Such a
+    /// failure returns a retry after 0 ms: the run's pause is already set.
+    public mutating func decide(attemptsSoFar: Int, outcome: DeliveryOutcome, sentAtMs: Int64? = nil, nowMs: Int64? = nil) -> RetryDecision {
         let problem: String
         var retryAfterMs: Int64 = 0
         switch outcome {
         case .answered(let status, let message, let retryAfter):
             connectFailuresInARow = 0
+            lastConnectFailureAtMs = nil
             switch HistoryAnswer(status: status) {
             case .delivered:
                 return .delivered(alreadyPresent: false)
@@ -92,7 +101,11 @@ public struct RetryPolicy: Sendable {
                 retryAfterMs = max(0, retryAfter ?? 0)
             }
         case .connectFailed:
+            if let sentAtMs, let last = lastConnectFailureAtMs, sentAtMs < last, connectFailuresInARow > 0 {
+                return .retry(afterMs: 0, countAttempt: false)
+            }
             connectFailuresInARow += 1
+            lastConnectFailureAtMs = nowMs
             return .retry(afterMs: backoffMs(step: connectFailuresInARow - 1), countAttempt: false)
         case .timedOut(let text), .connectionLost(let text):
             problem = text

@@ -147,6 +147,28 @@ import DiscovrAPI
         #expect(policy.connectFailuresInARow == 0)
     }
 
+    /// Four requests in flight when the server goes away fail together: one outage event, one step
+    /// of backoff. A probe started after that failure, failing too, is the next step. (Found by the
+    /// fault matrix: after a 2 s outage the first probe came up to 4 s later, then up to 8 s.)
+    @Test func requestsInFlightWhenTheServerGoesAwayCountAsOneFailure() {
+        var policy = RetryPolicy(maxAttempts: 8, seed: 5)
+        for k in 0..<4 {
+            let decision = policy.decide(attemptsSoFar: 0, outcome: .connectFailed("refused"), sentAtMs: 1_000 + Int64(k), nowMs: 1_010 + Int64(k))
+            #expect(policy.connectFailuresInARow == 1)
+            if k > 0 { #expect(decision == .retry(afterMs: 0, countAttempt: false)) }
+        }
+        // The probe, sent after the pause.
+        _ = policy.decide(attemptsSoFar: 0, outcome: .connectFailed("refused"), sentAtMs: 1_600, nowMs: 1_601)
+        #expect(policy.connectFailuresInARow == 2)
+        // A straggler started before the probe's failure is still that event.
+        _ = policy.decide(attemptsSoFar: 0, outcome: .connectFailed("refused"), sentAtMs: 1_590, nowMs: 1_602)
+        #expect(policy.connectFailuresInARow == 2)
+        // An answer ends the outage; the next failure starts a new run of them.
+        _ = policy.decide(attemptsSoFar: 0, outcome: .answered(status: 200, message: nil, retryAfterMs: nil), sentAtMs: 2_000, nowMs: 2_010)
+        _ = policy.decide(attemptsSoFar: 0, outcome: .connectFailed("refused"), sentAtMs: 1_990, nowMs: 2_020)
+        #expect(policy.connectFailuresInARow == 1)
+    }
+
     @Test func maxAttemptsOfOneGivesUpAtOnce() {
         var policy = RetryPolicy(maxAttempts: 1, seed: 3)
         #expect(policy.decide(attemptsSoFar: 0, outcome: .timedOut("slow")) == .giveUp(reason: "gave up after 1 attempt: slow"))
