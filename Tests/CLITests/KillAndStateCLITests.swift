@@ -320,6 +320,65 @@ import Testing
         print("full disk \(c): exit \(limited.status), settled before \(settled), recovered \(recovered), duplicates \(stats["duplicates"] ?? -1): \(limited.stderr.trimmingCharacters(in: .newlines))")
     }
 
+    /// A really full file system (an 8 MiB tmpfs filled up to its last 600 KiB, so root only; the file-size limit above covers
+    /// everyone): SQLite reports SQLITE_FULL, the import stops with 74 and "the disk is full"; once
+    /// the file system has room again, `resume` finishes with every item stored once.
+    @Test(.enabled(if: geteuid() == 0, "mounting a tmpfs needs root; the file-size-limit test covers the rest"))
+    func aReallyFullFileSystemStopsWith74AndResumeFinishesOnceThereIsRoom() throws {
+        let server = try SandboxProcess()
+        let dir = try TempDir()
+        let count = 300
+        let input = try DeliveryCLITests.history(dir, count: count)
+        let folder = dir.path("small-disk")
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let mounted = Self.shell("mount -t tmpfs -o size=8m,mode=0700 tmpfs '\(folder)'")
+        guard mounted.status == 0 else {
+            Issue.record("running as root and cannot mount a tmpfs: \(mounted.output)")
+            return
+        }
+        defer { _ = Self.shell("umount '\(folder)'") }
+        // Fill the file system but for a little room: the plan fits, the WAL of the settles does not
+        // (it grows by a page or more per settle until a checkpoint at 1000 pages, about 4 MiB).
+        let filler = folder + "/filler"
+        #expect(Self.shell("head -c \(8 * 1024 * 1024 - 600 * 1024) /dev/zero > '\(filler)'").status == 0)
+        let state = folder + "/state.sqlite"
+        let common = ["--api-url", server.url, "--token-file", server.tokenFile, "--state", state, "--no-progress", "--rate", "500"]
+        let full = try CLI.run(["import", input] + common)
+        #expect(full.status == 74, "\(full.stderr)")
+        Self.expectOneClearLine(full.stderr, token: server.token, mentions: "disk is full")
+
+        // While the disk is full even `status` cannot open the state (SQLite needs room for its
+        // -shm/-wal files): it says so, with the same code.
+        let whileFull = try CLI.run(["status", "--state", state])
+        #expect(whileFull.status == 0 || whileFull.status == 74, "\(whileFull.stderr)")
+        if whileFull.status == 74 { Self.expectOneClearLine(whileFull.stderr, token: server.token, mentions: "disk is full") }
+
+        // Room again: the state is whole (all or nothing of the plan, counts that add up).
+        try FileManager.default.removeItem(atPath: filler)
+        let status = try CLI.run(["status", "--json", "--state", state])
+        #expect(status.status == 0, "\(status.stderr)")
+        let json = CLI.json(status.stdout)
+        let counts = json["counts"] as? [String: Int] ?? [:]
+        let recovered = json["recoveredInFlight"] as? Int ?? -1
+        let settled = (counts["delivered"] ?? 0) + (counts["alreadyPresent"] ?? 0)
+        if counts["total"] == 0 {
+            // The disk filled while the plan was saved: nothing kept, nothing sent.
+            #expect(try server.stats()["requests"] as? Int == 0)
+        } else {
+            #expect(counts["total"] == count)
+            #expect(settled + (counts["pending"] ?? 0) + (counts["failed"] ?? 0) == count, "\(status.stdout)")
+        }
+        #expect(recovered >= 0 && recovered <= 4)
+
+        // The next command a user would run finishes.
+        let next = try CLI.run((counts["total"] == 0 ? ["import", input] : ["resume"]) + common)
+        #expect(next.status == 0, "\(next.stderr)")
+        let stats = try server.stats()
+        #expect(stats["stored"] as? Int == count)
+        #expect((stats["duplicates"] as? Int ?? 99) <= max(recovered, 0))
+        print("really full disk: status while full exit \(whileFull.status), settled before \(settled) of \(count), recovered \(recovered), duplicates \(stats["duplicates"] ?? -1): \(full.stderr.trimmingCharacters(in: .newlines))")
+    }
+
     enum FullDiskCase: String, CustomStringConvertible, Sendable {
         case duringEnqueue, duringDelivery
         var items: Int { self == .duringEnqueue ? 600 : 60 }
