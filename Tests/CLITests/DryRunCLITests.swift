@@ -102,4 +102,25 @@ import Testing
             #expect(r.stdout.contains("Example"), "\(command)")
         }
     }
+
+    /// Completion scripts for the three shells ArgumentParser supports name every command; the bash
+    /// one is valid bash.
+    @Test(arguments: ["bash", "zsh", "fish"])
+    func completionScriptsCanBeGenerated(shell: String) throws {
+        let r = try CLI.run(["--generate-completion-script", shell])
+        #expect(r.status == 0, "\(r.stderr)")
+        for command in ["import", "resume", "status", "retry-failed", "sandbox", "dry-run", "token-file"] {
+            #expect(r.stdout.contains(command), "\(shell) completion lacks \(command)")
+        }
+        if shell == "bash" {
+            let dir = try TempDir()
+            let script = try dir.write("completion.bash", r.stdout)
+            let check = Process()
+            check.executableURL = URL(fileURLWithPath: "/bin/bash")
+            check.arguments = ["-n", script]
+            try check.run()
+            check.waitUntilExit()
+            #expect(check.terminationStatus == 0)
+        }
+    }
 }
