@@ -290,12 +290,7 @@ import Testing
         #expect(limited.status == 74, "\(limited.stderr)")
         Self.expectOneClearLine(limited.stderr, token: server.token, mentions: c.nextStep)
 
-        let status = try CLI.run(["status", "--json", "--state", state])
-        #expect(status.status == 0, "\(status.stderr)")
-        let json = CLI.json(status.stdout)
-        let counts = json["counts"] as? [String: Int] ?? [:]
-        let recovered = json["recoveredInFlight"] as? Int ?? -1
-        let settled = (counts["delivered"] ?? 0) + (counts["alreadyPresent"] ?? 0)
+        let (status, counts, recovered, settled) = try Self.status(state)
         #expect(counts["inFlight"] == 0)
         #expect(recovered >= 0 && recovered <= 4)
         switch c {
@@ -355,12 +350,7 @@ import Testing
 
         // Room again: the state is whole (all or nothing of the plan, counts that add up).
         try FileManager.default.removeItem(atPath: filler)
-        let status = try CLI.run(["status", "--json", "--state", state])
-        #expect(status.status == 0, "\(status.stderr)")
-        let json = CLI.json(status.stdout)
-        let counts = json["counts"] as? [String: Int] ?? [:]
-        let recovered = json["recoveredInFlight"] as? Int ?? -1
-        let settled = (counts["delivered"] ?? 0) + (counts["alreadyPresent"] ?? 0)
+        let (status, counts, recovered, settled) = try Self.status(state)
         if counts["total"] == 0 {
             // The disk filled while the plan was saved: nothing kept, nothing sent.
             #expect(try server.stats()["requests"] as? Int == 0)
@@ -445,6 +435,16 @@ import Testing
     }
 
     // MARK: - Support
+
+    /// `status --json` of a state (expected to succeed): its counts, what the dead run left in
+    /// flight (-1 when the field is missing) and the items settled as delivered.
+    static func status(_ state: String) throws -> (result: CLI.Result, counts: [String: Int], recovered: Int, settled: Int) {
+        let result = try CLI.run(["status", "--json", "--state", state])
+        #expect(result.status == 0, "\(result.stderr)")
+        let json = CLI.json(result.stdout)
+        let counts = json["counts"] as? [String: Int] ?? [:]
+        return (result, counts, json["recoveredInFlight"] as? Int ?? -1, (counts["delivered"] ?? 0) + (counts["alreadyPresent"] ?? 0))
+    }
 
     /// Exactly one line on stderr, an error that names the state file and says what to do; no
     /// crash report and no secret.
