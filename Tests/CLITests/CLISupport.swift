@@ -175,17 +175,9 @@ enum HTTPGet {
 
     static func body(_ urlString: String) throws -> Data {
         guard let url = URL(string: urlString), let port = url.port, let host = url.host else { throw Failure(description: "bad url \(urlString)") }
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw Failure(description: "socket failed") }
+        let fd = connectTCP(host: host, port: port)
+        guard fd >= 0 else { throw Failure(description: "cannot connect to \(urlString)") }
         defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
-        inet_pton(AF_INET, host == "localhost" ? "127.0.0.1" : host, &address.sin_addr)
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard connected == 0 else { throw Failure(description: "cannot connect to \(urlString)") }
         // A receive timeout so a server that never answers fails the test instead of hanging it.
         var timeout = timeval(tv_sec: 10, tv_usec: 0)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
@@ -213,6 +205,24 @@ enum HTTPGet {
         let payload = Data(response[split.upperBound...])
         if head.lowercased().contains("transfer-encoding: chunked") { return dechunk(payload) }
         return payload
+    }
+
+    /// A connected IPv4 TCP socket (the caller closes it), or -1. A refused connect returns at once on loopback.
+    static func connectTCP(host: String, port: Int) -> Int32 {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { return -1 }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        inet_pton(AF_INET, host == "localhost" ? "127.0.0.1" : host, &address.sin_addr)
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard connected == 0 else {
+            close(fd)
+            return -1
+        }
+        return fd
     }
 
     static func dechunk(_ data: Data) -> Data {

@@ -192,15 +192,8 @@ import Testing
     /// Whether something accepts a TCP connection on 127.0.0.1:port right now (a refused connect
     /// returns at once on loopback).
     static func accepts(port: Int) -> Bool {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { return false }
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
-        inet_pton(AF_INET, "127.0.0.1", &address.sin_addr)
-        return withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        } == 0
+        let fd = HTTPGet.connectTCP(host: "127.0.0.1", port: port)
+        if fd >= 0 { close(fd) }
+        return fd >= 0
     }
 }
