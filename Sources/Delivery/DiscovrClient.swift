@@ -3,6 +3,7 @@ import DiscovrAPI
 import Foundation
 import Logging
 import NIOCore
+import NIOHTTP1
 import NIOPosix
 
 /// An HTTP answer, its body cut at `DiscovrClient.maximumBodyBytes`.
@@ -163,14 +164,57 @@ public struct DiscovrClient: Sendable {
         try await send(path: DiscovrEndpoints.history, body: body, bearer: jwt)
     }
 
+    /// `GET /profile/history?limit=&nextPageToken=` with the session JWT: one page of the profile's
+    /// history, newest created first.
+    public func getHistory(limit: Int, pageToken: String?, jwt: String) async throws(TransportFailure) -> HTTPAnswer {
+        try await send(method: .GET, path: DiscovrEndpoints.history
+                           + Self.query([("limit", String(limit)), ("nextPageToken", pageToken)]),
+                       body: nil, bearer: jwt)
+    }
+
+    /// `GET /profile/history/{mediaId}?season=&episode=&limit=&nextPageToken=` with the session JWT: one
+    /// page of the entries of one media id (`mediaId` as it should go on the wire, in either form).
+    public func getHistory(of mediaId: String, season: Int?, episode: Int?, limit: Int, pageToken: String?,
+                           jwt: String) async throws(TransportFailure) -> HTTPAnswer {
+        let query = Self.query([("season", season.map(String.init)), ("episode", episode.map(String.init)),
+                                ("limit", String(limit)), ("nextPageToken", pageToken)])
+        return try await send(method: .GET, path: DiscovrEndpoints.history(of: Self.percentEncoded(mediaId)) + query,
+                              body: nil, bearer: jwt)
+    }
+
+    /// `?a=1&b=2` of the pairs that have a value, percent-encoded; "" when none has.
+    static func query(_ pairs: [(String, String?)]) -> String {
+        let parts = pairs.compactMap { name, value in value.map { name + "=" + percentEncoded($0) } }
+        return parts.isEmpty ? "" : "?" + parts.joined(separator: "&")
+    }
+
+    /// Everything but RFC 3986's unreserved characters percent-encoded (page tokens are opaque).
+    static func percentEncoded(_ text: String) -> String {
+        var out = ""
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
+                 UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"):
+                out.unicodeScalars.append(Unicode.Scalar(byte))
+            default:
+                out += "%" + String(format: "%02X", byte)
+            }
+        }
+        return out
+    }
+
     private func send(path: String, body: String, bearer: String) async throws(TransportFailure) -> HTTPAnswer {
+        try await send(method: .POST, path: path, body: body, bearer: bearer)
+    }
+
+    func send(method: HTTPMethod, path: String, body: String?, bearer: String?) async throws(TransportFailure) -> HTTPAnswer {
         var request = HTTPClientRequest(url: baseURL + path)
-        request.method = .POST
-        request.headers.add(name: "Authorization", value: "Bearer " + bearer)
-        request.headers.add(name: "Content-Type", value: "application/json")
+        request.method = method
+        if let bearer { request.headers.add(name: "Authorization", value: "Bearer " + bearer) }
+        if body != nil { request.headers.add(name: "Content-Type", value: "application/json") }
         request.headers.add(name: "Accept", value: "application/json")
         request.headers.add(name: "User-Agent", value: Self.userAgent)
-        request.body = .bytes(ByteBuffer(string: body))
+        if let body { request.body = .bytes(ByteBuffer(string: body)) }
         do {
             let response = try await http.execute(request, timeout: .milliseconds(Int64(timeoutSeconds * 1000)), logger: logger)
             var bytes: [UInt8] = []

@@ -5,12 +5,26 @@ import Foundation
 public enum DiscovrEndpoints {
     /// Documented.
     public static let defaultBaseURL = "https://api.discovr.media"
-    /// Documented: session tier.
+    /// Documented: session tier. `POST` adds a play (appends); `GET` lists them, newest created first.
     public static let history = "/profile/history"
-    /// Assumed: identity tier, exchanges the refresh token for a session JWT.
+    /// Documented: session tier. `GET` the entries of one media id (`?season=&episode=`), newest `updatedAt` first.
+    public static func history(of mediaId: String) -> String { history + "/" + mediaId }
+    /// Documented: identity tier, exchanges the refresh token for a session JWT (`{"profileId"}` required).
     public static let sessionToken = "/auth/session-token"
-    /// Assumed: identity tier, lists profiles.
+    /// Documented: identity tier, lists the account's profiles (newest first).
     public static let profiles = "/profiles"
+    /// Documented: identity tier, `DELETE` revokes the refresh token (sign-out).
+    public static let session = "/auth/session"
+    /// Documented: no auth, starts a device-code sign-in (`{"clientID"}`).
+    public static let deviceCodes = "/auth/device-codes"
+    /// Documented: polled every 5 s until the code is confirmed.
+    public static func devicePoll(_ deviceCode: String) -> String { deviceCodes + "/" + deviceCode + "/poll" }
+    /// Assumed fallback: one page names the poll path `/token`; used when `/poll` answers 404.
+    public static func deviceToken(_ deviceCode: String) -> String { deviceCodes + "/" + deviceCode + "/token" }
+    /// Documented: the poll interval of device-code sign-in, in ms.
+    public static let devicePollInterval: Int64 = 5_000
+    /// Documented: `GET /profile/history` pages hold 1 to 50 entries.
+    public static let historyPageLimit = 50
     /// Refresh the session this long before it expires.
     public static let refreshAhead: Int64 = 60_000
     /// Lifetime assumed when neither `expiresAt` nor the JWT's `exp` says.

@@ -38,9 +38,12 @@ public struct HistoryItem: Hashable, Sendable {
 
     /// The JSON body, keys in a fixed order, no whitespace:
     /// `{"mediaId":"TV_TMDBID1396","season":1,"episode":5,"progress":100,"updatedAt":"...","imported":"trakt"}`.
-    public var jsonBody: String {
+    public var jsonBody: String { jsonBody(form: .tmdbid) }
+
+    /// The JSON body with the media id written in `form`.
+    public func jsonBody(form: MediaIDForm) -> String {
         var out = "{\"mediaId\":\""
-        out += mediaId.rawValue
+        out += mediaId.rawValue(in: form)
         out += "\""
         if let season { out += ",\"season\":" + String(season) }
         if let episode { out += ",\"episode\":" + String(episode) }

@@ -8,7 +8,7 @@ public enum HistoryValidation {
         guard let raw = object["mediaId"] else { return "mediaId is required" }
         guard let mediaString = raw as? String else { return "mediaId must be a string" }
         guard let media = MediaID(rawValue: mediaString) else {
-            return "mediaId must be MV_TMDBID<n> or TV_TMDBID<n>, got \(mediaString.prefix(40))"
+            return "mediaId must be MV_TMDBID<n>, TV_TMDBID<n>, MV_<n> or TV_<n>, got \(mediaString.prefix(40))"
         }
         if let updated = object["updatedAt"], !(updated is NSNull) {
             guard let text = updated as? String, Timestamp(iso8601: text) != nil else {

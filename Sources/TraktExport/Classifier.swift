@@ -1,3 +1,4 @@
+import DiscovrAPI
 /// One file, or one section of a traktexport document, as the report lists it.
 public struct ExportSection: Sendable, Equatable {
     /// The name shown in the report: the file name, or `file.json#history` for a document's section.

@@ -1,3 +1,4 @@
+import DiscovrAPI
 import Dispatch
 import Foundation
 import Synchronization

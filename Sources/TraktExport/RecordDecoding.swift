@@ -1,3 +1,4 @@
+import DiscovrAPI
 /// Turns parsed JSON into records. Tolerant by design: a field of the wrong type reads as missing,
 /// and the planner then skips the record with a reason; nothing here throws.
 enum RecordDecoding {

@@ -1,3 +1,6 @@
+/// The one strict JSON reader of the project: Trakt export files (TraktExport) and every body a server
+/// sends (Delivery) are read with it. Line and column in errors, UTF-8 checked, a depth limit, no traps.
+///
 /// A parsed JSON value. Objects keep their keys in order (duplicates allowed, the first one wins on
 /// lookup); numbers keep whether they were written as integers, because Trakt ids must be integers.
 public enum JSONValue: Sendable, Equatable {

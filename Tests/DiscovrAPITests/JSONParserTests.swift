@@ -1,5 +1,5 @@
 import Testing
-@testable import TraktExport
+@testable import DiscovrAPI
 
 @Suite struct JSONParserTests {
     static func parse(_ text: String) throws(JSONSyntaxError) -> JSONValue {
@@ -88,16 +88,5 @@ import Testing
         let value = try Self.parse("{\"b\":1,\"a\":2,\"b\":3}")
         #expect(value.objectValue?.keys == ["b", "a", "b"])
         #expect(value["b"] == .int(1))
-    }
-
-    @Test(arguments: [
-        ("watched-history-2.json", "watched-history-10.json", true),
-        ("watched-history-10.json", "watched-history-9.json", false),
-        ("a-1.json", "a-01.json", false),
-        ("history-1.json", "history-1.json", false),
-        ("a.json", "b.json", true),
-    ])
-    func naturalOrderSortsPagesNumerically(a: String, b: String, less: Bool) {
-        #expect(NaturalOrder.less(a, b) == less)
     }
 }
