@@ -9,9 +9,11 @@ import NIOCore
 import ServiceLifecycle
 import Synchronization
 
-/// A local stand-in for Discovr: the session-token exchange and `POST /profile/history` as
-/// `shared/spec/discovr-api.md` describes them (validation, 401/409/429 answers), plus fault knobs
-/// (failures, lost answers, slow answers, rate limits, short-lived tokens) drawn from a seeded generator.
+/// A local stand-in for Discovr that speaks the API as `shared/spec/discovr-api.md` documents it:
+/// profiles, the session-token exchange, device-code sign-in and sign-out, history that appends and
+/// pages (`GET /profile/history`, `GET /profile/history/{mediaId}`), the media id forms, error bodies
+/// with the documented codes; plus fault knobs (failures, lost answers, slow answers, rate limits,
+/// short-lived or expired tokens) drawn from a seeded generator.
 /// Used by `trakt2discovr sandbox`, by `import --sandbox` (in-process) and by the tests on a real port.
 ///
 /// ```swift
@@ -57,6 +59,7 @@ public final class DiscovrSandbox: Sendable {
                                  faults: FaultSource(failRate: configuration.failRate, failBurst: configuration.failBurst,
                                                      dropRate: configuration.dropRate, slowRate: configuration.slowRate,
                                                      seed: configuration.seed)))
+        store.ensureProfiles(count: max(1, configuration.profiles), now: configuration.now())
     }
 
     /// Serves until `stop` returns, through the configured outage (`outageAfter`, `outageFor`): when it
@@ -283,8 +286,29 @@ public final class DiscovrSandbox: Sendable {
         router.post(RouterPath(DiscovrEndpoints.sessionToken)) { [self] request, context in
             try await self.sessionToken(request, context: context)
         }
+        router.get(RouterPath(DiscovrEndpoints.profiles)) { [self] request, _ in
+            self.listProfiles(request)
+        }
+        router.delete(RouterPath(DiscovrEndpoints.session)) { [self] request, _ in
+            self.revokeSession(request)
+        }
+        router.post(RouterPath(DiscovrEndpoints.deviceCodes)) { [self] request, context in
+            try await self.startDeviceCode(request, context: context)
+        }
+        router.post(RouterPath(DiscovrEndpoints.devicePoll(":deviceCode"))) { [self] _, context in
+            self.pollDeviceCode(context.parameters.get("deviceCode") ?? "", path: .poll)
+        }
+        router.post(RouterPath(DiscovrEndpoints.deviceToken(":deviceCode"))) { [self] _, context in
+            self.pollDeviceCode(context.parameters.get("deviceCode") ?? "", path: .token)
+        }
         router.post(RouterPath(DiscovrEndpoints.history)) { [self] request, context in
-            try await self.history(request, context: context)
+            try await self.addHistory(request, context: context)
+        }
+        router.get(RouterPath(DiscovrEndpoints.history)) { [self] request, _ in
+            self.listHistory(request, mediaId: nil)
+        }
+        router.get(RouterPath(DiscovrEndpoints.history(of: ":mediaId"))) { [self] request, context in
+            self.listHistory(request, mediaId: context.parameters.get("mediaId") ?? "")
         }
         router.get("/_sandbox/stats") { [self] _, _ in
             Self.json(status: .ok, encoding: self.store.stats())
@@ -297,58 +321,9 @@ public final class DiscovrSandbox: Sendable {
         }
     }
 
-    /// `POST /auth/session-token`: identity tier. Exchanges the refresh token for a session JWT.
-    private func sessionToken(_ request: Request, context: SandboxRequestContext) async throws -> Response {
-        let now = configuration.now()
-        guard let token = Self.bearerToken(in: request) else {
-            return refuseExchange("missing bearer token: send the refresh token", presented: nil)
-        }
-        guard token == configuration.refreshToken else {
-            if store.session(for: token) != nil || JWT.payload(of: token) != nil {
-                return refuseExchange("a session token is not accepted here: send the refresh token", presented: token)
-            }
-            return refuseExchange("invalid refresh token", presented: token)
-        }
-        var request = request
-        let object: [String: Any]
-        switch await Self.readObject(&request, context: context, emptyIsObject: true) {
-        case .object(let value):
-            object = value
-        case .refused(let status, let message):
-            store.count { $0.tokensRefused += 1 }
-            return Self.message(status, message)
-        }
-        var profileId: String?
-        if let value = object["profileId"], !(value is NSNull) {
-            guard let text = value as? String else {
-                store.count { $0.tokensRefused += 1 }
-                return Self.message(.badRequest, "profileId must be a string")
-            }
-            profileId = text
-        }
-        let expiresAtMs = now.millisecondsSince1970 + Int64((configuration.tokenTTL * 1000).rounded())
-        let jwt = Self.makeJWT(issuedAtMs: now.millisecondsSince1970, expiresAtMs: expiresAtMs, profileId: profileId)
-        store.issue(token: jwt, session: IssuedSession(expiresAtMs: expiresAtMs, profileId: profileId))
-        let expiresAt = Timestamp(millisecondsSince1970: expiresAtMs).iso8601
-        logger.debug("sandbox issued a session token", metadata: ["expiresAt": .string(expiresAt)])
-        return Self.json(status: .ok, text: "{\"token\":" + JSONText.quote(jwt) + ",\"expiresAt\":\"" + expiresAt + "\"}")
-    }
-
-    private func refuseExchange(_ message: String, presented token: String?) -> Response {
-        store.count { $0.tokensRefused += 1 }
-        logger.notice("sandbox refused a token exchange", metadata: [
-            "reason": .string(message), "token": .string(Self.redacted(token)),
-        ])
-        return Self.message(.unauthorized, message)
-    }
-
-    /// `POST /profile/history`: session tier. Rate limit, then authentication, then the body, then the
-    /// fault knobs, then the duplicate check and storage.
-    private func history(_ request: Request, context: SandboxRequestContext) async throws -> Response {
-        let now = configuration.now()
-        store.count { $0.requests += 1 }
-        countTowardsOutage()
-
+    /// Admits a request through the rate limiter (when one is configured): the RateLimit headers for
+    /// the answer, and the 429 answer when it is refused.
+    func admit(now: Timestamp) -> (headers: HTTPFields, refusal: Response?) {
         var headers = HTTPFields()
         let admission = knobs.withLock { knobs -> (SandboxRateLimiter.Decision, Int)? in
             guard let decision = knobs.limiter?.admit(nowMs: now.millisecondsSince1970), let limit = knobs.limiter?.limit else {
@@ -356,133 +331,94 @@ public final class DiscovrSandbox: Sendable {
             }
             return (decision, limit)
         }
-        if let (decision, limit) = admission {
-            let hints = configuration.rateLimitHeaders
-            if hints { headers[Self.rateLimitLimit] = String(limit) }
-            switch decision {
-            case .allowed(let remaining, let reset):
-                if hints {
-                    headers[Self.rateLimitRemaining] = String(remaining)
-                    headers[Self.rateLimitReset] = String(reset)
-                }
-            case .limited(let retryAfterMs, let reset):
-                if hints {
-                    headers[Self.rateLimitRemaining] = "0"
-                    headers[Self.rateLimitReset] = String(reset)
-                }
-                let waitMs = max(1000, retryAfterMs)
-                let seconds = Int((Double(waitMs) / 1000).rounded(.up))
-                switch configuration.retryAfterForm {
-                case .seconds:
-                    headers[.retryAfter] = String(seconds)
-                case .httpDate:
-                    let at = now.millisecondsSince1970 + waitMs
-                    // Rounded up to a whole second, so the date is never earlier than the wait.
-                    let rounded = (at + 999) / 1000 * 1000
-                    headers[.retryAfter] = HTTPDate.format(Timestamp(millisecondsSince1970: rounded))
-                }
-                store.count { $0.rateLimited += 1 }
-                logger.debug("sandbox rate-limited a request", metadata: ["retry-after-ms": .stringConvertible(waitMs)])
-                return Self.message(.tooManyRequests, "rate limit exceeded: retry after \(seconds) s", headers: headers)
+        guard let (decision, limit) = admission else { return (headers, nil) }
+        let hints = configuration.rateLimitHeaders
+        if hints { headers[Self.rateLimitLimit] = String(limit) }
+        switch decision {
+        case .allowed(let remaining, let reset):
+            if hints {
+                headers[Self.rateLimitRemaining] = String(remaining)
+                headers[Self.rateLimitReset] = String(reset)
             }
+            return (headers, nil)
+        case .limited(let retryAfterMs, let reset):
+            if hints {
+                headers[Self.rateLimitRemaining] = "0"
+                headers[Self.rateLimitReset] = String(reset)
+            }
+            let waitMs = max(1000, retryAfterMs)
+            let seconds = Int((Double(waitMs) / 1000).rounded(.up))
+            switch configuration.retryAfterForm {
+            case .seconds:
+                headers[.retryAfter] = String(seconds)
+            case .httpDate:
+                let at = now.millisecondsSince1970 + waitMs
+                // Rounded up to a whole second, so the date is never earlier than the wait.
+                let rounded = (at + 999) / 1000 * 1000
+                headers[.retryAfter] = HTTPDate.format(Timestamp(millisecondsSince1970: rounded))
+            }
+            logger.debug("sandbox rate-limited a request", metadata: ["retry-after-ms": .stringConvertible(waitMs)])
+            return (headers, Self.error(.tooManyRequests, code: SandboxErrorCode.rateLimited,
+                                        "rate limit exceeded: retry after \(seconds) s", headers: headers))
         }
-
-        if let refusal = authorizeSession(in: request, now: now) {
-            store.count { $0.unauthorized += 1 }
-            logger.debug("sandbox refused a session", metadata: ["reason": .string(refusal)])
-            return Self.message(.unauthorized, refusal, headers: headers)
-        }
-
-        var request = request
-        let object: [String: Any]
-        switch await Self.readObject(&request, context: context, emptyIsObject: false) {
-        case .object(let value):
-            object = value
-        case .refused(let status, let message):
-            store.count { $0.invalid += 1 }
-            return Self.message(status, message, headers: headers)
-        }
-        if let problem = HistoryValidation.problem(in: object) {
-            store.count { $0.invalid += 1 }
-            logger.debug("sandbox refused an invalid item", metadata: ["problem": .string(problem)])
-            return Self.message(.badRequest, problem, headers: headers)
-        }
-
-        let faults = knobs.withLock { $0.faults.next() }
-        if let status = faults.failStatus {
-            store.count { $0.failed += 1 }
-            logger.debug("sandbox failed a request on purpose", metadata: ["status": .stringConvertible(status)])
-            return Self.message(HTTPResponse.Status(code: status), "sandbox failure (fail rate), try again later", headers: headers)
-        }
-
-        let item = StoredHistoryItem(validBody: object)
-        let response: Response
-        if store.insert(item) {
-            response = Self.message(.ok, "Item added to history list successfully", headers: headers)
-        } else {
-            response = Self.message(.conflict, "already in history", headers: headers)
-        }
-
-        if faults.drop {
-            store.count { $0.dropped += 1 }
-            logger.debug("sandbox dropped an answer", metadata: ["mediaId": .string(item.mediaId)])
-            // Close the connection without answering: the client sees the connection end, as when an
-            // answer is lost on the way back. Writing the response afterwards fails quietly.
-            try? await context.channel.close()
-            return response
-        }
-        if faults.slow {
-            store.count { $0.slow += 1 }
-            logger.debug("sandbox holds an answer back", metadata: ["seconds": .stringConvertible(configuration.slowDelay)])
-            try await Task.sleep(for: .milliseconds(Int64((configuration.slowDelay * 1000).rounded())))
-        }
-        return response
     }
 
-    /// Nil when the bearer is a live session JWT this sandbox (or an earlier one on the store) issued.
-    private func authorizeSession(in request: Request, now: Timestamp) -> String? {
-        guard let token = Self.bearerToken(in: request) else {
-            return "missing bearer token: send a session token"
-        }
-        if token == configuration.refreshToken || token.hasPrefix("rt_") {
-            return "a refresh token is not accepted here: exchange it at \(DiscovrEndpoints.sessionToken)"
-        }
-        guard let session = store.session(for: token) else {
-            return "invalid session token"
-        }
-        if now.millisecondsSince1970 >= session.expiresAtMs {
-            return "session expired"
-        }
-        return nil
+    /// The next fault draw (fail, drop, slow) for an accepted history request.
+    func nextFaults() -> FaultDraw {
+        knobs.withLock { $0.faults.next() }
+    }
+
+    /// Counts a history request towards the configured outage.
+    func countHistoryRequest() {
+        countTowardsOutage()
     }
 
     // MARK: Helpers
 
-    private enum BodyRead {
-        case object([String: Any])
-        case refused(HTTPResponse.Status, String)
-    }
-
-    private static func readObject(_ request: inout Request, context: SandboxRequestContext, emptyIsObject: Bool) async -> BodyRead {
-        let buffer: ByteBuffer
+    /// The body, read whole; nil with the refusal when it is too large or cannot be read.
+    static func readBody(_ request: inout Request, context: SandboxRequestContext) async -> Result<[UInt8], Refusal> {
         do {
-            buffer = try await request.collectBody(upTo: context.maxUploadSize)
+            let buffer = try await request.collectBody(upTo: context.maxUploadSize)
+            return .success(Array(buffer.readableBytesView))
         } catch let error as HTTPError where error.status == .contentTooLarge {
-            return .refused(.contentTooLarge, "body too large: at most \(context.maxUploadSize) bytes")
+            return .failure(Refusal(.contentTooLarge, SandboxErrorCode.badRequest, "body too large: at most \(context.maxUploadSize) bytes"))
         } catch {
-            return .refused(.badRequest, "could not read the body")
+            return .failure(Refusal(.badRequest, SandboxErrorCode.badRequest, "could not read the body"))
         }
-        let bytes = Data(buffer.readableBytesView)
-        if emptyIsObject, bytes.allSatisfy({ $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }) {
-            return .object([:])
-        }
-        guard let object = (try? JSONSerialization.jsonObject(with: bytes, options: [.fragmentsAllowed])) as? [String: Any] else {
-            return .refused(.unprocessableContent, "body must be a JSON object")
-        }
-        return .object(object)
     }
 
-    private static func bearerToken(in request: Request) -> String? {
+    /// A JSON object body for the identity and device-code endpoints (the strict reader); an empty
+    /// body counts as `{}` when `emptyIsObject`.
+    static func readJSONObject(_ request: inout Request, context: SandboxRequestContext, emptyIsObject: Bool) async -> Result<JSONObject, Refusal> {
+        switch await readBody(&request, context: context) {
+        case .failure(let refusal):
+            return .failure(refusal)
+        case .success(let bytes):
+            if emptyIsObject, bytes.allSatisfy({ $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }) {
+                return .success(JSONObject(members: []))
+            }
+            guard let object = (try? JSONParser.parse(bytes))?.objectValue else {
+                return .failure(Refusal(.unprocessableContent, SandboxErrorCode.badRequest, "body must be a JSON object"))
+            }
+            return .success(object)
+        }
+    }
+
+    /// The history POST body as `HistoryValidation` takes it.
+    static func readHistoryObject(_ request: inout Request, context: SandboxRequestContext) async -> Result<[String: Any], Refusal> {
+        switch await readBody(&request, context: context) {
+        case .failure(let refusal):
+            return .failure(refusal)
+        case .success(let bytes):
+            guard (try? JSONParser.parse(bytes))?.objectValue != nil,
+                  let object = (try? JSONSerialization.jsonObject(with: Data(bytes), options: [.fragmentsAllowed])) as? [String: Any] else {
+                return .failure(Refusal(.unprocessableContent, SandboxErrorCode.badRequest, "body must be a JSON object"))
+            }
+            return .success(object)
+        }
+    }
+
+    static func bearerToken(in request: Request) -> String? {
         guard let value = request.headers[.authorization] else { return nil }
         let parts = value.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
         guard parts.count == 2, parts[0].lowercased() == "bearer" else { return nil }
@@ -498,11 +434,10 @@ public final class DiscovrSandbox: Sendable {
 
     /// A compact JWT: base64url(header).base64url(payload).base64url(32 random bytes). The signature
     /// is random: the sandbox recognises its tokens by keeping them, not by verifying them.
-    static func makeJWT(issuedAtMs: Int64, expiresAtMs: Int64, profileId: String?) -> String {
+    static func makeJWT(issuedAtMs: Int64, expiresAtMs: Int64, profileId: String, sessionId: String) -> String {
         let header = #"{"alg":"HS256","typ":"JWT"}"#
-        var payload = "{\"sub\":\"sandbox-user\",\"iat\":\(issuedAtMs / 1000),\"exp\":\(expiresAtMs / 1000)"
-        if let profileId { payload += ",\"profileId\":" + JSONText.quote(profileId) }
-        payload += "}"
+        let payload = "{\"sub\":\"sandbox-user\",\"iat\":\(issuedAtMs / 1000),\"exp\":\(expiresAtMs / 1000),"
+            + "\"sid\":" + JSONText.quote(sessionId) + ",\"profileId\":" + JSONText.quote(profileId) + "}"
         var generator = SystemRandomNumberGenerator()
         let signature = Data((0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) })
         return JWT.base64URLEncode(Data(header.utf8)) + "." + JWT.base64URLEncode(Data(payload.utf8)) + "."
@@ -513,8 +448,18 @@ public final class DiscovrSandbox: Sendable {
     static let rateLimitRemaining = HTTPField.Name("RateLimit-Remaining")!
     static let rateLimitReset = HTTPField.Name("RateLimit-Reset")!
 
+    /// `{"message": text}`: the documented success answer of `POST /profile/history`.
     static func message(_ status: HTTPResponse.Status, _ text: String, headers: HTTPFields = [:]) -> Response {
         json(status: status, text: "{\"message\":" + JSONText.quote(text) + "}", headers: headers)
+    }
+
+    /// An error answer, `{"code": ..., "message": ...}`.
+    static func error(_ status: HTTPResponse.Status, code: String, _ text: String, headers: HTTPFields = [:]) -> Response {
+        json(status: status, text: "{\"code\":" + JSONText.quote(code) + ",\"message\":" + JSONText.quote(text) + "}", headers: headers)
+    }
+
+    static func error(_ refusal: Refusal, headers: HTTPFields = [:]) -> Response {
+        error(refusal.status, code: refusal.code, refusal.message, headers: headers)
     }
 
     static func json(status: HTTPResponse.Status, text: String, headers: HTTPFields = [:]) -> Response {
@@ -546,6 +491,9 @@ public struct RunningSandbox: Sendable {
         self.refreshToken = refreshToken
         self.store = store
     }
+
+    /// The account's profiles, oldest first (`GET /profiles` answers them newest first).
+    public var profiles: [SandboxProfile] { store.profiles() }
 }
 
 /// The request context of the sandbox's router: the basic one plus the connection, so that a

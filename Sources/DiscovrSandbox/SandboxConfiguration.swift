@@ -9,16 +9,63 @@ public enum RetryAfterForm: String, Sendable, CaseIterable, Codable {
     case httpDate
 }
 
+/// Which media id forms the sandbox takes (`--media-id-form`).
+public enum AcceptedMediaIDForms: String, Sendable, CaseIterable, Codable {
+    /// Only `MV_TMDBID550` (the seed page's form).
+    case tmdbid
+    /// Only `MV_550` (the newer pages' form).
+    case short
+    /// Either.
+    case both
+
+    public func accepts(_ form: MediaIDForm) -> Bool {
+        switch self {
+        case .both: return true
+        case .tmdbid: return form == .tmdbid
+        case .short: return form == .short
+        }
+    }
+}
+
+/// Where a device code is polled (`discovr-api.md`: `/poll` documented, `/token` on one page).
+public enum DevicePollPath: String, Sendable, CaseIterable, Codable {
+    /// `POST /auth/device-codes/{code}/poll`; `/token` answers 404.
+    case poll
+    /// `POST /auth/device-codes/{code}/token`; `/poll` answers 404 (to test a client's fallback).
+    case token
+}
+
 /// The knobs of one sandbox server. Every field has a default; tests set only what they exercise.
 public struct SandboxConfiguration: Sendable {
     /// Address to listen on. `0.0.0.0` and `::` are reported as loopback in `RunningSandbox.url`.
     public var host: String
     /// 0 picks a free port; the real one is in `RunningSandbox.port`.
     public var port: Int
-    /// The only refresh token `POST /auth/session-token` accepts.
+    /// The account's refresh token (identity endpoints accept it, and the ones device-code sign-in
+    /// hands out).
     public var refreshToken: String
-    /// Seconds a session JWT lives.
+    /// The refresh token has expired (its 90 days are over): identity endpoints answer 401
+    /// `TOKEN_EXPIRED`. Tokens from device-code sign-in are fresh all the same.
+    public var refreshTokenExpired: Bool
+    /// The refresh token was revoked (signed out elsewhere): identity endpoints answer 401
+    /// `TOKEN_INVALID`, as after `DELETE /auth/session`.
+    public var refreshTokenRevoked: Bool
+    /// Seconds a session JWT lives (documented: 30 minutes).
     public var tokenTTL: Double
+    /// How many profiles the account has (named `SandboxProfile.names`, in that order).
+    public var profiles: Int
+    /// Whether `POST /auth/session-token` without `profileId` is refused with 400, as documented.
+    /// False: it is served with the first profile (for clients written before profiles).
+    public var profileIdRequired: Bool
+    /// Which media id forms history requests may use; the other answers 400.
+    public var mediaIDForms: AcceptedMediaIDForms
+    /// Device-code sign-in: polls answered `pending` before the code counts as confirmed (0: the
+    /// first poll confirms).
+    public var confirmAfter: Int
+    /// Seconds a device code lives (`expiresIn` answers it in milliseconds).
+    public var deviceCodeTTL: Double
+    /// The path a device code is polled on; the other answers 404.
+    public var devicePollPath: DevicePollPath
     /// Requests per second allowed on `/profile/history` (token bucket); nil = unlimited.
     public var rateLimit: Double?
     /// Form of `Retry-After` on 429 answers.
@@ -55,7 +102,15 @@ public struct SandboxConfiguration: Sendable {
         host: String = "127.0.0.1",
         port: Int = 0,
         refreshToken: String = SandboxConfiguration.makeRefreshToken(),
-        tokenTTL: Double = 600,
+        refreshTokenExpired: Bool = false,
+        refreshTokenRevoked: Bool = false,
+        tokenTTL: Double = 1800,
+        profiles: Int = 1,
+        profileIdRequired: Bool = false,
+        mediaIDForms: AcceptedMediaIDForms = .both,
+        confirmAfter: Int = 1,
+        deviceCodeTTL: Double = 600,
+        devicePollPath: DevicePollPath = .poll,
         rateLimit: Double? = nil,
         retryAfterForm: RetryAfterForm = .seconds,
         rateLimitHeaders: Bool = true,
@@ -72,7 +127,15 @@ public struct SandboxConfiguration: Sendable {
         self.host = host
         self.port = port
         self.refreshToken = refreshToken
+        self.refreshTokenExpired = refreshTokenExpired
+        self.refreshTokenRevoked = refreshTokenRevoked
         self.tokenTTL = tokenTTL
+        self.profiles = profiles
+        self.profileIdRequired = profileIdRequired
+        self.mediaIDForms = mediaIDForms
+        self.confirmAfter = confirmAfter
+        self.deviceCodeTTL = deviceCodeTTL
+        self.devicePollPath = devicePollPath
         self.rateLimit = rateLimit
         self.retryAfterForm = retryAfterForm
         self.rateLimitHeaders = rateLimitHeaders
@@ -108,6 +171,9 @@ public struct SandboxConfiguration: Sendable {
         if !(0...65_535).contains(port) { return "port \(port) is not in 0...65535" }
         if refreshToken.isEmpty { return "refresh token is empty" }
         if !(tokenTTL.isFinite && tokenTTL > 0) { return "token ttl must be a positive number of seconds" }
+        if !(1...1000).contains(profiles) { return "profiles must be 1...1000" }
+        if confirmAfter < 0 { return "confirm-after must be zero or more polls" }
+        if !(deviceCodeTTL.isFinite && deviceCodeTTL > 0) { return "device code ttl must be a positive number of seconds" }
         if let rateLimit, !(rateLimit.isFinite && rateLimit > 0) { return "rate limit must be a positive number of requests per second" }
         for (name, value) in [("fail rate", failRate), ("drop rate", dropRate), ("slow rate", slowRate)]
         where !(value.isFinite && (0...1).contains(value)) {

@@ -5,153 +5,313 @@ import Synchronization
 /// What the sandbox saw, counted by the store (so the counts survive a restart on the same store).
 ///
 /// `requests` counts `POST /profile/history` requests only, and every one of them ends in exactly one of
-/// `stored`, `duplicates`, `rateLimited`, `failed`, `unauthorized` or `invalid`, so
-/// `requests == stored + duplicates + rateLimited + failed + unauthorized + invalid`.
-/// `dropped` and `slow` are subsets of `stored + duplicates` (the play was decided, then its answer was
-/// lost or held back). `tokensIssued` and `tokensRefused` count `POST /auth/session-token` answers.
+/// `stored`, `repeats`, `rateLimited`, `failed`, `unauthorized` or `invalid`, so
+/// `requests == stored + repeats + rateLimited + failed + unauthorized + invalid`.
+/// History appends (`discovr-api.md`): `stored` and `repeats` are both new entries, `stored` for a play
+/// the profile did not hold yet, `repeats` for one it did (the same play sent again: a duplicate entry).
+/// `dropped` and `slow` are subsets of `stored + repeats` (the entry was made, then its answer was
+/// lost or held back). `reads` counts `GET /profile/history` and `GET /profile/history/{mediaId}`.
+/// `tokensIssued` and `tokensRefused` count `POST /auth/session-token` answers.
 public struct SandboxStats: Sendable, Codable, Equatable {
     /// `POST /profile/history` requests received.
     public var requests: Int
-    /// Plays stored (answered 200, or dropped/slowed after storing).
+    /// Entries of a play the profile did not hold yet (answered 200, or dropped/slowed after storing).
     public var stored: Int
-    /// Plays already in the history, answered 409 and not stored again.
-    public var duplicates: Int
+    /// Entries of a play the profile already held (same media id in either form, season, episode and
+    /// `updatedAt` instant): appended all the same, answered 200. A client that delivers exactly once
+    /// makes none, except where it could not know (an answer lost, and no read-back).
+    public var repeats: Int
     /// Answered 429.
     public var rateLimited: Int
     /// Answered 500 or 503 by the fail-rate knob (not stored).
     public var failed: Int
-    /// Stored (or found duplicate), then the connection was closed without an answer.
+    /// Stored, then the connection was closed without an answer.
     public var dropped: Int
-    /// Stored (or found duplicate), then answered after `slowDelay` seconds.
+    /// Stored, then answered after `slowDelay` seconds.
     public var slow: Int
     /// History requests answered 401 (no token, unknown or expired session, refresh token used).
     public var unauthorized: Int
-    /// History requests answered 400, 413 or 422 (the body was refused).
+    /// History requests answered 400, 413 or 422 (the body was refused, or the id form).
     public var invalid: Int
+    /// `GET /profile/history` and `GET /profile/history/{mediaId}` requests received (all answers).
+    public var reads: Int
+    /// Of `reads`, the ones answered 429.
+    public var readsRateLimited: Int
     /// Session JWTs issued by `POST /auth/session-token`.
     public var tokensIssued: Int
-    /// `POST /auth/session-token` requests refused (wrong token, session JWT used, bad body).
+    /// `POST /auth/session-token` requests refused (wrong token, session JWT used, bad body or profile).
     public var tokensRefused: Int
     /// Times `DiscovrSandbox.serve` stopped the server for the configured outage (0 or 1).
     public var outages: Int
 
-    public init(requests: Int = 0, stored: Int = 0, duplicates: Int = 0, rateLimited: Int = 0, failed: Int = 0,
-                dropped: Int = 0, slow: Int = 0, unauthorized: Int = 0, invalid: Int = 0,
-                tokensIssued: Int = 0, tokensRefused: Int = 0, outages: Int = 0) {
+    public init(requests: Int = 0, stored: Int = 0, repeats: Int = 0, rateLimited: Int = 0, failed: Int = 0,
+                dropped: Int = 0, slow: Int = 0, unauthorized: Int = 0, invalid: Int = 0, reads: Int = 0,
+                readsRateLimited: Int = 0, tokensIssued: Int = 0, tokensRefused: Int = 0, outages: Int = 0) {
         self.requests = requests
         self.stored = stored
-        self.duplicates = duplicates
+        self.repeats = repeats
         self.rateLimited = rateLimited
         self.failed = failed
         self.dropped = dropped
         self.slow = slow
         self.unauthorized = unauthorized
         self.invalid = invalid
+        self.reads = reads
+        self.readsRateLimited = readsRateLimited
         self.tokensIssued = tokensIssued
         self.tokensRefused = tokensRefused
         self.outages = outages
     }
 
+    /// The old name of `repeats` (from when the sandbox answered 409 instead of appending).
+    @available(*, deprecated, renamed: "repeats")
+    public var duplicates: Int { repeats }
+
+    private enum CodingKeys: String, CodingKey {
+        case requests, stored, repeats, rateLimited, failed, dropped, slow, unauthorized, invalid, reads, readsRateLimited
+        case tokensIssued, tokensRefused, outages
+        case duplicates
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        func int(_ key: CodingKeys) throws -> Int { try c.decodeIfPresent(Int.self, forKey: key) ?? 0 }
+        self.init(requests: try int(.requests), stored: try int(.stored),
+                  repeats: try c.decodeIfPresent(Int.self, forKey: .repeats) ?? int(.duplicates),
+                  rateLimited: try int(.rateLimited), failed: try int(.failed), dropped: try int(.dropped),
+                  slow: try int(.slow), unauthorized: try int(.unauthorized), invalid: try int(.invalid),
+                  reads: try int(.reads), readsRateLimited: try int(.readsRateLimited), tokensIssued: try int(.tokensIssued),
+                  tokensRefused: try int(.tokensRefused), outages: try int(.outages))
+    }
+
+    /// Every count, and `duplicates` (the old name of `repeats`) for tests written before history appended.
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        for (key, value) in [(CodingKeys.requests, requests), (.stored, stored), (.repeats, repeats), (.rateLimited, rateLimited),
+                             (.failed, failed), (.dropped, dropped), (.slow, slow), (.unauthorized, unauthorized),
+                             (.invalid, invalid), (.reads, reads), (.readsRateLimited, readsRateLimited),
+                             (.tokensIssued, tokensIssued), (.tokensRefused, tokensRefused), (.outages, outages),
+                             (.duplicates, repeats)] {
+            try c.encode(value, forKey: key)
+        }
+    }
+
+    /// Every history entry made: `stored + repeats`.
+    public var entries: Int { stored + repeats }
+
     /// One line for a terminal or a log, for example
-    /// `requests 12: stored 9, duplicates 1, 429 1, 5xx 1, 401 0, invalid 0 (dropped 0, slow 0); tokens issued 1, refused 0`.
+    /// `requests 12: stored 9, repeats 1, 429 1, 5xx 1, 401 0, invalid 0 (dropped 0, slow 0); reads 3; tokens issued 1, refused 0`.
     public var summary: String {
-        "requests \(requests): stored \(stored), duplicates \(duplicates), 429 \(rateLimited), 5xx \(failed), "
-            + "401 \(unauthorized), invalid \(invalid) (dropped \(dropped), slow \(slow)); "
+        "requests \(requests): stored \(stored), repeats \(repeats), 429 \(rateLimited), 5xx \(failed), "
+            + "401 \(unauthorized), invalid \(invalid) (dropped \(dropped), slow \(slow)); reads \(reads); "
             + "tokens issued \(tokensIssued), refused \(tokensRefused)"
             + (outages > 0 ? "; outages \(outages)" : "")
     }
 }
 
-/// A play as the sandbox stored it: the fields of the POST body, as sent.
+/// A history entry as the sandbox stored it: the fields of the POST body as sent, plus the profile
+/// it belongs to and when it was created (the sandbox clock). `/_sandbox/items` serves these.
 public struct StoredHistoryItem: Sendable, Codable, Equatable {
     public var mediaId: String
     public var season: Int?
     public var episode: Int?
     public var progress: Double?
+    /// As sent; nil when the body had none (the history answers then say `createdAt`).
     public var updatedAt: String?
     public var imported: String?
+    /// The profile whose history holds it.
+    public var profileId: String
+    /// When the sandbox made the entry, `YYYY-MM-DDTHH:MM:SS.sssZ`.
+    public var createdAt: String
 
     public init(mediaId: String, season: Int? = nil, episode: Int? = nil, progress: Double? = nil,
-                updatedAt: String? = nil, imported: String? = nil) {
+                updatedAt: String? = nil, imported: String? = nil, profileId: String, createdAt: String) {
         self.mediaId = mediaId
         self.season = season
         self.episode = episode
         self.progress = progress
         self.updatedAt = updatedAt
         self.imported = imported
+        self.profileId = profileId
+        self.createdAt = createdAt
     }
 
     /// Reads a body that `HistoryValidation.problem(in:)` accepted.
-    init(validBody object: [String: Any]) {
+    init(validBody object: [String: Any], profileId: String, createdAt: Timestamp) {
         self.mediaId = object["mediaId"] as? String ?? ""
         self.season = (object["season"] as? NSNumber)?.intValue
         self.episode = (object["episode"] as? NSNumber)?.intValue
         self.progress = (object["progress"] as? NSNumber)?.doubleValue
         self.updatedAt = object["updatedAt"] as? String
         self.imported = object["imported"] as? String
+        self.profileId = profileId
+        self.createdAt = createdAt.iso8601
     }
 
-    /// What makes two plays the same: media, season, episode and the instant of `updatedAt`
-    /// (compared as a moment, so `...00Z` and `...00.000Z` are one play).
+    /// The same play: profile, media (in either id form), season, episode and the instant of
+    /// `updatedAt` (compared as a moment, so `...00Z` and `...00.000Z` are one play).
     var playIdentity: PlayIdentity {
-        PlayIdentity(mediaId: mediaId, season: season, episode: episode,
+        PlayIdentity(profileId: profileId, media: MediaID(rawValue: mediaId), season: season, episode: episode,
                      updatedAtMs: updatedAt.flatMap { Timestamp(iso8601: $0)?.millisecondsSince1970 })
     }
 }
 
 struct PlayIdentity: Hashable, Sendable {
-    var mediaId: String
+    var profileId: String
+    var media: MediaID?
     var season: Int?
     var episode: Int?
     var updatedAtMs: Int64?
 }
 
+/// One viewer of the sandbox's account (`GET /profiles`).
+public struct SandboxProfile: Sendable, Equatable {
+    /// `profile_` and 12 random lower-case letters and digits.
+    public var id: String
+    public var name: String
+    public var avatarUrl: String
+    /// ISO 8601 with milliseconds.
+    public var createdAt: Timestamp
+
+    public init(id: String, name: String, avatarUrl: String, createdAt: Timestamp) {
+        self.id = id
+        self.name = name
+        self.avatarUrl = avatarUrl
+        self.createdAt = createdAt
+    }
+
+    /// The names profiles get, in creation order; past the list, "Profile 9", "Profile 10"...
+    public static let names = ["Main", "Kids", "Sci-Fi Lover", "Film Club", "Night Owl", "Guest", "Grandma", "Weekend"]
+
+    static func name(at index: Int) -> String {
+        index < names.count ? names[index] : "Profile \(index + 1)"
+    }
+}
+
 /// A session JWT the sandbox issued.
 struct IssuedSession: Sendable, Equatable {
     var expiresAtMs: Int64
-    var profileId: String?
+    var profileId: String
+}
+
+/// A device code handed out by `POST /auth/device-codes`.
+struct DeviceCode: Sendable {
+    var userCode: String
+    var expiresAtMs: Int64
+    var polls = 0
+    /// Confirmed and answered once: later polls are refused.
+    var used = false
+}
+
+/// A stored entry with its place in the history.
+struct Entry: Sendable {
+    /// Arrival number in the store, from 1 (the order of `createdAt` when the clock stands still).
+    var sequence: Int64
+    var item: StoredHistoryItem
+    var media: MediaID
+    var createdAtMs: Int64
+    /// `updatedAt` as sent, else `createdAt`.
+    var updatedAtMs: Int64
 }
 
 /// Storage that can outlive one server: stop a sandbox and start another on the same store to emulate
-/// an outage. Holds the stored plays, the counts and the issued session tokens. Thread-safe.
+/// an outage. Holds the profiles, each profile's history, the counts, the issued session tokens, the
+/// refresh tokens issued or revoked, and the device codes. Thread-safe.
 public final class SandboxStore: Sendable {
     struct State {
-        var items: [StoredHistoryItem] = []
+        var profiles: [SandboxProfile] = []
+        var entries: [Entry] = []
         var identities: Set<PlayIdentity> = []
         var stats = SandboxStats()
         var sessions: [String: IssuedSession] = [:]
+        /// Refresh tokens handed out by device-code sign-in, with their expiry.
+        var issuedRefreshTokens: [String: Int64] = [:]
+        var revokedRefreshTokens: Set<String> = []
+        var deviceCodes: [String: DeviceCode] = [:]
+        var sequence: Int64 = 0
     }
 
     private let state = Mutex(State())
+    /// Keys the page tokens' check, so a token cannot be made up or carried to another store.
+    let pageTokenKey: UInt64
+    /// The account's public id (`publicId` of a confirmed device code).
+    public let publicId: String
 
-    public init() {}
+    public init() {
+        var generator = SystemRandomNumberGenerator()
+        pageTokenKey = generator.next()
+        publicId = "usr_" + SandboxRandom.hex(16)
+    }
 
     /// The counts so far.
     public func stats() -> SandboxStats {
         state.withLock { $0.stats }
     }
 
-    /// The stored plays, in arrival order.
+    /// Every stored entry, of every profile, in arrival order.
     public func storedItems() -> [StoredHistoryItem] {
-        state.withLock { $0.items }
+        state.withLock { $0.entries.map(\.item) }
+    }
+
+    /// The stored entries of one profile, in arrival order.
+    public func storedItems(profileId: String) -> [StoredHistoryItem] {
+        state.withLock { $0.entries.filter { $0.item.profileId == profileId }.map(\.item) }
+    }
+
+    /// The profiles, oldest first (the first is the one a session request without `profileId` gets
+    /// while the sandbox still serves those, `SandboxConfiguration.profileIdRequired`).
+    public func profiles() -> [SandboxProfile] {
+        state.withLock { $0.profiles }
+    }
+
+    /// Makes `count` profiles unless the store has some already (a second sandbox on the same store
+    /// keeps the first one's). The first is created a day before `now` per profile, one day apart.
+    func ensureProfiles(count: Int, now: Timestamp) {
+        state.withLock { state in
+            guard state.profiles.isEmpty else { return }
+            let day: Int64 = 86_400_000
+            state.profiles = (0..<count).map { index in
+                let name = SandboxProfile.name(at: index)
+                let slug = name.lowercased().map { $0.isLetter || $0.isNumber ? String($0) : "-" }.joined()
+                return SandboxProfile(id: "profile_" + SandboxRandom.alphanumeric(12), name: name,
+                                      avatarUrl: "https://sandbox.discovr.invalid/avatars/\(slug).png",
+                                      createdAt: Timestamp(millisecondsSince1970: now.millisecondsSince1970 - Int64(count - index) * day))
+            }
+        }
+    }
+
+    func profile(id: String) -> SandboxProfile? {
+        state.withLock { $0.profiles.first { $0.id == id } }
     }
 
     func count(_ update: (inout SandboxStats) -> Void) {
         state.withLock { update(&$0.stats) }
     }
 
-    /// Stores the play unless an identical one is there; counts `stored` or `duplicates`.
-    /// Returns false for a duplicate.
-    func insert(_ item: StoredHistoryItem) -> Bool {
+    /// Appends the entry; counts `stored`, or `repeats` when the profile already held the play.
+    /// Returns false for a repeat.
+    @discardableResult
+    func append(_ item: StoredHistoryItem, media: MediaID, now: Timestamp) -> Bool {
         state.withLock { state in
-            guard state.identities.insert(item.playIdentity).inserted else {
-                state.stats.duplicates += 1
-                return false
+            state.sequence += 1
+            let updated = item.updatedAt.flatMap { Timestamp(iso8601: $0)?.millisecondsSince1970 } ?? now.millisecondsSince1970
+            state.entries.append(Entry(sequence: state.sequence, item: item, media: media,
+                                       createdAtMs: now.millisecondsSince1970, updatedAtMs: updated))
+            if state.identities.insert(item.playIdentity).inserted {
+                state.stats.stored += 1
+                return true
             }
-            state.items.append(item)
-            state.stats.stored += 1
-            return true
+            state.stats.repeats += 1
+            return false
         }
+    }
+
+    /// The entries of one profile that `include` keeps, sorted by `order` (a "comes first" test).
+    func entries(profileId: String, where include: (Entry) -> Bool,
+                 order: (Entry, Entry) -> Bool) -> [Entry] {
+        state.withLock { state in
+            state.entries.filter { $0.item.profileId == profileId && include($0) }
+        }.sorted(by: order)
     }
 
     func issue(token: String, session: IssuedSession) {
@@ -163,5 +323,62 @@ public final class SandboxStore: Sendable {
 
     func session(for token: String) -> IssuedSession? {
         state.withLock { $0.sessions[token] }
+    }
+
+    // MARK: Refresh tokens
+
+    func issueRefreshToken(_ token: String, expiresAtMs: Int64) {
+        state.withLock { $0.issuedRefreshTokens[token] = expiresAtMs }
+    }
+
+    /// The expiry of a refresh token issued by device-code sign-in; nil for any other token.
+    func issuedRefreshTokenExpiry(_ token: String) -> Int64? {
+        state.withLock { $0.issuedRefreshTokens[token] }
+    }
+
+    func revoke(refreshToken: String) {
+        state.withLock { _ = $0.revokedRefreshTokens.insert(refreshToken) }
+    }
+
+    func isRevoked(refreshToken: String) -> Bool {
+        state.withLock { $0.revokedRefreshTokens.contains(refreshToken) }
+    }
+
+    // MARK: Device codes
+
+    func addDeviceCode(_ code: String, _ value: DeviceCode) {
+        state.withLock { $0.deviceCodes[code] = value }
+    }
+
+    /// Counts one poll of `code` and returns the code as it is after it; nil when unknown.
+    func poll(deviceCode code: String) -> DeviceCode? {
+        state.withLock { state in
+            guard var value = state.deviceCodes[code] else { return nil }
+            value.polls += 1
+            state.deviceCodes[code] = value
+            return value
+        }
+    }
+
+    func markUsed(deviceCode code: String) {
+        state.withLock { $0.deviceCodes[code]?.used = true }
+    }
+}
+
+/// Random identifiers (not reproducible: ids and tokens, not fault draws).
+enum SandboxRandom {
+    static func hex(_ count: Int) -> String {
+        var generator = SystemRandomNumberGenerator()
+        return String((0..<count).map { _ in "0123456789abcdef".randomElement(using: &generator)! })
+    }
+
+    static func alphanumeric(_ count: Int) -> String {
+        var generator = SystemRandomNumberGenerator()
+        return String((0..<count).map { _ in "abcdefghijklmnopqrstuvwxyz0123456789".randomElement(using: &generator)! })
+    }
+
+    static func digits(_ count: Int) -> String {
+        var generator = SystemRandomNumberGenerator()
+        return String((0..<count).map { _ in "0123456789".randomElement(using: &generator)! })
     }
 }

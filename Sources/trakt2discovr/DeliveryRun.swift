@@ -111,7 +111,7 @@ struct DeliveryRun {
                 let result = try await drive(queue: queue, baseURL: running.url, refreshToken: running.refreshToken, logger: logger)
                 if !output.json {
                     let stats = running.store.stats()
-                    Terminal.note("sandbox received \(stats.requests) requests: \(stats.stored) stored, \(stats.duplicates) duplicates, \(stats.rateLimited) rate-limited")
+                    Terminal.note("sandbox received \(stats.requests) requests: \(stats.stored) stored, \(stats.repeats) repeats, \(stats.rateLimited) rate-limited")
                 }
                 return result
             }

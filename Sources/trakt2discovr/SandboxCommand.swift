@@ -8,8 +8,10 @@ struct SandboxCommand: AsyncParsableCommand {
         commandName: "sandbox",
         abstract: "Run a local Discovr stand-in to try imports against (Ctrl-C to stop).",
         discussion: """
-            Implements the Discovr endpoints the importer uses: session tokens, history, rate limits.
-            It prints its URL and refresh token; pass them to import with --api-url and --token-file.
+            Speaks Discovr's documented API: profiles, session tokens, device-code sign-in, history \
+            that appends and pages, the media id forms, error codes; plus rate limits and faults. \
+            It prints its URL, its refresh token and its profiles; pass them to import with \
+            --api-url, --token-file and --profile.
 
             Examples:
               trakt2discovr sandbox --port 8080 --rate-limit 10
@@ -18,6 +20,8 @@ struct SandboxCommand: AsyncParsableCommand {
               trakt2discovr sandbox --port 0 --fail-rate 0.05 --fail-burst 4
               trakt2discovr sandbox --port 0 --rate-limit 10 --no-rate-limit-headers
               trakt2discovr sandbox --port 0 --outage-after 50 --outage-for 3
+              trakt2discovr sandbox --port 0 --profiles 3 --media-id-form short
+              trakt2discovr sandbox --port 0 --confirm-after 2 --device-poll-path token
             """
     )
 
@@ -42,8 +46,29 @@ struct SandboxCommand: AsyncParsableCommand {
     @Option(name: .customLong("outage-for"), help: ArgumentHelp("Seconds the server stays away in the --outage-after outage.", valueName: "s"))
     var outageFor: Double = 3
 
-    @Option(name: .customLong("token-ttl"), help: ArgumentHelp("Seconds a session token lives.", valueName: "s"))
-    var tokenTTL: Double = 600
+    @Option(name: .customLong("token-ttl"), help: ArgumentHelp("Seconds a session token lives (Discovr: 30 minutes).", valueName: "s"))
+    var tokenTTL: Double = 1800
+
+    @Option(name: .customLong("profiles"), help: ArgumentHelp("Profiles of the account (named Main, Kids, Sci-Fi Lover...).", valueName: "n"))
+    var profiles = 1
+
+    @Option(name: .customLong("media-id-form"), help: ArgumentHelp("Media id form history requests may use; the other answers 400.", valueName: "tmdbid|short|both"))
+    var mediaIDForm: String = "both"
+
+    @Option(name: .customLong("confirm-after"), help: ArgumentHelp("Device-code sign-in: polls answered pending before the code is confirmed.", valueName: "n"))
+    var confirmAfter = 1
+
+    @Option(name: .customLong("device-code-ttl"), help: ArgumentHelp("Seconds a device code stays valid.", valueName: "s"))
+    var deviceCodeTTL: Double = 600
+
+    @Option(name: .customLong("device-poll-path"), help: ArgumentHelp("Path device codes are polled on; the other answers 404.", valueName: "poll|token"))
+    var devicePollPath: String = "poll"
+
+    @Flag(name: .customLong("refresh-token-expired"), help: "The refresh token has expired: identity calls answer 401 TOKEN_EXPIRED.")
+    var refreshTokenExpired = false
+
+    @Flag(name: .customLong("refresh-token-revoked"), help: "The refresh token was revoked: identity calls answer 401 TOKEN_INVALID.")
+    var refreshTokenRevoked = false
 
     @Option(name: .customLong("drop-rate"), help: ArgumentHelp("Share of history requests stored and then left unanswered (the connection is closed).", valueName: "0...1"))
     var dropRate: Double = 0
@@ -78,6 +103,11 @@ struct SandboxCommand: AsyncParsableCommand {
         guard ["seconds", "http-date"].contains(retryAfter) else { throw ValidationError("--retry-after must be seconds or http-date") }
         if let rateLimit, !(rateLimit > 0) { throw ValidationError("--rate-limit must be positive") }
         guard tokenTTL > 0 else { throw ValidationError("--token-ttl must be positive") }
+        guard (1...1000).contains(profiles) else { throw ValidationError("--profiles must be 1...1000") }
+        guard AcceptedMediaIDForms(rawValue: mediaIDForm) != nil else { throw ValidationError("--media-id-form must be tmdbid, short or both") }
+        guard confirmAfter >= 0 else { throw ValidationError("--confirm-after must not be negative") }
+        guard deviceCodeTTL > 0, deviceCodeTTL.isFinite else { throw ValidationError("--device-code-ttl must be positive") }
+        guard DevicePollPath(rawValue: devicePollPath) != nil else { throw ValidationError("--device-poll-path must be poll or token") }
         if let refreshToken, !refreshToken.hasPrefix("rt_") { throw ValidationError("--refresh-token must start with rt_") }
     }
 
@@ -95,6 +125,13 @@ struct SandboxCommand: AsyncParsableCommand {
         configuration.outageAfter = outageAfter
         configuration.outageFor = outageFor
         configuration.tokenTTL = tokenTTL
+        configuration.profiles = profiles
+        configuration.mediaIDForms = AcceptedMediaIDForms(rawValue: mediaIDForm) ?? .both
+        configuration.confirmAfter = confirmAfter
+        configuration.deviceCodeTTL = deviceCodeTTL
+        configuration.devicePollPath = DevicePollPath(rawValue: devicePollPath) ?? .poll
+        configuration.refreshTokenExpired = refreshTokenExpired
+        configuration.refreshTokenRevoked = refreshTokenRevoked
         configuration.dropRate = dropRate
         configuration.slowRate = slowRate
         configuration.slowDelay = slowDelay
@@ -116,7 +153,10 @@ struct SandboxCommand: AsyncParsableCommand {
                 }
             }
             Terminal.out("sandbox Discovr listening on \(running.url)\nrefresh token: \(running.refreshToken)\n")
-            Terminal.out("try: trakt2discovr import <export> --api-url \(running.url) --token-file <file holding the token>\n")
+            let profiles = running.profiles
+            Terminal.out("profiles (\(profiles.count)):\n" + profiles.map { "  \($0.name)  \($0.id)\n" }.joined())
+            let profileHint = profiles.count > 1 ? " --profile \"\(profiles[0].name)\"" : ""
+            Terminal.out("try: trakt2discovr import <export> --api-url \(running.url) --token-file <file holding the token>\(profileHint)\n")
         }, until: {
             await SandboxCommand.waitForSignal()
         })

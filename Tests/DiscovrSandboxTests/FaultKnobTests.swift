@@ -147,7 +147,7 @@ struct FaultKnobTests {
         // A new client: the old one's connection went down with the first server.
         try await Self.withClient(second.url) { client async throws in
             // The session issued before the outage still works, and the plays are still there.
-            #expect(try await client.history(movieBody(tmdb: 2), bearer: token).status == 409)
+            #expect(try await client.history(movieBody(tmdb: 2), bearer: token).status == 200) // a repeat
             for n in 3...5 {
                 #expect(try await client.history(movieBody(tmdb: Int64(n)), bearer: token).status == 200)
             }
@@ -156,7 +156,7 @@ struct FaultKnobTests {
         #expect(stats.outages == 1)
         #expect(stats.requests == 6)
         #expect(stats.stored == 5)
-        #expect(stats.duplicates == 1)
+        #expect(stats.repeats == 1)
         #expect(stats.tokensIssued == 1)
         #expect(stats.summary.hasSuffix("; outages 1"))
         // Once only: more requests past the count bring no second outage.

@@ -15,8 +15,8 @@ struct HistoryTests {
     static let invalidCases: [InvalidCase] = [
         InvalidCase(name: "missing mediaId", body: #"{"progress":100,"imported":"trakt"}"#, message: "mediaId is required"),
         InvalidCase(name: "mediaId without prefix (the seed's sample)", body: #"{"mediaId":"1396","season":1,"episode":5}"#,
-                    message: "mediaId must be MV_TMDBID<n> or TV_TMDBID<n>"),
-        InvalidCase(name: "unknown prefix", body: #"{"mediaId":"EP_TMDBID1396"}"#, message: "mediaId must be MV_TMDBID<n> or TV_TMDBID<n>"),
+                    message: "mediaId must be MV_TMDBID<n>, TV_TMDBID<n>, MV_<n> or TV_<n>"),
+        InvalidCase(name: "unknown prefix", body: #"{"mediaId":"EP_TMDBID1396"}"#, message: "mediaId must be MV_TMDBID<n>, TV_TMDBID<n>, MV_<n> or TV_<n>"),
         InvalidCase(name: "progress above 100", body: #"{"mediaId":"MV_TMDBID603","progress":100.5}"#,
                     message: "progress must be between 0 and 100"),
         InvalidCase(name: "progress below 0", body: #"{"mediaId":"MV_TMDBID603","progress":-1}"#,
@@ -40,6 +40,7 @@ struct HistoryTests {
             let answer = try await client.history(example.body, bearer: token)
             #expect(answer.status == 400)
             #expect(answer.message?.hasPrefix(example.message) == true, "got \(answer.body)")
+            #expect(answer.code == "BAD_REQUEST")
             #expect(running.store.storedItems().isEmpty)
             #expect(running.store.stats().invalid == 1)
         }
@@ -56,9 +57,12 @@ struct HistoryTests {
         }
     }
 
-    @Test("valid movies and episodes are stored as sent, in arrival order")
+    @Test("valid movies and episodes are stored as sent, in arrival order, with their profile and createdAt")
     func stored() async throws {
-        try await withSandbox(SandboxConfiguration()) { running, client in
+        let clock = ManualClock()
+        try await withSandbox(SandboxConfiguration(now: clock.closure)) { running, client in
+            let profile = try #require(running.profiles.first).id
+            let created = clock.now.iso8601
             let token = try #require(try await client.sessionToken(refreshToken: running.refreshToken))
             let movie = try await client.history(movieBody(), bearer: token)
             #expect(movie.status == 200)
@@ -70,10 +74,12 @@ struct HistoryTests {
             #expect(try await client.history(episodeBody(), bearer: token).status == 200)
             #expect(try await client.history(partial, bearer: token).status == 200)
             let expected = [
-                StoredHistoryItem(mediaId: "MV_TMDBID603", progress: 100, updatedAt: "2023-02-01T20:00:00.000Z", imported: "trakt"),
+                StoredHistoryItem(mediaId: "MV_TMDBID603", progress: 100, updatedAt: "2023-02-01T20:00:00.000Z", imported: "trakt",
+                                  profileId: profile, createdAt: created),
                 StoredHistoryItem(mediaId: "TV_TMDBID1396", season: 1, episode: 5, progress: 100,
-                                  updatedAt: "2023-01-15T00:00:00.000Z", imported: "trakt"),
-                StoredHistoryItem(mediaId: "TV_TMDBID1396", season: 2, episode: 3, progress: 57.6, imported: "trakt"),
+                                  updatedAt: "2023-01-15T00:00:00.000Z", imported: "trakt", profileId: profile, createdAt: created),
+                StoredHistoryItem(mediaId: "TV_TMDBID1396", season: 2, episode: 3, progress: 57.6, imported: "trakt",
+                                  profileId: profile, createdAt: created),
             ]
             #expect(running.store.storedItems() == expected)
             let items = try await client.get("/_sandbox/items")
@@ -82,24 +88,29 @@ struct HistoryTests {
         }
     }
 
-    @Test("the same play twice answers 409 and is stored once")
-    func duplicate() async throws {
+    @Test("history appends: the same play twice is two entries, answered 200, the second counted a repeat")
+    func appends() async throws {
         try await withSandbox(SandboxConfiguration()) { running, client in
             let token = try #require(try await client.sessionToken(refreshToken: running.refreshToken))
             #expect(try await client.history(episodeBody(), bearer: token).status == 200)
             let again = try await client.history(episodeBody(), bearer: token)
-            #expect(again.status == 409)
-            #expect(again.message == "already in history")
-            // The same instant written without milliseconds is the same play.
+            #expect(again.status == 200)
+            #expect(again.message == "Item added to history list successfully")
+            // The same instant written without milliseconds, or in the short id form, is the same play.
             let sameInstant = #"{"mediaId":"TV_TMDBID1396","season":1,"episode":5,"updatedAt":"2023-01-15T00:00:00Z"}"#
-            #expect(try await client.history(sameInstant, bearer: token).status == 409)
+            #expect(try await client.history(sameInstant, bearer: token).status == 200)
+            let shortForm = #"{"mediaId":"TV_1396","season":1,"episode":5,"updatedAt":"2023-01-15T00:00:00.000Z"}"#
+            #expect(try await client.history(shortForm, bearer: token).status == 200)
             // Another date, or another episode, is another play.
             #expect(try await client.history(episodeBody(updatedAt: "2023-01-16T00:00:00.000Z"), bearer: token).status == 200)
             #expect(try await client.history(episodeBody(episode: 6), bearer: token).status == 200)
             let stats = running.store.stats()
+            #expect(stats.requests == 6)
             #expect(stats.stored == 3)
-            #expect(stats.duplicates == 2)
-            #expect(running.store.storedItems().count == 3)
+            #expect(stats.repeats == 3)
+            #expect(stats.entries == 6)
+            #expect(running.store.storedItems().count == 6)
+            #expect(running.store.storedItems().map(\.mediaId).filter { $0 == "TV_1396" }.count == 1) // kept as sent
         }
     }
 }

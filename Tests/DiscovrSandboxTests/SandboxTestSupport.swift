@@ -74,6 +74,7 @@ struct Answer: Sendable {
     }
 
     var message: String? { object?["message"] as? String }
+    var code: String? { object?["code"] as? String }
 }
 
 /// Runs a sandbox on a free port and an HTTP client, and closes both whatever happens.
@@ -123,15 +124,54 @@ struct SandboxClient: Sendable {
         try await send(.POST, path, bearer: bearer, body: body)
     }
 
-    func get(_ path: String) async throws -> Answer {
-        try await send(.GET, path)
+    func get(_ path: String, bearer: String? = nil) async throws -> Answer {
+        try await send(.GET, path, bearer: bearer)
     }
 
-    /// Exchanges the refresh token; fails the test's expectation by returning nil when refused.
-    func sessionToken(refreshToken: String, body: String = "{}") async throws -> String? {
-        let answer = try await post(DiscovrEndpoints.sessionToken, bearer: refreshToken, body: body)
+    /// The profiles `GET /profiles` answers, in its order (newest first); empty when refused.
+    func profiles(refreshToken: String) async throws -> [(id: String, name: String)] {
+        let answer = try await get(DiscovrEndpoints.profiles, bearer: refreshToken)
+        let list = answer.object?["profiles"] as? [[String: Any]] ?? []
+        return list.compactMap { entry in
+            guard let id = entry["id"] as? String, let name = entry["name"] as? String else { return nil }
+            return (id, name)
+        }
+    }
+
+    /// Exchanges the refresh token for a session of `profileId`, or, when nil, of the oldest profile
+    /// `GET /profiles` lists (as a client picks one); nil when refused. `body` overrides the body.
+    func sessionToken(refreshToken: String, profileId: String? = nil, body: String? = nil) async throws -> String? {
+        var sent = body
+        if sent == nil {
+            var id = profileId
+            if id == nil { id = try await profiles(refreshToken: refreshToken).last?.id }
+            guard let id else { return nil }
+            sent = #"{"profileId":"# + JSONText.quote(id) + "}"
+        }
+        let answer = try await post(DiscovrEndpoints.sessionToken, bearer: refreshToken, body: sent ?? "{}")
         guard answer.status == 200 else { return nil }
         return SessionToken.parse(responseBody: Array(answer.body.utf8), now: Timestamp(millisecondsSince1970: 0))?.token
+    }
+
+    /// Every page of a history listing (`path` with its query, without `limit`/`nextPageToken`),
+    /// `limit` entries a page: the items in order and the number of pages. Stops after 1000 pages.
+    func allPages(_ path: String, limit: Int, bearer: String) async throws -> (items: [[String: Any]], pages: Int, statuses: [Int]) {
+        var items: [[String: Any]] = []
+        var statuses: [Int] = []
+        var token: String?
+        var pages = 0
+        let separator = path.contains("?") ? "&" : "?"
+        repeat {
+            var query = path + separator + "limit=\(limit)"
+            if let token { query += "&nextPageToken=" + (token.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? token) }
+            let answer = try await get(query, bearer: bearer)
+            statuses.append(answer.status)
+            guard answer.status == 200, let object = answer.object else { break }
+            pages += 1
+            items += object["items"] as? [[String: Any]] ?? []
+            token = (object["hasMore"] as? Bool == true) ? object["nextPageToken"] as? String : nil
+        } while token != nil && pages < 1000
+        return (items, pages, statuses)
     }
 
     func history(_ body: String, bearer: String?) async throws -> Answer {

@@ -6,46 +6,76 @@ import Testing
 
 @Suite("session tokens")
 struct SessionTokenTests {
-    @Test("the refresh token is exchanged for a compact JWT that expires after tokenTTL")
+    @Test("the refresh token is exchanged for a session as documented: sessionToken, sessionId, expiresAt in unix seconds = exp")
     func goodRefreshToken() async throws {
         let clock = ManualClock()
         let configuration = SandboxConfiguration(tokenTTL: 90, now: clock.closure)
         try await withSandbox(configuration) { running, client in
             #expect(running.refreshToken.hasPrefix("rt_"))
             #expect(running.refreshToken.count == 35)
-            let answer = try await client.post(DiscovrEndpoints.sessionToken, bearer: running.refreshToken, body: "{}")
+            let profile = try #require(running.profiles.first)
+            let answer = try await client.post(DiscovrEndpoints.sessionToken, bearer: running.refreshToken,
+                                               body: #"{"profileId":"# + JSONText.quote(profile.id) + "}")
             #expect(answer.status == 200)
-            let session = try #require(SessionToken.parse(responseBody: Array(answer.body.utf8), now: clock.now))
-            #expect(session.expiresAt.millisecondsSince1970 == ManualClock.start + 90_000)
-            #expect(JWT.expiry(of: session.token)?.millisecondsSince1970 == ManualClock.start + 90_000)
-            let parts = session.token.split(separator: ".", omittingEmptySubsequences: false)
+            let object = try #require(answer.object)
+            #expect(Set(object.keys) == ["sessionToken", "sessionId", "expiresAt"])
+            let token = try #require(object["sessionToken"] as? String)
+            #expect((object["sessionId"] as? String)?.count == 32)
+            #expect((object["expiresAt"] as? NSNumber)?.int64Value == (ManualClock.start + 90_000) / 1000)
+            #expect(JWT.expiry(of: token)?.millisecondsSince1970 == ManualClock.start + 90_000)
+            let parts = token.split(separator: ".", omittingEmptySubsequences: false)
             #expect(parts.count == 3)
             #expect(JWT.base64URLDecode(String(parts[2]))?.count == 32)
-            let payload = try #require(JWT.payload(of: session.token))
+            let payload = try #require(JWT.payload(of: token))
             #expect(payload["sub"] as? String == "sandbox-user")
             #expect((payload["iat"] as? NSNumber)?.int64Value == ManualClock.start / 1000)
-            #expect(payload["profileId"] == nil)
+            #expect(payload["profileId"] as? String == profile.id)
+            #expect(payload["sid"] as? String == object["sessionId"] as? String)
             #expect(running.store.stats().tokensIssued == 1)
         }
     }
 
-    @Test("a profileId in the body ends up in the JWT payload")
-    func profileId() async throws {
-        try await withSandbox(SandboxConfiguration()) { running, client in
-            let token = try #require(try await client.sessionToken(refreshToken: running.refreshToken,
-                                                                   body: #"{"profileId":"p-42"}"#))
-            #expect(JWT.payload(of: token)?["profileId"] as? String == "p-42")
-            let bad = try await client.post(DiscovrEndpoints.sessionToken, bearer: running.refreshToken,
-                                            body: #"{"profileId":42}"#)
-            #expect(bad.status == 400)
+    @Test("the default session lasts 30 minutes, as documented")
+    func defaultTTL() async throws {
+        let clock = ManualClock()
+        try await withSandbox(SandboxConfiguration(now: clock.closure)) { running, client in
+            let token = try #require(try await client.sessionToken(refreshToken: running.refreshToken))
+            #expect(JWT.expiry(of: token)?.millisecondsSince1970 == ManualClock.start + 1_800_000)
+            clock.advance(milliseconds: 1_799_999)
+            #expect(try await client.history(movieBody(), bearer: token).status == 200)
+            clock.advance(milliseconds: 1)
+            let expired = try await client.history(movieBody(), bearer: token)
+            #expect(expired.status == 401 && expired.code == "SESSION_EXPIRED")
         }
     }
 
-    @Test("an empty body counts as {}")
-    func emptyBody() async throws {
-        try await withSandbox(SandboxConfiguration()) { running, client in
-            let answer = try await client.send(.POST, DiscovrEndpoints.sessionToken, bearer: running.refreshToken)
-            #expect(answer.status == 200)
+    @Test("an unknown profileId, or one that is not a string, answers 400 with an error body",
+          arguments: [#"{"profileId":"profile_notmine000"}"#, #"{"profileId":42}"#, #"{"profileId":"p-42"}"#])
+    func badProfileId(_ body: String) async throws {
+        try await withSandbox(SandboxConfiguration(profiles: 3)) { running, client in
+            let answer = try await client.post(DiscovrEndpoints.sessionToken, bearer: running.refreshToken, body: body)
+            #expect(answer.status == 400)
+            #expect(answer.code == (body.contains("42}") ? "BAD_REQUEST" : "PROFILE_NOT_FOUND"))
+            #expect(answer.message?.isEmpty == false)
+            #expect(running.store.stats().tokensIssued == 0 && running.store.stats().tokensRefused == 1)
+        }
+    }
+
+    @Test("without profileId: the first profile while profileIdRequired is off, else 400", arguments: [false, true])
+    func missingProfileId(required: Bool) async throws {
+        try await withSandbox(SandboxConfiguration(profiles: 2, profileIdRequired: required)) { running, client in
+            for body in ["{}", #"{"profileId":null}"#, ""] {
+                let answer = try await client.post(DiscovrEndpoints.sessionToken, bearer: running.refreshToken, body: body)
+                if required {
+                    #expect(answer.status == 400)
+                    #expect(answer.code == "BAD_REQUEST")
+                    #expect(answer.message?.contains("profileId is required") == true)
+                } else {
+                    #expect(answer.status == 200)
+                    let token = try #require(answer.object?["sessionToken"] as? String)
+                    #expect(JWT.payload(of: token)?["profileId"] as? String == running.profiles.first?.id)
+                }
+            }
         }
     }
 
@@ -65,6 +95,7 @@ struct SessionTokenTests {
             let answer = try await client.post(DiscovrEndpoints.sessionToken, bearer: bearer, body: "{}")
             #expect(answer.status == 401)
             #expect(answer.message?.isEmpty == false)
+            #expect(answer.code == (kind == "session" ? "WRONG_TOKEN_KIND" : "TOKEN_INVALID"))
             if kind == "session" {
                 #expect(answer.message?.contains("session token is not accepted") == true)
             }
@@ -85,6 +116,7 @@ struct SessionTokenTests {
             }
             let answer = try await client.history(movieBody(), bearer: bearer)
             #expect(answer.status == 401)
+            #expect(answer.code == (kind == "refresh" ? "WRONG_TOKEN_KIND" : "TOKEN_INVALID"))
             #expect(running.store.storedItems().isEmpty)
             #expect(running.store.stats().unauthorized == 1)
         }
@@ -102,6 +134,7 @@ struct SessionTokenTests {
             let expired = try await client.history(movieBody(tmdb: 3), bearer: token)
             #expect(expired.status == 401)
             #expect(expired.message == "session expired")
+            #expect(expired.code == "SESSION_EXPIRED")
             // A fresh token works again.
             let fresh = try #require(try await client.sessionToken(refreshToken: running.refreshToken))
             #expect(fresh != token)
@@ -118,6 +151,7 @@ struct SessionTokenTests {
         let wrong = "rt_99999999999999999999999999999999"
         let token = try await withSandbox(SandboxConfiguration(refreshToken: refreshToken), logger: logger) { running, client in
             _ = try await client.post(DiscovrEndpoints.sessionToken, bearer: wrong, body: "{}")
+            _ = try await client.get(DiscovrEndpoints.profiles, bearer: wrong)
             let token = try #require(try await client.sessionToken(refreshToken: refreshToken))
             _ = try await client.post(DiscovrEndpoints.sessionToken, bearer: token, body: "{}")
             _ = try await client.history(movieBody(), bearer: token)
@@ -125,7 +159,7 @@ struct SessionTokenTests {
             return token
         }
         let lines = RecordingLogHandler.lines(of: label)
-        #expect(lines.contains { $0.contains("sandbox refused a token exchange") })
+        #expect(lines.contains { $0.contains("sandbox refused an identity request") })
         for line in lines {
             #expect(!line.contains(refreshToken))
             #expect(!line.contains(wrong))

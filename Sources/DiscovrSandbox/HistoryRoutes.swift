@@ -1,0 +1,247 @@
+import DiscovrAPI
+import Foundation
+import HTTPTypes
+import Hummingbird
+
+/// The session tier's history (`discovr-api.md`, History): `POST` appends, `GET` pages.
+extension DiscovrSandbox {
+    /// Documented: `GET /profile/history` answers 10 entries when no `limit` is given.
+    static let defaultPageLimit = 10
+
+    /// The session of a session-tier request, or the 401 that refuses it.
+    func authorizeSession(in request: Request, now: Timestamp) -> Result<IssuedSession, Refusal> {
+        guard let token = Self.bearerToken(in: request) else {
+            return .failure(Refusal(.unauthorized, SandboxErrorCode.tokenInvalid, "missing bearer token: send a session token"))
+        }
+        if token.hasPrefix("rt_") || isKnownRefreshToken(token) {
+            return .failure(Refusal(.unauthorized, SandboxErrorCode.wrongTokenKind,
+                                    "a refresh token is not accepted here: exchange it at \(DiscovrEndpoints.sessionToken)"))
+        }
+        guard let session = store.session(for: token) else {
+            return .failure(Refusal(.unauthorized, SandboxErrorCode.tokenInvalid, "invalid session token"))
+        }
+        if now.millisecondsSince1970 >= session.expiresAtMs {
+            return .failure(Refusal(.unauthorized, SandboxErrorCode.sessionExpired, "session expired"))
+        }
+        return .success(session)
+    }
+
+    /// The 400 for a media id written in a form this sandbox does not take; nil when it takes it.
+    func formRefusal(_ raw: String, id: MediaID, form: MediaIDForm) -> Refusal? {
+        guard !configuration.mediaIDForms.accepts(form) else { return nil }
+        return Refusal(.badRequest, SandboxErrorCode.badRequest,
+                       "mediaId \(raw) is in the \(form.rawValue) form, which this server does not take: "
+                           + "send \(id.rawValue(in: form.other))")
+    }
+
+    /// `POST /profile/history`: rate limit, then authentication, then the body (validation and id form),
+    /// then the fault knobs, then the entry is appended (a repeat is appended too: history appends).
+    func addHistory(_ request: Request, context: SandboxRequestContext) async throws -> Response {
+        let now = configuration.now()
+        store.count { $0.requests += 1 }
+        countHistoryRequest()
+
+        let (headers, limited) = admit(now: now)
+        if let limited {
+            store.count { $0.rateLimited += 1 }
+            return limited
+        }
+
+        let session: IssuedSession
+        switch authorizeSession(in: request, now: now) {
+        case .success(let value):
+            session = value
+        case .failure(let refusal):
+            store.count { $0.unauthorized += 1 }
+            logger.debug("sandbox refused a session", metadata: ["reason": .string(refusal.message)])
+            return Self.error(refusal, headers: headers)
+        }
+
+        var request = request
+        let object: [String: Any]
+        switch await Self.readHistoryObject(&request, context: context) {
+        case .success(let value):
+            object = value
+        case .failure(let refusal):
+            store.count { $0.invalid += 1 }
+            return Self.error(refusal, headers: headers)
+        }
+        if let problem = HistoryValidation.problem(in: object) {
+            store.count { $0.invalid += 1 }
+            logger.debug("sandbox refused an invalid item", metadata: ["problem": .string(problem)])
+            return Self.error(.badRequest, code: SandboxErrorCode.badRequest, problem, headers: headers)
+        }
+        let raw = object["mediaId"] as? String ?? ""
+        guard let (media, form) = MediaID.parse(raw) else {
+            store.count { $0.invalid += 1 }
+            return Self.error(.badRequest, code: SandboxErrorCode.badRequest, "mediaId is not a media id", headers: headers)
+        }
+        if let refusal = formRefusal(raw, id: media, form: form) {
+            store.count { $0.invalid += 1 }
+            logger.debug("sandbox refused a media id form", metadata: ["mediaId": .string(raw)])
+            return Self.error(refusal, headers: headers)
+        }
+
+        let faults = nextFaults()
+        if let status = faults.failStatus {
+            store.count { $0.failed += 1 }
+            logger.debug("sandbox failed a request on purpose", metadata: ["status": .stringConvertible(status)])
+            return Self.error(HTTPResponse.Status(code: status), code: SandboxErrorCode.serverError,
+                              "sandbox failure (fail rate), try again later", headers: headers)
+        }
+
+        let item = StoredHistoryItem(validBody: object, profileId: session.profileId, createdAt: now)
+        store.append(item, media: media, now: now)
+        let response = Self.message(.ok, "Item added to history list successfully", headers: headers)
+
+        if faults.drop {
+            store.count { $0.dropped += 1 }
+            logger.debug("sandbox dropped an answer", metadata: ["mediaId": .string(item.mediaId)])
+            // Close the connection without answering: the client sees the connection end, as when an
+            // answer is lost on the way back. Writing the response afterwards fails quietly.
+            try? await context.channel.close()
+            return response
+        }
+        if faults.slow {
+            store.count { $0.slow += 1 }
+            logger.debug("sandbox holds an answer back", metadata: ["seconds": .stringConvertible(configuration.slowDelay)])
+            try await Task.sleep(for: .milliseconds(Int64((configuration.slowDelay * 1000).rounded())))
+        }
+        return response
+    }
+
+    /// `GET /profile/history` (`mediaId` nil: every entry of the profile, newest created first) and
+    /// `GET /profile/history/{mediaId}?season=&episode=` (that media's entries, newest `updatedAt` first).
+    /// Both take `limit` (1...50, default 10) and `nextPageToken`.
+    func listHistory(_ request: Request, mediaId: String?) -> Response {
+        let now = configuration.now()
+        store.count { $0.reads += 1 }
+        let (headers, limited) = admit(now: now)
+        if let limited {
+            store.count { $0.readsRateLimited += 1 }
+            return limited
+        }
+        let session: IssuedSession
+        switch authorizeSession(in: request, now: now) {
+        case .success(let value): session = value
+        case .failure(let refusal): return Self.error(refusal, headers: headers)
+        }
+        // The first value of each parameter.
+        let query = Dictionary(request.uri.queryParameters.map { (String($0.key), String($0.value)) },
+                               uniquingKeysWith: { first, _ in first })
+        switch historyPage(query, mediaId: mediaId, profileId: session.profileId) {
+        case .success(let body): return Self.json(status: .ok, text: body, headers: headers)
+        case .failure(let refusal): return Self.error(refusal, headers: headers)
+        }
+    }
+
+    private func historyPage(_ query: [String: String], mediaId: String?,
+                             profileId: String) -> Result<String, Refusal> {
+        func bad(_ message: String) -> Result<String, Refusal> {
+            .failure(Refusal(.badRequest, SandboxErrorCode.badRequest, message))
+        }
+        func positive(_ name: String) -> Result<Int?, Refusal> {
+            guard let text = query[name], !text.isEmpty else { return .success(nil) }
+            guard let value = Int(text), value >= 1 else {
+                return .failure(Refusal(.badRequest, SandboxErrorCode.badRequest, "\(name) must be an integer >= 1"))
+            }
+            return .success(value)
+        }
+        var limit = Self.defaultPageLimit
+        if let text = query["limit"] {
+            guard let value = Int(text), (1...DiscovrEndpoints.historyPageLimit).contains(value) else {
+                return bad("limit must be an integer from 1 to \(DiscovrEndpoints.historyPageLimit), got \(text.prefix(20))")
+            }
+            limit = value
+        }
+
+        // Which entries, in which order, and the scope a page token is bound to.
+        let scope: String
+        let include: (Entry) -> Bool
+        let sortKey: (Entry) -> Int64
+        if let mediaId {
+            guard let (media, form) = MediaID.parse(mediaId) else {
+                return bad("mediaId must be MV_TMDBID<n>, TV_TMDBID<n>, MV_<n> or TV_<n>, got \(mediaId.prefix(40))")
+            }
+            if let refusal = formRefusal(mediaId, id: media, form: form) { return .failure(refusal) }
+            var season: Int?
+            var episode: Int?
+            if media.kind == .show {
+                switch positive("season") {
+                case .success(let value): season = value
+                case .failure(let refusal): return .failure(refusal)
+                }
+                guard season != nil else { return bad("season is required for TV shows") }
+                switch positive("episode") {
+                case .success(let value): episode = value
+                case .failure(let refusal): return .failure(refusal)
+                }
+            }
+            scope = "\(profileId)|\(media.rawValue)|\(season ?? 0)|\(episode ?? 0)"
+            include = { entry in
+                entry.media == media && (season == nil || entry.item.season == season)
+                    && (episode == nil || entry.item.episode == episode)
+            }
+            sortKey = { $0.updatedAtMs }
+        } else {
+            scope = "\(profileId)|all"
+            include = { _ in true }
+            sortKey = { $0.createdAtMs }
+        }
+        // Newest first; entries made in the same millisecond: the later arrival first.
+        let ordered = store.entries(profileId: profileId, where: include) { a, b in
+            let (ka, kb) = (sortKey(a), sortKey(b))
+            return ka != kb ? ka > kb : a.sequence > b.sequence
+        }
+
+        var start = 0
+        if let text = query["nextPageToken"], !text.isEmpty {
+            guard let token = PageToken.decode(String(text), scope: scope, secret: store.pageTokenKey) else {
+                return bad("nextPageToken is not one this listing gave: start again without it")
+            }
+            // The first entry that comes after the last one served.
+            start = ordered.firstIndex { entry in
+                let key = sortKey(entry)
+                return key < token.key || (key == token.key && entry.sequence < token.sequence)
+            } ?? ordered.count
+        }
+        let page = ordered[start..<min(ordered.count, start + limit)]
+        let hasMore = start + limit < ordered.count
+
+        // watched_count: completed entries of the same media, season and episode in the listing.
+        var watched: [String: Int] = [:]
+        func key(_ entry: Entry) -> String { "\(entry.media.rawValue)|\(entry.item.season ?? 0)|\(entry.item.episode ?? 0)" }
+        for entry in ordered where Self.progress(of: entry) >= 80 { watched[key(entry), default: 0] += 1 }
+
+        var body = "{\"items\":[" + page.map { Self.historyJSON($0, watchedCount: watched[key($0)] ?? 0) }.joined(separator: ",")
+        body += "],\"hasMore\":\(hasMore),\"nextPageToken\":"
+        if hasMore, let last = page.last {
+            body += JSONText.quote(PageToken(key: sortKey(last), sequence: last.sequence).encode(scope: scope, secret: store.pageTokenKey))
+        } else {
+            body += "null"
+        }
+        return .success(body + "}")
+    }
+
+    /// A body sent without `progress` counts as a whole watch (assumed: no page says).
+    static func progress(of entry: Entry) -> Double { entry.item.progress ?? 100 }
+
+    /// One entry as `get-history-items` documents it; the id in the short form, as documented.
+    static func historyJSON(_ entry: Entry, watchedCount: Int) -> String {
+        let item = entry.item
+        let movie = entry.media.kind == .movie
+        let progress = progress(of: entry)
+        func number(_ value: Int?) -> String { value.map(String.init) ?? "null" }
+        var out = "{\"id\":" + JSONText.quote(entry.media.rawValue(in: .short))
+        out += ",\"mediaType\":" + (movie ? "\"movie\"" : "\"tv\"")
+        out += ",\"title\":" + JSONText.quote((movie ? "Sandbox movie " : "Sandbox show ") + String(entry.media.tmdb))
+        out += ",\"poster_path\":null,\"backdrop_path\":null"
+        out += ",\"updatedAt\":\"" + Timestamp(millisecondsSince1970: entry.updatedAtMs).iso8601 + "\""
+        out += ",\"createdAt\":\"" + Timestamp(millisecondsSince1970: entry.createdAtMs).iso8601 + "\""
+        out += ",\"progress\":" + (progress == progress.rounded() ? String(Int(progress)) : String(progress))
+        out += ",\"completed\":\(progress >= 80),\"watched_count\":\(watchedCount)"
+        out += ",\"season\":" + number(item.season) + ",\"episode\":" + number(item.episode)
+        out += ",\"imported\":" + (item.imported.map(JSONText.quote) ?? "null")
+        return out + "}"
+    }
+}
