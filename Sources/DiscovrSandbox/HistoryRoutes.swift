@@ -91,8 +91,12 @@ extension DiscovrSandbox {
         }
 
         let item = StoredHistoryItem(validBody: object, profileId: session.profileId, createdAt: now)
-        store.append(item, media: media, now: now)
-        let response = Self.message(.ok, "Item added to history list successfully", headers: headers)
+        let response: Response
+        if store.append(item, media: media, now: now, unlessRepeat: configuration.conflictOnRepeat) || !configuration.conflictOnRepeat {
+            response = Self.message(.ok, "Item added to history list successfully", headers: headers)
+        } else {
+            response = Self.message(.conflict, "already in history", headers: headers)
+        }
 
         if faults.drop {
             store.count { $0.dropped += 1 }

@@ -57,6 +57,11 @@ public struct SandboxConfiguration: Sendable {
     /// Whether `POST /auth/session-token` without `profileId` is refused with 400, as documented.
     /// False: it is served with the first profile (for clients written before profiles).
     public var profileIdRequired: Bool
+    /// Not Discovr's behaviour: a repeat (a play the profile holds already) is answered 409 "already in
+    /// history" and not stored, as this sandbox did before the API pages were known. History appends
+    /// (`discovr-api.md`); the knob stays for testing a client's 409 handling (that table's "if it
+    /// comes, the item is there") and the tests written against the old server.
+    public var conflictOnRepeat: Bool
     /// Which media id forms history requests may use; the other answers 400.
     public var mediaIDForms: AcceptedMediaIDForms
     /// Device-code sign-in: polls answered `pending` before the code counts as confirmed (0: the
@@ -108,6 +113,7 @@ public struct SandboxConfiguration: Sendable {
         profiles: Int = 1,
         profileIdRequired: Bool = false,
         mediaIDForms: AcceptedMediaIDForms = .both,
+        conflictOnRepeat: Bool = false,
         confirmAfter: Int = 1,
         deviceCodeTTL: Double = 600,
         devicePollPath: DevicePollPath = .poll,
@@ -133,6 +139,7 @@ public struct SandboxConfiguration: Sendable {
         self.profiles = profiles
         self.profileIdRequired = profileIdRequired
         self.mediaIDForms = mediaIDForms
+        self.conflictOnRepeat = conflictOnRepeat
         self.confirmAfter = confirmAfter
         self.deviceCodeTTL = deviceCodeTTL
         self.devicePollPath = devicePollPath

@@ -289,10 +289,14 @@ public final class SandboxStore: Sendable {
     }
 
     /// Appends the entry; counts `stored`, or `repeats` when the profile already held the play.
-    /// Returns false for a repeat.
+    /// Returns false for a repeat. With `unlessRepeat`, a repeat is counted and not appended.
     @discardableResult
-    func append(_ item: StoredHistoryItem, media: MediaID, now: Timestamp) -> Bool {
+    func append(_ item: StoredHistoryItem, media: MediaID, now: Timestamp, unlessRepeat: Bool = false) -> Bool {
         state.withLock { state in
+            if unlessRepeat, state.identities.contains(item.playIdentity) {
+                state.stats.repeats += 1
+                return false
+            }
             state.sequence += 1
             let updated = item.updatedAt.flatMap { Timestamp(iso8601: $0)?.millisecondsSince1970 } ?? now.millisecondsSince1970
             state.entries.append(Entry(sequence: state.sequence, item: item, media: media,

@@ -64,6 +64,9 @@ struct SandboxCommand: AsyncParsableCommand {
     @Option(name: .customLong("device-poll-path"), help: ArgumentHelp("Path device codes are polled on; the other answers 404.", valueName: "poll|token"))
     var devicePollPath: String = "poll"
 
+    @Flag(name: .customLong("conflict-on-repeat"), help: "Not Discovr's behaviour: answer 409 to a play already there instead of appending it (tests a client's 409 handling).")
+    var conflictOnRepeat = false
+
     @Flag(name: .customLong("refresh-token-expired"), help: "The refresh token has expired: identity calls answer 401 TOKEN_EXPIRED.")
     var refreshTokenExpired = false
 
@@ -130,6 +133,7 @@ struct SandboxCommand: AsyncParsableCommand {
         configuration.confirmAfter = confirmAfter
         configuration.deviceCodeTTL = deviceCodeTTL
         configuration.devicePollPath = DevicePollPath(rawValue: devicePollPath) ?? .poll
+        configuration.conflictOnRepeat = conflictOnRepeat
         configuration.refreshTokenExpired = refreshTokenExpired
         configuration.refreshTokenRevoked = refreshTokenRevoked
         configuration.dropRate = dropRate

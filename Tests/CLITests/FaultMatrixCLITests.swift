@@ -114,7 +114,8 @@ import Testing
     /// attempt is lost independently with p = 0.2: an item fails only if 15 attempts in a row are
     /// lost, 0.2^15 = 3e-11 per item. The repeat of a lost answer is a 409: repeats <= answers lost.
     @Test func lostAnswers() throws {
-        let server = try SandboxProcess(["--drop-rate", "0.2", "--seed", "13"])
+        // --conflict-on-repeat: until uncertain sends are read back (issue #9), this test needs the old 409-on-repeat server.
+        let server = try SandboxProcess(["--conflict-on-repeat", "--drop-rate", "0.2", "--seed", "13"])
         let run = try Self.importThrough(server, count: 100, client: Self.common(rate: 100, maxAttempts: 15), name: "lost answers")
         #expect(run["dropped"] > 0)
         #expect(run["duplicates"] > 0) // the lost ones were sent again
@@ -125,7 +126,8 @@ import Testing
     /// play is stored all the same). Independent draws, p = 0.2: 0.2^15 = 3e-11 per item. Every slow
     /// answer is past the timeout, so repeats <= slow answers.
     @Test func slowAnswersPastTheTimeout() throws {
-        let server = try SandboxProcess(["--slow-rate", "0.2", "--slow-delay", "3", "--seed", "14"])
+        // --conflict-on-repeat: until uncertain sends are read back (issue #9), this test needs the old 409-on-repeat server.
+        let server = try SandboxProcess(["--conflict-on-repeat", "--slow-rate", "0.2", "--slow-delay", "3", "--seed", "14"])
         let run = try Self.importThrough(server, count: 60, client: Self.common(rate: 100, maxAttempts: 15, extra: ["--timeout", "1"]),
                                          name: "slow answers")
         #expect(run["slow"] > 0)
@@ -172,7 +174,8 @@ import Testing
     /// requests a second against the client's 50, so that 429s happen although the other faults slow
     /// the client down (at 30 a second one run in three saw none).
     @Test func everyFaultAtOnce() throws {
-        let server = try SandboxProcess(["--fail-rate", "0.05", "--fail-burst", "3",
+        // --conflict-on-repeat: until uncertain sends are read back (issue #9), this test needs the old 409-on-repeat server.
+        let server = try SandboxProcess(["--conflict-on-repeat", "--fail-rate", "0.05", "--fail-burst", "3",
                                          "--rate-limit", "10", "--no-rate-limit-headers", "--retry-after", "http-date",
                                          "--drop-rate", "0.1", "--slow-rate", "0.1", "--slow-delay", "2",
                                          "--token-ttl", "1", "--outage-after", "60", "--outage-for", "2", "--seed", "17"])

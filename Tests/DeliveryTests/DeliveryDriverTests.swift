@@ -78,7 +78,10 @@ import Testing
 
     @Test func lostAnswersAreSentAgainAndCountAsDelivered() async throws {
         let entries = makeEntries(40)
-        let sandbox = DiscovrSandbox(configuration: SandboxConfiguration(dropRate: 0.2, seed: 9), logger: quietLogger)
+        // A server that answers 409 to a repeat (this test is about the client's 409 handling; the
+        // documented server appends, so a blind re-send would be a second entry).
+        let sandbox = DiscovrSandbox(configuration: SandboxConfiguration(conflictOnRepeat: true, dropRate: 0.2, seed: 9),
+                                     logger: quietLogger)
         try await Self.withFilledQueue(entries) { queue in
             try await sandbox.run { running in
                 let result = await Self.deliver(queue, Self.settings(running) { $0.maxAttempts = 20 })

@@ -66,9 +66,10 @@ import Testing
         try await sandbox.run { running in
             try await withDiscovrClient(baseURL: running.url + "/", requestTimeout: 5, logger: quietLogger,
                                         now: SandboxConfiguration.systemNow) { client in
-                let session = try await client.exchange(refreshToken: running.refreshToken, profileId: "p1")
+                let session = try await client.exchange(refreshToken: running.refreshToken, profileId: running.profiles[0].id)
                 let remaining = session.expiresAt.millisecondsSince1970 - SandboxConfiguration.systemNow().millisecondsSince1970
-                #expect(remaining > 590_000 && remaining <= 600_000)
+                // expiresAt is whole unix seconds (documented), rounded up: up to a second past the TTL.
+                #expect(remaining > 590_000 && remaining <= 601_000)
                 let answer = try await client.postHistory(body: makeEntries(1)[0].body, jwt: session.token)
                 #expect(answer.status == 200)
                 #expect(HistoryResponse.parse(body: answer.body).message == "Item added to history list successfully")

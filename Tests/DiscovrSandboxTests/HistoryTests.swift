@@ -113,4 +113,20 @@ struct HistoryTests {
             #expect(running.store.storedItems().map(\.mediaId).filter { $0 == "TV_1396" }.count == 1) // kept as sent
         }
     }
+
+    @Test("conflictOnRepeat (not Discovr's behaviour): a repeat answers 409 and is not stored")
+    func conflictOnRepeat() async throws {
+        try await withSandbox(SandboxConfiguration(conflictOnRepeat: true)) { running, client in
+            let token = try #require(try await client.sessionToken(refreshToken: running.refreshToken))
+            #expect(try await client.history(episodeBody(), bearer: token).status == 200)
+            let again = try await client.history(#"{"mediaId":"TV_1396","season":1,"episode":5,"updatedAt":"2023-01-15T00:00:00Z"}"#,
+                                                 bearer: token)
+            #expect(again.status == 409)
+            #expect(again.message == "already in history")
+            #expect(try await client.history(episodeBody(episode: 6), bearer: token).status == 200)
+            let stats = running.store.stats()
+            #expect(stats.stored == 2 && stats.repeats == 1 && stats.requests == 3)
+            #expect(running.store.storedItems().count == 2)
+        }
+    }
 }
