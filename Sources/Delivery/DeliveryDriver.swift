@@ -436,7 +436,7 @@ final class SendContext: Sendable {
             let hints = RateLimitHints(headers: answer.headers, now: Timestamp(millisecondsSince1970: now))
             limiter.withLock { $0.record(status: answer.status, hints: hints, sentAtMs: sentAt, nowMs: now) }
             var response = HistoryResponse.parse(body: answer.body)
-            response.message = response.message.map(Redaction.redact)
+            response.message = answer.redirectNote ?? response.message.map(Redaction.redact)
             if answer.status == 401 && unauthorized < Self.unauthorizedRetries {
                 unauthorized += 1
                 do {

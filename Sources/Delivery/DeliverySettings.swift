@@ -148,6 +148,8 @@ public enum DeliveryError: Error, Equatable, CustomStringConvertible {
     case unreachable(String)
     /// The API URL cannot be used.
     case invalidURL(String)
+    /// The API URL is plain http to a host that is not loopback: the token would travel in clear.
+    case insecureURL(String)
     /// A stop was requested while waiting (for a session, for the server).
     case stopped
 
@@ -167,6 +169,9 @@ public enum DeliveryError: Error, Equatable, CustomStringConvertible {
             return "no answer from Discovr (\(why)); check the network or --api-url, then run resume"
         case .invalidURL(let url):
             return "the API URL \(url) is not an http(s) URL; fix --api-url or DISCOVR_API_URL"
+        case .insecureURL(let url):
+            return "the API URL \(url) is plain http to a host that is not this machine: the refresh token would travel "
+                + "unencrypted, so nothing was sent; use https:// (plain http is allowed only to 127.0.0.1, ::1 or localhost)"
         case .stopped:
             return "stopped on request; run resume to continue"
         }

@@ -6,7 +6,8 @@ import NIOCore
 import NIOHTTP1
 import NIOPosix
 
-/// An HTTP answer, its body cut at `DiscovrClient.maximumBodyBytes`.
+/// An HTTP answer, whole: its body is at most `DiscovrClient.maximumBodyBytes` (a longer one is a
+/// `TransportFailure`, never a truncated body read as if it were whole).
 public struct HTTPAnswer: Sendable {
     public var status: Int
     public var headers: [(String, String)]
@@ -16,6 +17,20 @@ public struct HTTPAnswer: Sendable {
         self.status = status
         self.headers = headers
         self.body = body
+    }
+
+    /// For a 3xx: what to keep as the item's message. Redirects are never followed (the token would
+    /// go with the request, maybe to another origin); the answer is a failed attempt. Only the origin
+    /// of `Location` is shown (its path or query could carry anything).
+    public var redirectNote: String? {
+        guard (300..<400).contains(status) else { return nil }
+        let location = headers.first { $0.0.caseInsensitiveCompare("Location") == .orderedSame }?.1
+        let origin = location.flatMap(URL.init(string:)).flatMap { url -> String? in
+            guard let scheme = url.scheme, let host = url.host else { return nil }
+            return scheme + "://" + host + (url.port.map { ":\($0)" } ?? "")
+        }
+        return "the server redirected to " + (origin.map(Redaction.redact) ?? "another address")
+            + "; redirects are not followed (the token would go with them): check --api-url"
     }
 }
 
@@ -37,6 +52,7 @@ public enum TransportFailure: Error, Sendable, Equatable, CustomStringConvertibl
     /// Sorts an error thrown by AsyncHTTPClient / SwiftNIO. Anything not known to happen before the
     /// request is written counts as "may have reached the server", the safe side for attempts.
     public static func classify(_ error: any Error, timeoutSeconds: Double) -> TransportFailure {
+        if let error = error as? TransportFailure { return error }
         if let error = error as? HTTPClientError {
             switch error {
             case .connectTimeout, .getConnectionFromPoolTimeout:
@@ -97,8 +113,8 @@ public func withDiscovrClient<T>(
     now: @escaping @Sendable () -> Timestamp,
     _ body: (DiscovrClient) async throws -> T
 ) async throws -> T {
-    let base = try DiscovrClient.normalizedBaseURL(baseURL)
-    let timeout = requestTimeout.isFinite && requestTimeout > 0 ? requestTimeout : 30
+    let base = try DiscovrClient.checkedBaseURL(baseURL)
+    let timeout = DiscovrClient.usableTimeout(requestTimeout)
     var configuration = HTTPClient.Configuration()
     configuration.timeout = .init(connect: .milliseconds(Int64(min(10, timeout) * 1000)))
     // Fail fast when the server is down: the driver has its own backoff and its own notion of
@@ -111,10 +127,15 @@ public func withDiscovrClient<T>(
     }
 }
 
-/// The thin transport to Discovr: two requests, bodies capped, failures sorted. It decides nothing.
+/// The thin transport to Discovr: requests with a deadline over the whole answer, bodies capped,
+/// redirects never followed, https only (but to loopback), failures sorted. It decides nothing.
 public struct DiscovrClient: Sendable {
-    /// Answers are cut at this size: the importer only needs the small JSON message.
-    public static let maximumBodyBytes = 64 * 1024
+    /// An answer longer than this is cut off and is a failed attempt. History pages of 50 entries are
+    /// tens of KB; no answer the importer reads comes near 4 MiB.
+    public static let maximumBodyBytes = 4 << 20
+    /// Longest `--timeout` used (an hour); larger values, and values that are not positive numbers, are
+    /// brought into `0.001...maximumTimeoutSeconds` so that no conversion can trap.
+    public static let maximumTimeoutSeconds = 3_600.0
     static let userAgent = "trakt2discovr"
 
     let http: HTTPClient
@@ -123,14 +144,42 @@ public struct DiscovrClient: Sendable {
     let logger: Logger
     let now: @Sendable () -> Timestamp
 
-    static func normalizedBaseURL(_ text: String) throws -> String {
+    /// `text` without trailing slashes, if it may carry a token: an `https://` URL, or an `http://`
+    /// one whose host is a loopback address (127.0.0.0/8, ::1, localhost: the sandbox and tests).
+    /// Throws `DeliveryError.invalidURL` for anything that is not an http(s) URL with a host, and
+    /// `.insecureURL` for plain http to any other host: checked before any connection is made.
+    public static func checkedBaseURL(_ text: String) throws(DeliveryError) -> String {
         var base = text.trimmingCharacters(in: .whitespaces)
         while base.hasSuffix("/") { base.removeLast() }
         guard let url = URL(string: base), let scheme = url.scheme?.lowercased(), scheme == "http" || scheme == "https",
-              url.host?.isEmpty == false else {
+              let host = url.host, !host.isEmpty, url.user == nil, url.password == nil else {
             throw DeliveryError.invalidURL(Redaction.redact(text))
         }
+        if scheme == "http" && !isLoopback(host: host) {
+            throw DeliveryError.insecureURL(Redaction.redact(base))
+        }
         return base
+    }
+
+    /// `localhost`, an IPv4 address in 127.0.0.0/8 written as four decimal numbers, or `::1`.
+    public static func isLoopback(host: String) -> Bool {
+        var host = host.lowercased()
+        if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        if host == "localhost" || host == "localhost." || host == "::1" || host == "0:0:0:0:0:0:0:1" { return true }
+        let parts = host.split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.count == 4 else { return false }
+        let octets = parts.compactMap { part -> Int? in
+            guard (1...3).contains(part.count), part.allSatisfy({ $0.isASCII && $0.isNumber }) else { return nil }
+            return Int(part).flatMap { $0 <= 255 ? $0 : nil }
+        }
+        return octets.count == 4 && octets[0] == 127
+    }
+
+    /// `seconds` as a timeout the transport can use: at least 1 ms, at most `maximumTimeoutSeconds`;
+    /// 30 s when it is not a positive number.
+    public static func usableTimeout(_ seconds: Double) -> Double {
+        guard seconds.isFinite, seconds > 0 else { return 30 }
+        return min(max(seconds, 0.001), maximumTimeoutSeconds)
     }
 
     /// `POST /auth/session-token` with the refresh token. Throws `DeliveryError`: `.credentialsRefused`
@@ -145,14 +194,14 @@ public struct DiscovrClient: Sendable {
             throw DeliveryError.transport(error)
         }
         let message = HistoryResponse.parse(body: answer.body).message.map(Redaction.redact)
-        let why = "status \(answer.status)" + (message.map { ": " + $0 } ?? "")
+        let why = "status \(answer.status)" + ((answer.redirectNote ?? message).map { ": " + $0 } ?? "")
         switch answer.status {
         case 200..<300:
             guard let session = SessionToken.parse(responseBody: answer.body, now: now()) else {
                 throw DeliveryError.unreadableSession("no token field in the answer")
             }
             return session
-        case 429, 408, 500...599:
+        case 429, 408, 500...599, 300..<400:
             throw DeliveryError.sessionUnavailable(why)
         default:
             throw DeliveryError.credentialsRefused(why)
@@ -215,18 +264,49 @@ public struct DiscovrClient: Sendable {
         request.headers.add(name: "Accept", value: "application/json")
         request.headers.add(name: "User-Agent", value: Self.userAgent)
         if let body { request.body = .bytes(ByteBuffer(string: body)) }
+        // One deadline for the whole answer: AsyncHTTPClient's covers the head only, so the body is
+        // read against the same instant (a body trickling in a byte at a time times out like silence).
+        let timeoutMs = Int64((Self.usableTimeout(timeoutSeconds) * 1000).rounded(.up))
+        let deadline = NIODeadline.now() + .milliseconds(timeoutMs)
         do {
-            let response = try await http.execute(request, timeout: .milliseconds(Int64(timeoutSeconds * 1000)), logger: logger)
-            var bytes: [UInt8] = []
-            // Read to the end (so the connection can be reused) but keep only the first bytes.
-            for try await chunk in response.body where bytes.count < Self.maximumBodyBytes {
-                bytes.append(contentsOf: chunk.readableBytesView.prefix(Self.maximumBodyBytes - bytes.count))
-            }
+            let response = try await http.execute(request, deadline: deadline, logger: logger)
+            let bytes = try await Self.readBody(response.body, deadline: deadline, timeoutSeconds: timeoutSeconds)
             return HTTPAnswer(status: Int(response.status.code),
                               headers: response.headers.map { ($0.name, $0.value) },
                               body: bytes)
         } catch {
             throw TransportFailure.classify(error, timeoutSeconds: timeoutSeconds)
+        }
+    }
+
+    /// The whole body, by `deadline`, at most `maximumBodyBytes`. Stopping early (too long, too late)
+    /// cancels the stream, which closes the connection: nothing more of that answer is read.
+    static func readBody(_ body: HTTPClientResponse.Body, deadline: NIODeadline, timeoutSeconds: Double,
+                         cap: Int = maximumBodyBytes) async throws -> [UInt8] {
+        try await withThrowingTaskGroup(of: [UInt8]?.self) { group in
+            group.addTask {
+                var bytes: [UInt8] = []
+                for try await chunk in body {
+                    guard chunk.readableBytes <= cap - bytes.count else {
+                        throw TransportFailure.connectionLost(
+                            "the answer was longer than \(cap / (1 << 20)) MiB and was cut off (no Discovr answer is that long)")
+                    }
+                    bytes.append(contentsOf: chunk.readableBytesView)
+                }
+                return bytes
+            }
+            group.addTask {
+                let left = deadline.uptimeNanoseconds > NIODeadline.now().uptimeNanoseconds
+                    ? deadline.uptimeNanoseconds - NIODeadline.now().uptimeNanoseconds : 0
+                try await Task.sleep(nanoseconds: left)
+                return nil
+            }
+            defer { group.cancelAll() }
+            while let result = try await group.next() {
+                if let bytes = result { return bytes }
+                throw TransportFailure.timedOut("the whole answer did not arrive within \(TransportFailure.seconds(timeoutSeconds)) s")
+            }
+            throw CancellationError()
         }
     }
 }

@@ -59,39 +59,54 @@ public struct SessionToken: Sendable, Equatable {
         now.millisecondsSince1970 >= expiresAt.millisecondsSince1970 - DiscovrEndpoints.refreshAhead
     }
 
-    /// Reads the (assumed) response of `POST /auth/session-token`: the token under any of
-    /// `DiscovrEndpoints.tokenFields`, the expiry from `expiresAt`, else from the JWT's `exp`
-    /// claim, else `now` plus the assumed lifetime. Nil when no token is found.
+    /// Longest session token accepted (it goes in a header of every request).
+    public static let maximumTokenLength = 16_384
+
+    /// Reads the response of `POST /auth/session-token` with the strict `JSONParser`: the token under
+    /// any of `DiscovrEndpoints.tokenFields`, the expiry from `expiresAt` (unix seconds, as documented,
+    /// or an ISO 8601 date-time), else from the JWT's `exp` claim, else `now` plus the assumed
+    /// lifetime. The expiry is clamped to at most `ServerNumbers.maximumSessionLifetimeMs` after `now`
+    /// (an `exp` of `1e300` is a broken claim, not a session for ever). Nil when no token is found.
     public static func parse(responseBody: [UInt8], now: Timestamp) -> SessionToken? {
-        guard let object = try? JSONSerialization.jsonObject(with: Data(responseBody)) as? [String: Any] else { return nil }
+        guard let object = (try? JSONParser.parse(responseBody))?.objectValue else { return nil }
         var token: String?
         for field in DiscovrEndpoints.tokenFields {
-            if let value = object[field] as? String, !value.isEmpty { token = value; break }
+            if let value = object[field]?.stringValue, !value.isEmpty, value.utf8.count <= maximumTokenLength {
+                token = value
+                break
+            }
         }
         guard let token else { return nil }
-        if let expires = object["expiresAt"] as? String, let ts = Timestamp(iso8601: expires) {
-            return SessionToken(token: token, expiresAt: ts)
+        let latest = ServerNumbers.adding(ServerNumbers.maximumSessionLifetimeMs, to: now)
+        let stated: Timestamp?
+        switch object["expiresAt"] {
+        case .string(let text)?: stated = Timestamp(iso8601: text)
+        case let value?: stated = value.doubleValue.flatMap(ServerNumbers.instant(unixSeconds:))
+        case nil: stated = nil
         }
-        if let exp = JWT.expiry(of: token) {
-            return SessionToken(token: token, expiresAt: exp)
+        if let expiry = stated ?? JWT.expiry(of: token) {
+            return SessionToken(token: token, expiresAt: min(expiry, latest))
         }
-        return SessionToken(token: token,
-                            expiresAt: Timestamp(millisecondsSince1970: now.millisecondsSince1970 + DiscovrEndpoints.assumedSessionLifetime))
+        return SessionToken(token: token, expiresAt: ServerNumbers.adding(DiscovrEndpoints.assumedSessionLifetime, to: now))
     }
 }
 
 /// Reading the standard claims of a JWT without verifying it (the server verifies).
 public enum JWT {
-    /// The `exp` claim (seconds since 1970) of a compact JWT, if it has one.
+    /// The `exp` claim (unix seconds) of a compact JWT, if it has a numeric one; clamped to the years
+    /// 1970...9999 (`exp: 1e300` reads as the year 9999, never a trap).
     public static func expiry(of token: String) -> Timestamp? {
-        guard let payload = payload(of: token), let exp = payload["exp"] as? NSNumber else { return nil }
-        return Timestamp(millisecondsSince1970: Int64(exp.doubleValue * 1000))
+        guard let exp = payload(of: token)?["exp"]?.doubleValue else { return nil }
+        return ServerNumbers.instant(unixSeconds: exp)
     }
 
-    public static func payload(of token: String) -> [String: Any]? {
+    /// The payload of a compact JWT (three base64url parts, at most `SessionToken.maximumTokenLength`
+    /// long) as a JSON object read by the strict `JSONParser`; nil for anything else.
+    public static func payload(of token: String) -> JSONObject? {
+        guard token.utf8.count <= SessionToken.maximumTokenLength else { return nil }
         let parts = token.split(separator: ".", omittingEmptySubsequences: false)
         guard parts.count == 3, let data = base64URLDecode(String(parts[1])) else { return nil }
-        return (try? JSONSerialization.jsonObject(with: data)) as? [String: Any]
+        return (try? JSONParser.parse([UInt8](data)))?.objectValue
     }
 
     public static func base64URLDecode(_ s: String) -> Data? {

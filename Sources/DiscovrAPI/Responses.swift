@@ -15,7 +15,8 @@ public enum HistoryAnswer: Sendable, Equatable {
     case forbidden
     /// 429: slow down, wait `Retry-After`, send again.
     case rateLimited
-    /// 5xx and 408: the server had a problem; retry with backoff.
+    /// 5xx and 408: the server had a problem; retry with backoff. Also 3xx: redirects are never
+    /// followed (the token would go with them), so a redirect is a failed attempt, counted and retried.
     case serverError
 
     public init(status: Int) {
@@ -25,7 +26,7 @@ public enum HistoryAnswer: Sendable, Equatable {
         case 401: self = .sessionExpired
         case 403: self = .forbidden
         case 429: self = .rateLimited
-        case 408, 500...599: self = .serverError
+        case 408, 500...599, 300..<400: self = .serverError
         default: self = .rejected
         }
     }
@@ -43,12 +44,13 @@ public struct HistoryResponse: Sendable, Equatable {
         self.removed = removed
     }
 
-    /// Reads `message` (or `error`), `added` and `removed` from a JSON object body. A body that is not
-    /// JSON is kept as its first 300 characters of text, so a proxy's HTML error page still says something.
+    /// Reads `message` (or `error`), `added` and `removed` from a JSON object body (the strict
+    /// `JSONParser`; each string cut at 300 characters). A body that is not a JSON object is kept as
+    /// its first 300 characters of text, so a proxy's HTML error page still says something.
     public static func parse(body: [UInt8]) -> HistoryResponse {
-        if let object = (try? JSONSerialization.jsonObject(with: Data(body))) as? [String: Any] {
-            let message = (object["message"] as? String) ?? (object["error"] as? String)
-            return HistoryResponse(message: message, added: object["added"] as? String, removed: object["removed"] as? String)
+        if let object = (try? JSONParser.parse(body))?.objectValue {
+            func text(_ key: String) -> String? { object[key]?.stringValue.map { String($0.prefix(300)) } }
+            return HistoryResponse(message: text("message") ?? text("error"), added: text("added"), removed: text("removed"))
         }
         let text = String(decoding: body.prefix(300), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
         return HistoryResponse(message: text.isEmpty ? nil : text)
@@ -84,25 +86,41 @@ public struct RateLimitHints: Sendable, Equatable {
         if let retry = value("Retry-After") {
             retryAt = RateLimitHints.parseRetryAfter(retry, now: now)
         }
-        limit = value("RateLimit-Limit", "X-RateLimit-Limit").flatMap { Int($0.split(separator: ",").first ?? "") }
-        remaining = value("RateLimit-Remaining", "X-RateLimit-Remaining").flatMap { Int($0.split(separator: ",").first ?? "") }
-        if let reset = value("RateLimit-Reset", "X-RateLimit-Reset"), let n = Double(reset), n >= 0 {
-            // The draft says delta-seconds; some servers send an epoch time. A value past 10^9 is an epoch.
-            let ms = n > 1_000_000_000 ? Int64(n * 1000) : now.millisecondsSince1970 + Int64(n * 1000)
-            resetAt = Timestamp(millisecondsSince1970: ms)
+        limit = value("RateLimit-Limit", "X-RateLimit-Limit").flatMap(ServerNumbers.headerCount).flatMap { $0 > 0 ? $0 : nil }
+        remaining = value("RateLimit-Remaining", "X-RateLimit-Remaining").flatMap(ServerNumbers.headerCount)
+        if let reset = value("RateLimit-Reset", "X-RateLimit-Reset").flatMap(ServerNumbers.headerNumber), reset >= 0 {
+            resetAt = RateLimitHints.resetInstant(reset, now: now)
         }
     }
 
-    /// `Retry-After: 3` or `Retry-After: Wed, 21 Oct 2026 07:28:00 GMT`. Nil when unreadable;
-    /// a date in the past means "now". Capped at one hour so a broken header cannot stall a run forever.
+    /// `RateLimit-Reset`: the draft says delta-seconds; some servers send an epoch time (a value past
+    /// 10^9 is one). Either way the result lies in `now...now + ServerNumbers.maximumWaitMs`.
+    static func resetInstant(_ value: Double, now: Timestamp) -> Timestamp {
+        let cap = ServerNumbers.maximumWaitMs
+        let deltaMs: Int64
+        if value > 1_000_000_000 {
+            let at = ServerNumbers.instant(unixSeconds: value) ?? now
+            deltaMs = max(0, min(cap, at.millisecondsSince1970 - now.millisecondsSince1970))
+        } else {
+            deltaMs = ServerNumbers.milliseconds(seconds: value, maxMs: cap) ?? 0
+        }
+        return ServerNumbers.adding(deltaMs, to: now)
+    }
+
+    /// `Retry-After: 3` or `Retry-After: Wed, 21 Oct 2026 07:28:00 GMT`. Nil when unreadable or
+    /// negative; a date in the past means "now". Clamped to `ServerNumbers.maximumWaitMs` (one hour):
+    /// `Retry-After: 1e20` is a broken header, read as "a long wait", which the delivery loop refuses
+    /// to sleep through when it is longer than `--give-up-after`.
     public static func parseRetryAfter(_ text: String, now: Timestamp) -> Timestamp? {
-        let cap: Int64 = 3_600_000
-        if let seconds = Double(text), seconds.isFinite, seconds >= 0 {
-            return Timestamp(millisecondsSince1970: now.millisecondsSince1970 + min(cap, Int64(seconds * 1000)))
+        let cap = ServerNumbers.maximumWaitMs
+        if let seconds = ServerNumbers.headerNumber(text) {
+            guard let ms = ServerNumbers.milliseconds(seconds: seconds, maxMs: cap) else { return nil }
+            return ServerNumbers.adding(ms, to: now)
         }
         guard let date = HTTPDate.parse(text) else { return nil }
-        let delta = max(0, min(cap, date.millisecondsSince1970 - now.millisecondsSince1970))
-        return Timestamp(millisecondsSince1970: now.millisecondsSince1970 + delta)
+        let (difference, overflow) = date.millisecondsSince1970.subtractingReportingOverflow(now.millisecondsSince1970)
+        let delta = overflow ? cap : max(0, min(cap, difference))
+        return ServerNumbers.adding(delta, to: now)
     }
 }
 
@@ -111,20 +129,26 @@ public enum HTTPDate {
     static let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
     static let weekdays = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"] // 1970-01-01 was a Thursday
 
+    /// Nil for anything but a valid IMF-fixdate between the years 1 and 9999 (the weekday is not checked).
     public static func parse(_ text: String) -> Timestamp? {
         let parts = text.split(separator: " ")
-        guard parts.count == 6, parts[5] == "GMT", let day = Int(parts[1]),
-              let month = months.firstIndex(of: String(parts[2])), let year = Int(parts[3]) else { return nil }
-        let time = parts[4].split(separator: ":")
-        guard time.count == 3, let h = Int(time[0]), let m = Int(time[1]), let s = Int(time[2]) else { return nil }
-        let iso = String(format: "%04d-%02d-%02dT%02d:%02d:%02dZ", year, month + 1, day, h, m, s)
+        guard parts.count == 6, parts[5] == "GMT", parts[1].count == 2, parts[3].count == 4,
+              let day = Int(parts[1]), let month = months.firstIndex(of: String(parts[2])), let year = Int(parts[3]) else { return nil }
+        let time = parts[4].split(separator: ":", omittingEmptySubsequences: false)
+        guard time.count == 3, time.allSatisfy({ $0.count == 2 }),
+              let h = Int(time[0]), let m = Int(time[1]), let s = Int(time[2]) else { return nil }
+        // Int("+1") is 1: only digits are a date.
+        guard (parts[1] + parts[3] + time.joined()).allSatisfy({ $0.isASCII && $0.isNumber }) else { return nil }
+        let iso = parts[3] + "-" + (month + 1 < 10 ? "0" : "") + String(month + 1) + "-" + parts[1] + "T"
+            + time.joined(separator: ":") + "Z"
+        guard day >= 1, h <= 23, m <= 59, s <= 60, Timestamp.yearRange.contains(year) else { return nil }
         return Timestamp(iso8601: iso)
     }
 
     public static func format(_ ts: Timestamp) -> String {
         let iso = ts.iso8601 // YYYY-MM-DDTHH:MM:SS.sssZ
         let chars = Array(iso)
-        let year = String(chars[0..<4]), month = Int(String(chars[5..<7]))!, day = String(chars[8..<10])
+        let year = String(chars[0..<4]), month = min(12, max(1, Int(String(chars[5..<7])) ?? 1)), day = String(chars[8..<10])
         let time = String(chars[11..<19])
         let days = ts.millisecondsSince1970 >= 0 ? ts.millisecondsSince1970 / 86_400_000 : (ts.millisecondsSince1970 - 86_399_999) / 86_400_000
         let weekday = weekdays[Int(((days % 7) + 7) % 7)]

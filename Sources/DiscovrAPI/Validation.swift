@@ -1,48 +1,60 @@
-import Foundation
-
 /// The validation rules of the documented `POST /profile/history` body, shared by the importer
 /// (to never send what the server must refuse) and the sandbox (to refuse it like the server).
+///
+/// It reads a `JSONValue` from the strict `JSONParser`, whose numbers and booleans are different
+/// cases: with Foundation's `NSNumber` a `progress: 0` cast to `Bool` on Linux and was refused as
+/// "not a number" (found by the fuzzer).
 public enum HistoryValidation {
-    /// Checks a decoded JSON object against the seed page. Returns nil when valid, else a message.
-    public static func problem(in object: [String: Any]) -> String? {
+    /// Checks a body (any JSON value) against the seed page. Returns nil when valid, else a message.
+    public static func problem(in body: JSONValue) -> String? {
+        guard let object = body.objectValue else { return "the body must be a JSON object" }
+        return problem(in: object)
+    }
+
+    /// Checks a JSON object against the seed page. Returns nil when valid, else a message.
+    public static func problem(in object: JSONObject) -> String? {
+        func given(_ key: String) -> JSONValue? {
+            guard let value = object[key], !value.isNull else { return nil }
+            return value
+        }
         guard let raw = object["mediaId"] else { return "mediaId is required" }
-        guard let mediaString = raw as? String else { return "mediaId must be a string" }
+        guard let mediaString = raw.stringValue else { return "mediaId must be a string" }
         guard let media = MediaID(rawValue: mediaString) else {
             return "mediaId must be MV_TMDBID<n>, TV_TMDBID<n>, MV_<n> or TV_<n>, got \(mediaString.prefix(40))"
         }
-        if let updated = object["updatedAt"], !(updated is NSNull) {
-            guard let text = updated as? String, Timestamp(iso8601: text) != nil else {
+        if let updated = given("updatedAt") {
+            guard let text = updated.stringValue, Timestamp(iso8601: text) != nil else {
                 return "updatedAt must be an ISO 8601 date-time"
             }
         }
-        if let progress = object["progress"], !(progress is NSNull) {
-            guard let number = progress as? NSNumber, !isBoolean(progress), number.doubleValue.isFinite else {
-                return "progress must be a number"
-            }
-            guard (0...100).contains(number.doubleValue) else { return "progress must be between 0 and 100" }
+        if let progress = given("progress") {
+            guard let number = progress.doubleValue, number.isFinite else { return "progress must be a number" }
+            guard (0...100).contains(number) else { return "progress must be between 0 and 100" }
         }
         for field in ["season", "episode"] {
-            if let value = object[field], !(value is NSNull) {
-                guard let number = value as? NSNumber, !isBoolean(value), number.doubleValue == number.doubleValue.rounded() else {
+            if let value = given(field) {
+                guard let number = value.doubleValue, number.isFinite, number == number.rounded() else {
                     return "\(field) must be an integer"
                 }
-                guard number.doubleValue >= 1 else { return "\(field) must be >= 1" }
+                guard number >= 1 else { return "\(field) must be >= 1" }
             }
         }
-        if media.kind == .show, object["season"] == nil || object["season"] is NSNull {
+        if media.kind == .show, given("season") == nil {
             return "season is required for TV shows"
         }
-        if let imported = object["imported"], !(imported is NSNull), !(imported is String) {
+        if let imported = given("imported"), imported.stringValue == nil {
             return "imported must be a string"
         }
         return nil
     }
 
-    /// True for a JSON `true`/`false`. Not `value is Bool`: on Linux every NSNumber holding 0 or 1
-    /// casts to Bool, so that test refused `"progress": 0` (found by the fuzzer). JSONSerialization
-    /// gives booleans the `c` (char) type code and never uses it for a number.
-    static func isBoolean(_ value: Any) -> Bool {
-        if let number = value as? NSNumber { return String(cString: number.objCType) == "c" }
-        return value is Bool
+    /// Parses `body` with `JSONParser` and checks it: nil when valid, else a message (a body that is
+    /// not JSON says where it breaks).
+    public static func problem(inBody body: [UInt8]) -> String? {
+        do {
+            return problem(in: try JSONParser.parse(body))
+        } catch {
+            return "the body is not JSON (\(error.description))"
+        }
     }
 }

@@ -404,14 +404,13 @@ public final class DiscovrSandbox: Sendable {
         }
     }
 
-    /// The history POST body as `HistoryValidation` takes it.
-    static func readHistoryObject(_ request: inout Request, context: SandboxRequestContext) async -> Result<[String: Any], Refusal> {
+    /// The history POST body as `HistoryValidation` takes it (the strict reader: no NSNumber).
+    static func readHistoryObject(_ request: inout Request, context: SandboxRequestContext) async -> Result<JSONObject, Refusal> {
         switch await readBody(&request, context: context) {
         case .failure(let refusal):
             return .failure(refusal)
         case .success(let bytes):
-            guard (try? JSONParser.parse(bytes))?.objectValue != nil,
-                  let object = (try? JSONSerialization.jsonObject(with: Data(bytes), options: [.fragmentsAllowed])) as? [String: Any] else {
+            guard let object = (try? JSONParser.parse(bytes))?.objectValue else {
                 return .failure(Refusal(.unprocessableContent, SandboxErrorCode.badRequest, "body must be a JSON object"))
             }
             return .success(object)

@@ -58,7 +58,7 @@ extension DiscovrSandbox {
         }
 
         var request = request
-        let object: [String: Any]
+        let object: JSONObject
         switch await Self.readHistoryObject(&request, context: context) {
         case .success(let value):
             object = value
@@ -71,7 +71,7 @@ extension DiscovrSandbox {
             logger.debug("sandbox refused an invalid item", metadata: ["problem": .string(problem)])
             return Self.error(.badRequest, code: SandboxErrorCode.badRequest, problem, headers: headers)
         }
-        let raw = object["mediaId"] as? String ?? ""
+        let raw = object["mediaId"]?.stringValue ?? ""
         guard let (media, form) = MediaID.parse(raw) else {
             store.count { $0.invalid += 1 }
             return Self.error(.badRequest, code: SandboxErrorCode.badRequest, "mediaId is not a media id", headers: headers)

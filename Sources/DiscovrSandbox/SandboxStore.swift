@@ -137,13 +137,13 @@ public struct StoredHistoryItem: Sendable, Codable, Equatable {
     }
 
     /// Reads a body that `HistoryValidation.problem(in:)` accepted.
-    init(validBody object: [String: Any], profileId: String, createdAt: Timestamp) {
-        self.mediaId = object["mediaId"] as? String ?? ""
-        self.season = (object["season"] as? NSNumber)?.intValue
-        self.episode = (object["episode"] as? NSNumber)?.intValue
-        self.progress = (object["progress"] as? NSNumber)?.doubleValue
-        self.updatedAt = object["updatedAt"] as? String
-        self.imported = object["imported"] as? String
+    init(validBody object: JSONObject, profileId: String, createdAt: Timestamp) {
+        self.mediaId = object["mediaId"]?.stringValue ?? ""
+        self.season = object["season"]?.intValue.flatMap { Int(exactly: $0) }
+        self.episode = object["episode"]?.intValue.flatMap { Int(exactly: $0) }
+        self.progress = object["progress"]?.doubleValue
+        self.updatedAt = object["updatedAt"]?.stringValue
+        self.imported = object["imported"]?.stringValue
         self.profileId = profileId
         self.createdAt = createdAt.iso8601
     }

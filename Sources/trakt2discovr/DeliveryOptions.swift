@@ -1,4 +1,5 @@
 import ArgumentParser
+import Delivery
 import DiscovrAPI
 import Foundation
 
@@ -56,8 +57,12 @@ struct DeliveryOptions: ParsableArguments {
         guard concurrency >= 1, concurrency <= 64 else { throw ValidationError("--concurrency must be between 1 and 64") }
         guard maxAttempts >= 1 else { throw ValidationError("--max-attempts must be at least 1") }
         if let limit, limit < 1 { throw ValidationError("--limit must be at least 1") }
-        guard timeout > 0 else { throw ValidationError("--timeout must be positive") }
-        guard giveUpAfter > 0 else { throw ValidationError("--give-up-after must be positive") }
+        guard timeout > 0, timeout <= DiscovrClient.maximumTimeoutSeconds else {
+            throw ValidationError("--timeout must be a number of seconds above 0 and at most \(Int(DiscovrClient.maximumTimeoutSeconds))")
+        }
+        guard giveUpAfter > 0, giveUpAfter <= 604_800 else {
+            throw ValidationError("--give-up-after must be a number of seconds above 0 and at most 604800 (a week)")
+        }
         if sandbox && (apiURL != nil || tokenFile != nil) {
             throw ValidationError("--sandbox starts its own server: leave out --api-url and --token-file")
         }
@@ -67,6 +72,16 @@ struct DeliveryOptions: ParsableArguments {
         if let apiURL { return apiURL }
         if let env = ProcessInfo.processInfo.environment["DISCOVR_API_URL"], !env.isEmpty { return env }
         return DiscovrEndpoints.defaultBaseURL
+    }
+
+    /// `resolvedAPIURL` if a token may go there (https, or http to loopback); else exit 64 with the
+    /// reason, before any connection is made.
+    func checkedAPIURL() throws -> String {
+        do {
+            return try DiscovrClient.checkedBaseURL(resolvedAPIURL)
+        } catch {
+            throw fail(error.description, Exit.usage)
+        }
     }
 
     /// The refresh token from --token-file or DISCOVR_REFRESH_TOKEN. The error never shows the token.
@@ -79,6 +94,7 @@ struct DeliveryOptions: ParsableArguments {
             guard !token.isEmpty else {
                 throw fail("\(tokenFile): the token file is empty; put your Discovr refresh token (rt_...) in it", Exit.usage)
             }
+            if let warning = TokenFilePermissions.warning(forFileAt: tokenFile) { Terminal.warn(warning) }
             return token
         }
         if let env = ProcessInfo.processInfo.environment["DISCOVR_REFRESH_TOKEN"] {

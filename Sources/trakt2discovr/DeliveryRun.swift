@@ -16,6 +16,7 @@ struct DeliveryRun {
 
     /// `import` after planning: queue the plan, then deliver.
     func importAndDeliver(scan: ExportScan, plan: ImportPlan, report: inout ImportReport) async throws -> ExitCode {
+        let apiURL = options.sandbox ? nil : try options.checkedAPIURL()
         let token = options.sandbox ? nil : try options.refreshToken()
         // Built before the state is opened, so the enqueue transaction starts right after `open`.
         let entries = plan.items.map { p in
@@ -41,7 +42,7 @@ struct DeliveryRun {
             throw fail(error.description + "; the plan was not saved and nothing was sent: run this import again "
                 + "once the state file can be written", Self.exitCode(for: error))
         }
-        let (code, counts) = try await deliver(queue: queue, refreshToken: token)
+        let (code, counts) = try await deliver(queue: queue, apiURL: apiURL, refreshToken: token)
         report.delivery = Self.delivery(counts)
         return code
     }
@@ -51,10 +52,11 @@ struct DeliveryRun {
         guard FileManager.default.fileExists(atPath: options.state) else {
             throw fail("\(options.state): no state file; run `trakt2discovr import <export>` first (or pass --state)", Exit.noInput)
         }
+        let apiURL = options.sandbox ? nil : try options.checkedAPIURL()
         let token = options.sandbox ? nil : try options.refreshToken()
         let queue = try openQueue()
         defer { queue.close() }
-        let (code, counts) = try await deliver(queue: queue, refreshToken: token)
+        let (code, counts) = try await deliver(queue: queue, apiURL: apiURL, refreshToken: token)
         return (code, Self.delivery(counts))
     }
 
@@ -100,7 +102,7 @@ struct DeliveryRun {
         }
     }
 
-    private func deliver(queue: ImportQueue, refreshToken: String?) async throws -> (ExitCode, StateCounts) {
+    private func deliver(queue: ImportQueue, apiURL: String?, refreshToken: String?) async throws -> (ExitCode, StateCounts) {
         let logger = Logger(label: "trakt2discovr")
         if options.sandbox {
             let sandbox = DiscovrSandbox(configuration: SandboxConfiguration(), logger: logger)
@@ -116,7 +118,7 @@ struct DeliveryRun {
                 return result
             }
         }
-        return try await drive(queue: queue, baseURL: options.resolvedAPIURL, refreshToken: refreshToken ?? "", logger: logger)
+        return try await drive(queue: queue, baseURL: apiURL ?? options.resolvedAPIURL, refreshToken: refreshToken ?? "", logger: logger)
     }
 
     private func drive(queue: ImportQueue, baseURL: String, refreshToken: String, logger: Logger) async throws -> (ExitCode, StateCounts) {
