@@ -389,7 +389,7 @@ final class SendContext: Sendable {
         self.time = time
         self.stop = stop
         self.logger = logger
-        limiter = Mutex(RateLimiter(rate: settings.rate))
+        limiter = Mutex(RateLimiter(rate: settings.rate, auto: settings.autoRate))
         let contact = ContactLog(startMs: time.nowMs())
         self.contact = contact
         let exchange = SessionExchange(client: client, settings: settings, time: time, stop: stop, contact: contact,

@@ -8,8 +8,11 @@ public struct DeliverySettings: Sendable {
     /// The identity-tier token (`rt_...`). Never logged, never in an error message.
     public var refreshToken: String
     public var profileId: String?
-    /// Requests a second at most.
+    /// Requests a second at most: the ceiling of the pace.
     public var rate: Double
+    /// `--rate auto`: start at `RateLimiter.autoStartRate` and find the server's pace (below `rate`).
+    /// False: start at `rate` (lowered by headers and 429s, never raised above it).
+    public var autoRate: Bool
     /// Requests in flight at most.
     public var concurrency: Int
     /// Counted attempts per item before it fails.
@@ -25,11 +28,12 @@ public struct DeliverySettings: Sendable {
 
     public init(baseURL: String, refreshToken: String, profileId: String? = nil, rate: Double = 5,
                 concurrency: Int = 4, maxAttempts: Int = 8, limit: Int? = nil, requestTimeout: Double = 30,
-                unreachableAfter: Double = 120, jitterSeed: UInt64? = nil) {
+                unreachableAfter: Double = 120, jitterSeed: UInt64? = nil, autoRate: Bool = false) {
         self.baseURL = baseURL
         self.refreshToken = refreshToken
         self.profileId = profileId
         self.rate = rate
+        self.autoRate = autoRate
         self.concurrency = concurrency
         self.maxAttempts = maxAttempts
         self.limit = limit
@@ -42,7 +46,7 @@ public struct DeliverySettings: Sendable {
 extension DeliverySettings: CustomStringConvertible {
     /// Everything but the refresh token, so that settings can be logged or printed safely.
     public var description: String {
-        "DeliverySettings(baseURL: \(baseURL), profileId: \(profileId ?? "-"), rate: \(rate), "
+        "DeliverySettings(baseURL: \(baseURL), profileId: \(profileId ?? "-"), rate: \(autoRate ? "auto, at most " : "")\(rate), "
             + "concurrency: \(concurrency), maxAttempts: \(maxAttempts), limit: \(limit.map(String.init) ?? "-"), "
             + "requestTimeout: \(requestTimeout), unreachableAfter: \(unreachableAfter))"
     }

@@ -24,8 +24,8 @@ struct DeliveryOptions: ParsableArguments {
     @Option(name: .customLong("profile"), help: ArgumentHelp("Profile to write to, when the account has several.", valueName: "id"))
     var profile: String?
 
-    @Option(name: .customLong("rate"), help: ArgumentHelp("Most requests a second; lowered automatically when the server says so.", valueName: "n"))
-    var rate: Double = 5
+    @Option(name: .customLong("rate"), help: ArgumentHelp("Requests a second: auto (find the server's pace from its RateLimit headers and 429s, starting at 5) or the most to send, a ceiling.", valueName: "n|auto"))
+    var rate: RateOption = .auto
 
     @Option(name: .customLong("concurrency"), help: ArgumentHelp("Most requests in flight.", valueName: "n"))
     var concurrency: Int = 4
@@ -53,7 +53,6 @@ struct DeliveryOptions: ParsableArguments {
 
     func check() throws {
         LogSetup.bootstrap(verbose: verbose)
-        guard rate > 0, rate.isFinite else { throw ValidationError("--rate must be a positive number") }
         guard concurrency >= 1, concurrency <= 64 else { throw ValidationError("--concurrency must be between 1 and 64") }
         guard maxAttempts >= 1 else { throw ValidationError("--max-attempts must be at least 1") }
         if let limit, limit < 1 { throw ValidationError("--limit must be at least 1") }

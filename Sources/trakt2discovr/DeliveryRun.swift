@@ -124,7 +124,7 @@ struct DeliveryRun {
     private func drive(queue: ImportQueue, baseURL: String, refreshToken: String, logger: Logger) async throws -> (ExitCode, StateCounts) {
         var settings = DeliverySettings(baseURL: baseURL, refreshToken: refreshToken)
         settings.profileId = options.profile
-        settings.rate = options.rate
+        options.rate.apply(to: &settings)
         settings.concurrency = options.concurrency
         settings.maxAttempts = options.maxAttempts
         settings.limit = options.limit

@@ -56,8 +56,11 @@ final class ProgressDisplay: Sendable {
         var parts = ["\(Terminal.number(done))/\(Terminal.number(p.total)) done"]
         let percent = p.total > 0 ? Double(done) * 100 / Double(p.total) : 100
         parts[0] += String(format: " (%.0f%%)", percent)
-        let rate = p.currentRate > 0 ? p.currentRate : Double(done) / elapsed
-        parts.append(String(format: "%.1f/s", rate))
+        // The pace the rate limiter keeps now (found from the server's headers and answers with
+        // --rate auto), and the ETA at the pace actually reached so far when that is slower.
+        let achieved = Double(done) / elapsed
+        parts.append(p.currentRate > 0 ? String(format: "pace %.1f/s", p.currentRate) : String(format: "%.1f/s", achieved))
+        let rate = p.currentRate > 0 && done > 0 ? min(p.currentRate, achieved) : (p.currentRate > 0 ? p.currentRate : achieved)
         let left = p.pending + p.inFlight
         if left > 0, rate > 0 {
             parts.append("ETA " + duration(Double(left) / rate))
