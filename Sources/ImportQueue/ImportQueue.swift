@@ -115,30 +115,55 @@ public final class ImportQueue: Sendable {
     /// Unlike the settles, this commit is synced to disk before it returns (`synchronous = FULL` for
     /// this one transaction): once `import` starts sending, a power loss cannot take the plays away.
     public func enqueue(_ entries: [QueueEntry]) throws -> EnqueueSummary {
-        try writeDurably { db in
-            let statement = try db.cachedStatement(sql: """
-                INSERT INTO item (play_key, item_key, body, title, sort_at) VALUES (?, ?, ?, ?, ?)
-                ON CONFLICT (play_key) DO NOTHING
-                """)
+        let order = Self.sendOrder(entries)
+        return try writeDurably { db in
+            // Rows go in `insertBatch` at a time: one statement per batch instead of per row saves
+            // SQLite's per-statement work (cursors opened and closed, the statement's end), about a
+            // fifth of the enqueue. The same rows, the same order, the same one transaction.
+            let batch = try db.cachedStatement(sql: Self.insertSQL(rows: Self.insertBatch))
+            let single = try db.cachedStatement(sql: Self.insertSQL(rows: 1))
             var added = 0
+            var values: [(any DatabaseValueConvertible)?] = []
+            values.reserveCapacity(Self.insertBatch * 5)
+            var start = 0
             // Inserting in send order turns the send-order index's inserts into appends. A stable sort
             // keeps entries with the same sortAt in their given order, so the rowid tie-break is unchanged.
-            for index in Self.sendOrder(entries) {
-                let entry = entries[index]
-                statement.setUncheckedArguments([entry.playKey, entry.itemKey, entry.body, entry.title, entry.sortAt])
+            while start < order.count {
+                let end = order.count - start >= Self.insertBatch ? start + Self.insertBatch : start + 1
+                values.removeAll(keepingCapacity: true)
+                for index in order[start..<end] {
+                    let entry = entries[index]
+                    values.append(entry.playKey)
+                    values.append(entry.itemKey)
+                    values.append(entry.body)
+                    values.append(entry.title)
+                    values.append(entry.sortAt)
+                }
+                let statement = end - start == Self.insertBatch ? batch : single
+                statement.setUncheckedArguments(StatementArguments(values))
                 try statement.execute()
                 added += db.changesCount
+                start = end
             }
             try db.execute(sql: "UPDATE state_count SET items = items + ? WHERE state = 'pending'", arguments: [added])
             return EnqueueSummary(added: added, alreadyQueued: entries.count - added)
         }
     }
 
+    /// Rows per INSERT statement in `enqueue` (5 values each, well under SQLite's 32,766 variables).
+    static let insertBatch = 64
+
+    static func insertSQL(rows: Int) -> String {
+        "INSERT INTO item (play_key, item_key, body, title, sort_at) VALUES "
+            + Array(repeating: "(?, ?, ?, ?, ?)", count: rows).joined(separator: ", ")
+            + " ON CONFLICT (play_key) DO NOTHING"
+    }
+
     /// Indices of `entries` in send order: nil dates first, then by date, equal dates in given order.
-    private static func sendOrder(_ entries: [QueueEntry]) -> [Int] {
+    static func sendOrder(_ entries: [QueueEntry]) -> [Int] {
         // Sorting plain integers keeps this cheap even in debug builds (no struct copies).
         let dates = entries.map { $0.sortAt }
-        return dates.indices.sorted { a, b in
+        func before(_ a: Int, _ b: Int) -> Bool {
             switch (dates[a], dates[b]) {
             case let (x?, y?) where x != y: return x < y
             case (nil, _?): return true
@@ -146,6 +171,11 @@ public final class ImportQueue: Sendable {
             default: return a < b
             }
         }
+        // The planner hands its items over in send order already: then there is nothing to sort.
+        if dates.indices.dropFirst().allSatisfy({ !before($0, $0 - 1) }) {
+            return Array(dates.indices)
+        }
+        return dates.indices.sorted(by: before)
     }
 
     // MARK: - Claim

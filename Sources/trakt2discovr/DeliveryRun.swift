@@ -19,11 +19,7 @@ struct DeliveryRun {
         let apiURL = options.sandbox ? nil : try options.checkedAPIURL()
         let token = options.sandbox ? nil : try options.refreshToken()
         // Built before the state is opened, so the enqueue transaction starts right after `open`.
-        let entries = plan.items.map { p in
-            QueueEntry(playKey: p.item.playKey, itemKey: p.item.itemKey, body: p.item.jsonBody,
-                       sortAt: p.item.updatedAt?.millisecondsSince1970,
-                       title: ImportPlanner.label(scan.records[p.recordIndex].play))
-        }
+        let entries = QueueEntries.make(plan: plan, scan: scan)
         let queue = try openQueue()
         defer { queue.close() }
         do {
