@@ -302,7 +302,7 @@ private struct RunState {
     init(startedAtMs: Int64, settings: DeliverySettings, seed: UInt64) {
         self.startedAtMs = startedAtMs
         policy = RetryPolicy(maxAttempts: settings.maxAttempts, seed: seed)
-        lastRate = settings.rate
+        lastRate = RateLimiter(rate: settings.rate, auto: settings.autoRate).currentRate
     }
 
     func progress(nowMs: Int64, currentRate: Double) -> DeliveryProgress {

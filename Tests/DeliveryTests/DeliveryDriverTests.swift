@@ -101,9 +101,12 @@ import Testing
 
     @Test(arguments: [RetryAfterForm.seconds, .httpDate])
     func rateLimitedAnswersAreWaitedOutAndEverythingArrives(_ form: RetryAfterForm) async throws {
-        // A low limit, so that even a loaded machine sends faster than the sandbox allows.
+        // A low limit, so that even a loaded machine sends faster than the sandbox allows; no
+        // RateLimit-* headers, or the limiter would follow them and meet no 429 at all.
         let entries = makeEntries(30)
-        let sandbox = DiscovrSandbox(configuration: SandboxConfiguration(rateLimit: 10, retryAfterForm: form), logger: quietLogger)
+        var configuration = SandboxConfiguration(rateLimit: 10, retryAfterForm: form)
+        configuration.rateLimitHeaders = false
+        let sandbox = DiscovrSandbox(configuration: configuration, logger: quietLogger)
         try await Self.withFilledQueue(entries) { queue in
             try await sandbox.run { running in
                 let result = await Self.deliver(queue, Self.settings(running))
