@@ -193,10 +193,13 @@ extension DiscovrSandbox {
             sortKey = { $0.createdAtMs }
         }
         // Newest first; entries made in the same millisecond: the later arrival first.
-        let ordered = store.entries(profileId: profileId, where: include) { a, b in
+        let order: (Entry, Entry) -> Bool = { a, b in
             let (ka, kb) = (sortKey(a), sortKey(b))
             return ka != kb ? ka > kb : a.sequence > b.sequence
         }
+        let ordered = mediaId == nil
+            ? store.listing(profileId: profileId, order: order)
+            : store.entries(profileId: profileId, where: include, order: order)
 
         var start = 0
         if let text = query["nextPageToken"], !text.isEmpty {
@@ -213,9 +216,13 @@ extension DiscovrSandbox {
         let hasMore = start + limit < ordered.count
 
         // watched_count: completed entries of the same media, season and episode in the listing.
-        var watched: [String: Int] = [:]
-        func key(_ entry: Entry) -> String { "\(entry.media.rawValue)|\(entry.item.season ?? 0)|\(entry.item.episode ?? 0)" }
-        for entry in ordered where Self.progress(of: entry) >= 80 { watched[key(entry), default: 0] += 1 }
+        struct WatchKey: Hashable { var media: MediaID, season: Int?, episode: Int? }
+        func key(_ entry: Entry) -> WatchKey { WatchKey(media: entry.media, season: entry.item.season, episode: entry.item.episode) }
+        var watched = Dictionary(uniqueKeysWithValues: Set(page.map(key)).map { ($0, 0) })
+        for entry in ordered where Self.progress(of: entry) >= 80 {
+            let k = key(entry)
+            if let count = watched[k] { watched[k] = count + 1 }
+        }
 
         var body = "{\"items\":[" + page.map { Self.historyJSON($0, watchedCount: watched[key($0)] ?? 0) }.joined(separator: ",")
         body += "],\"hasMore\":\(hasMore),\"nextPageToken\":"

@@ -221,6 +221,11 @@ public final class SandboxStore: Sendable {
     struct State {
         var profiles: [SandboxProfile] = []
         var entries: [Entry] = []
+        /// Each profile's entries (positions in `entries`), in arrival order.
+        var byProfile: [String: [Int]] = [:]
+        /// Each profile's whole history in listing order, made on the first read after an append (so
+        /// paging through 20,000 entries sorts them once, not once a page).
+        var listingCache: [String: [Entry]] = [:]
         var identities: Set<PlayIdentity> = []
         var stats = SandboxStats()
         var sessions: [String: IssuedSession] = [:]
@@ -255,7 +260,7 @@ public final class SandboxStore: Sendable {
 
     /// The stored entries of one profile, in arrival order.
     public func storedItems(profileId: String) -> [StoredHistoryItem] {
-        state.withLock { $0.entries.filter { $0.item.profileId == profileId }.map(\.item) }
+        state.withLock { state in (state.byProfile[profileId] ?? []).map { state.entries[$0].item } }
     }
 
     /// The profiles, oldest first (the first is the one a session request without `profileId` gets
@@ -299,6 +304,8 @@ public final class SandboxStore: Sendable {
             }
             state.sequence += 1
             let updated = item.updatedAt.flatMap { Timestamp(iso8601: $0)?.millisecondsSince1970 } ?? now.millisecondsSince1970
+            state.byProfile[item.profileId, default: []].append(state.entries.count)
+            state.listingCache[item.profileId] = nil
             state.entries.append(Entry(sequence: state.sequence, item: item, media: media,
                                        createdAtMs: now.millisecondsSince1970, updatedAtMs: updated))
             if state.identities.insert(item.playIdentity).inserted {
@@ -314,8 +321,20 @@ public final class SandboxStore: Sendable {
     func entries(profileId: String, where include: (Entry) -> Bool,
                  order: (Entry, Entry) -> Bool) -> [Entry] {
         state.withLock { state in
-            state.entries.filter { $0.item.profileId == profileId && include($0) }
+            let all = state.entries
+            return (state.byProfile[profileId] ?? []).map { all[$0] }.filter(include)
         }.sorted(by: order)
+    }
+
+    /// Every entry of one profile sorted by `order`, cached until the profile's next append (`order`
+    /// must be the same on every call: it is the whole-history listing's).
+    func listing(profileId: String, order: (Entry, Entry) -> Bool) -> [Entry] {
+        state.withLock { state in
+            if let cached = state.listingCache[profileId] { return cached }
+            let sorted = (state.byProfile[profileId] ?? []).map { state.entries[$0] }.sorted(by: order)
+            state.listingCache[profileId] = sorted
+            return sorted
+        }
     }
 
     func issue(token: String, session: IssuedSession) {
