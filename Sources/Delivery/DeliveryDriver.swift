@@ -89,6 +89,10 @@ public struct DeliveryDriver: Sendable {
         } catch {
             return Self.stop(for: error)
         }
+        if let stop = await ExistingHistoryCheck(queue: queue, settings: settings, context: context, logger: logger).run(progress: progress) {
+            return stop
+        }
+        if let counts = try? queue.counts() { run.counts = counts }
         let limit = settings.limit.map { max(0, $0) }
         let concurrency = max(1, settings.concurrency)
         let unreachableAfterMs = Int64(max(0, settings.unreachableAfter) * 1000)
@@ -378,7 +382,7 @@ final class SendContext: Sendable {
     let time: RunTime
     let stop: StopSignal
     let logger: Logger
-    private let limiter: Mutex<RateLimiter>
+    let limiter: Mutex<RateLimiter>
     let contact: ContactLog
 
     /// How many times one send refreshes the session on 401 before giving the answer to the policy.
@@ -454,7 +458,7 @@ final class SendContext: Sendable {
     }
 
     /// Waits until the rate limiter lets a request go. False when a stop was requested meanwhile.
-    private func waitForSlot() async -> Bool {
+    func waitForSlot() async -> Bool {
         while true {
             if stop.isRequested || Task.isCancelled { return false }
             let now = time.nowMs()

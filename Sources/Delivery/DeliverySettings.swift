@@ -25,6 +25,8 @@ public struct DeliverySettings: Sendable {
     public var unreachableAfter: Double
     /// Seed of the backoff jitter; nil picks one at random.
     public var jitterSeed: UInt64?
+    /// `--existing`: look for plays already in the profile before the first send (ExistingHistory.swift).
+    public var existingHistory: ExistingHistoryMode = .check
 
     public init(baseURL: String, refreshToken: String, profileId: String? = nil, rate: Double = 5,
                 concurrency: Int = 4, maxAttempts: Int = 8, limit: Int? = nil, requestTimeout: Double = 30,
@@ -69,6 +71,8 @@ public struct DeliveryProgress: Sendable {
     public var now: Timestamp
     /// Requests a second the rate limiter allows now.
     public var currentRate: Double
+    /// Set while the existing-history check reads the profile's history (and on its last update, with `found`).
+    public var existingHistory: ExistingHistoryProgress?
 
     public init(delivered: Int, alreadyPresent: Int, failed: Int, pending: Int, inFlight: Int, retries: Int,
                 rateLimited: Int, total: Int, startedAt: Timestamp, now: Timestamp, currentRate: Double) {
@@ -102,6 +106,8 @@ public enum DeliveryStop: Sendable, Equatable {
     case forbidden(String)
     /// The state file could not be written (disk full...).
     case storage(String)
+    /// The existing-history check could not read the profile's history (a refusal, a bad answer); nothing was sent.
+    case historyUnreadable(String)
 }
 
 public struct DeliveryResult: Sendable {

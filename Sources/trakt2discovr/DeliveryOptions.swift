@@ -36,6 +36,9 @@ struct DeliveryOptions: ParsableArguments {
     @Option(name: .customLong("limit"), help: ArgumentHelp("Deliver at most n items in this run, then stop (resumable).", valueName: "n"))
     var limit: Int?
 
+    @Option(name: .customLong("existing"), help: ArgumentHelp("Before the first send to a profile: look for plays already in it (check), or send everything (ignore).", valueName: "check|ignore"))
+    var existing: ExistingHistoryMode = .check
+
     @Option(name: .customLong("timeout"), help: ArgumentHelp("Seconds to wait for one answer.", valueName: "s"))
     var timeout: Double = 30
 

@@ -126,6 +126,7 @@ struct DeliveryRun {
         settings.limit = options.limit
         settings.requestTimeout = options.timeout
         settings.unreachableAfter = options.giveUpAfter
+        settings.existingHistory = options.existing
         let stop = StopSignal()
         let signals = SignalTrap(stop: stop)
         defer { signals.cancel() }
@@ -133,6 +134,7 @@ struct DeliveryRun {
         let driver = DeliveryDriver(queue: queue, settings: settings, logger: logger)
         let result = await driver.run(stop: stop) { progress in display.update(progress) }
         display.finish()
+        if !output.json, let note = ExistingHistoryText.summary(display.existingHistory) { Terminal.note(note) }
         let counts = result.counts
         switch result.stop {
         case .finished:
@@ -158,6 +160,10 @@ struct DeliveryRun {
             Terminal.error(why.hasPrefix("the state file") ? why + "; nothing was lost: run `trakt2discovr resume` once it can be written"
                 : "the state file could not be written (\(why)); free disk space or fix its permissions, then run `trakt2discovr resume`")
             return (Exit.ioError, counts)
+        case .historyUnreadable(let why):
+            Terminal.error("the profile's history could not be read to look for plays already there (\(why)); nothing was sent: "
+                + "run `trakt2discovr resume` later, or pass --existing ignore to send without looking (plays already there are then added again)")
+            return (Exit.tempFail, counts)
         }
     }
 }

@@ -14,6 +14,10 @@ final class ProgressDisplay: Sendable {
     private let enabled: Bool
     private let isTerminal: Bool
     private let state = Mutex(State())
+    private let existing = Mutex<ExistingHistoryProgress?>(nil)
+
+    /// The existing-history check's last progress in this run (nil when it did not run).
+    var existingHistory: ExistingHistoryProgress? { existing.withLock { $0 } }
 
     init(enabled: Bool) {
         self.enabled = enabled
@@ -21,6 +25,7 @@ final class ProgressDisplay: Sendable {
     }
 
     func update(_ p: DeliveryProgress) {
+        if let reading = p.existingHistory { existing.withLock { $0 = reading } }
         guard enabled else { return }
         let line = ProgressDisplay.line(p)
         state.withLock { s in
@@ -51,6 +56,7 @@ final class ProgressDisplay: Sendable {
     }
 
     static func line(_ p: DeliveryProgress) -> String {
+        if let reading = p.existingHistory, !reading.finished { return ExistingHistoryText.progressLine(reading) }
         let done = p.delivered + p.failed
         let elapsed = max(0.001, Double(p.now.millisecondsSince1970 - p.startedAt.millisecondsSince1970) / 1000)
         var parts = ["\(Terminal.number(done))/\(Terminal.number(p.total)) done"]

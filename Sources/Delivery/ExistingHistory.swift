@@ -1,0 +1,294 @@
+import DiscovrAPI
+import Foundation
+import ImportQueue
+import Logging
+
+/// `--existing check|ignore` (importer.md section 5): whether to look for plays the profile already
+/// holds before the first send to it from a state.
+public enum ExistingHistoryMode: String, Sendable, CaseIterable, Codable {
+    /// Read the profile's history first; planned plays found there are `alreadyPresent`, not sent.
+    case check
+    /// Send everything (plays already in the profile are added again).
+    case ignore
+}
+
+/// Where the existing-history check stands, for the progress display and the summary.
+public struct ExistingHistoryProgress: Sendable, Equatable {
+    /// History pages read so far (one request each, retries not counted).
+    public var pages: Int
+    /// Entries on those pages.
+    public var entries: Int
+    /// Every page is being read (the first held trakt imports or planned plays); false while only the
+    /// first page decides, and when it decided that the rest need not be read.
+    public var readingAll: Bool
+    /// Planned plays found in the profile and marked `alreadyPresent`; nil until the check is done.
+    public var found: Int?
+    /// History requests sent, retries included.
+    public var requests: Int
+
+    public init(pages: Int = 0, entries: Int = 0, readingAll: Bool = false, found: Int? = nil, requests: Int = 0) {
+        self.pages = pages
+        self.entries = entries
+        self.readingAll = readingAll
+        self.found = found
+        self.requests = requests
+    }
+
+    public var finished: Bool { found != nil }
+}
+
+extension HistoryEntry {
+    /// The play key (`HistoryItem.playKey`, the queue's key) of the planned play this entry would be:
+    /// its id in either form, season and episode (both, for a show), and `updatedAt` to the
+    /// millisecond. Nil when it cannot be one of ours: an id in neither form, an episode without both
+    /// numbers (a season default), no `updatedAt`.
+    var plannedPlayKey: String? {
+        guard let mediaId, let updatedAt else { return nil }
+        switch mediaId.kind {
+        case .movie:
+            return HistoryItem(mediaId: mediaId, updatedAt: updatedAt).playKey
+        case .show:
+            guard let season, let episode, season >= 1, episode >= 1 else { return nil }
+            return HistoryItem(mediaId: mediaId, season: season, episode: episode, updatedAt: updatedAt).playKey
+        }
+    }
+}
+
+/// The reading of the profile's history as a pure value: fed one page at a time, it says what to read
+/// next and collects the play keys found. The first page decides whether the rest is read: only when it
+/// holds an `imported: "trakt"` entry or a planned play (`isPlanned`).
+struct ExistingHistoryScan: Sendable {
+    enum Next: Sendable, Equatable {
+        /// Read the page after `token`.
+        case read(token: String)
+        /// Done; `playKeys` holds what to mark.
+        case done
+        /// The server's paging cannot be followed (a token given twice: it would go round forever).
+        case badPaging(String)
+    }
+
+    private(set) var progress = ExistingHistoryProgress()
+    /// Play keys of every entry read (when every page is read), whether planned or not.
+    private(set) var playKeys = Set<String>()
+    private var tokensSeen = Set<String>()
+
+    /// Takes the next page. `isPlanned` answers, for the first page only, which of its play keys the
+    /// state holds.
+    mutating func take(_ page: HistoryPage, isPlanned: ([String]) throws -> Set<String>) rethrows -> Next {
+        progress.pages += 1
+        progress.entries += page.items.count
+        let keys = page.items.compactMap(\.plannedPlayKey)
+        if progress.pages == 1 {
+            let imported = page.items.contains { $0.imported == HistoryItem.importSource }
+            guard try imported || !isPlanned(keys).isEmpty else { return .done }
+            progress.readingAll = true
+        }
+        playKeys.formUnion(keys)
+        guard page.hasMore, let token = page.nextPageToken else { return .done }
+        guard tokensSeen.insert(token).inserted else {
+            return .badPaging("the server gave the same page token twice (after \(progress.pages) pages)")
+        }
+        return .read(token: token)
+    }
+}
+
+/// Runs the existing-history check with the driver's transport, session and rate limiter, before the
+/// first item is claimed. Once done for a profile, the state's meta table says so and it is not
+/// repeated (on `resume`, or a later `import` into the same state).
+struct ExistingHistoryCheck {
+    let queue: ImportQueue
+    let settings: DeliverySettings
+    let context: SendContext
+    let logger: Logger
+
+    /// The meta key recording that the check was done for the session's profile.
+    static func metaKey(profileId: String?) -> String {
+        "existing-history-checked:" + (profileId ?? "(the account's only profile)")
+    }
+
+    /// Nil when the run may go on (checked now, checked before, or `--existing ignore`); else why the
+    /// run ends (stopped, credentials, forbidden, the history could not be read, the state file).
+    func run(progress report: @escaping @Sendable (DeliveryProgress) -> Void) async -> DeliveryStop? {
+        guard settings.existingHistory == .check else { return nil }
+        let key = Self.metaKey(profileId: settings.profileId)
+        do {
+            if let done = try queue.meta(key) {
+                logger.debug("existing history already checked", metadata: ["record": .string(done)])
+                return nil
+            }
+            if try queue.counts().pending == 0 { return nil } // nothing to send, nothing to look for
+        } catch {
+            return .storage(String(describing: error))
+        }
+        let startedAtMs = context.time.nowMs()
+        var scan = ExistingHistoryScan()
+        var requests = 0
+        func show(_ state: ExistingHistoryProgress) {
+            let counts = (try? queue.counts()) ?? StateCounts()
+            var snapshot = DeliveryProgress(
+                delivered: counts.delivered, alreadyPresent: counts.alreadyPresent, failed: counts.failed,
+                pending: counts.pending, inFlight: counts.inFlight, retries: 0, rateLimited: 0, total: counts.total,
+                startedAt: Timestamp(millisecondsSince1970: startedAtMs),
+                now: Timestamp(millisecondsSince1970: context.time.nowMs()), currentRate: context.currentRate)
+            var state = state
+            state.requests = requests
+            snapshot.existingHistory = state
+            report(snapshot)
+        }
+        logger.info("existing history check started")
+        show(scan.progress)
+        var token: String?
+        reading: while true {
+            let page: HistoryPage
+            switch await fetch(token: token, page: scan.progress.pages + 1, requests: &requests) {
+            case .page(let got): page = got
+            case .stop(let stop): return stop
+            }
+            let next: ExistingHistoryScan.Next
+            do {
+                next = try scan.take(page) { keys in try queue.heldPlays(keys) }
+            } catch {
+                return .storage(String(describing: error))
+            }
+            show(scan.progress)
+            switch next {
+            case .read(let nextToken): token = nextToken
+            case .done: break reading
+            case .badPaging(let why): return .historyUnreadable(why)
+            }
+        }
+        let found: Int
+        var record = scan.progress
+        record.requests = requests
+        do {
+            let done = record
+            found = try queue.markAlreadyPresent(playKeys: scan.playKeys, meta: (key, { Self.record(done, found: $0) }))
+        } catch {
+            return .storage(String(describing: error))
+        }
+        record.found = found
+        show(record)
+        logger.info("existing history check done", metadata: [
+            "pages": .stringConvertible(record.pages), "entries": .stringConvertible(record.entries),
+            "requests": .stringConvertible(requests), "found": .stringConvertible(found),
+            "ms": .stringConvertible(context.time.nowMs() - startedAtMs),
+        ])
+        return nil
+    }
+
+    /// What the meta table keeps: `{"pages":3,"entries":150,"requests":3,"found":120}`.
+    static func record(_ progress: ExistingHistoryProgress, found: Int) -> String {
+        "{\"pages\":\(progress.pages),\"entries\":\(progress.entries),\"requests\":\(progress.requests),"
+            + "\"found\":\(found)}"
+    }
+
+    enum Fetch {
+        case page(HistoryPage)
+        case stop(DeliveryStop)
+    }
+
+    /// `GET /profile/history?limit=50[&nextPageToken=]`, paced by the run's rate limiter, tried again
+    /// as a send would be (`RetryPolicy`): 5xx, 408, timeouts and lost connections up to
+    /// `--max-attempts`, 429 after its `Retry-After` (not counted), 401 with a fresh session, a server
+    /// that cannot be reached until `--give-up-after`. A 403 stops the run as for a send; any other
+    /// refusal, or an answer that is not a history page, ends it with `historyUnreadable`.
+    private func fetch(token: String?, page: Int, requests: inout Int) async -> Fetch {
+        var policy = RetryPolicy(maxAttempts: settings.maxAttempts, seed: (settings.jitterSeed ?? 0) &+ 0xE815_7123)
+        var attempts = 0
+        var unauthorized = 0
+        let unreachableAfterMs = Int64(max(0, settings.unreachableAfter) * 1000)
+        let what = "page \(page) of the profile's history"
+        while true {
+            guard await context.waitForSlot() else { return .stop(.stopped) }
+            let jwt: String
+            do {
+                jwt = try await context.tokens.token()
+            } catch {
+                return .stop(DeliveryDriver.stop(for: error))
+            }
+            let sentAt = context.time.nowMs()
+            requests += 1
+            let outcome: DeliveryOutcome
+            var answer: HTTPAnswer?
+            do {
+                let got = try await context.client.getHistory(limit: DiscovrEndpoints.historyPageLimit, pageToken: token, jwt: jwt)
+                answer = got
+                let now = context.time.nowMs()
+                context.contact.answered(atMs: now)
+                let hints = RateLimitHints(headers: got.headers, now: Timestamp(millisecondsSince1970: now))
+                context.recordAnswer(status: got.status, hints: hints, sentAtMs: sentAt, nowMs: now)
+                let message = ErrorBody.parse(body: got.body).message.map(Redaction.redact)
+                outcome = .answered(status: got.status, message: message,
+                                    retryAfterMs: hints.retryAt.map { max(0, $0.millisecondsSince1970 - now) })
+            } catch {
+                if Task.isCancelled { return .stop(.stopped) }
+                context.contact.failed(error.description)
+                switch error {
+                case .connectFailed(let why): outcome = .connectFailed(why)
+                case .timedOut(let why): outcome = .timedOut(why)
+                case .connectionLost(let why): outcome = .connectionLost(why)
+                }
+            }
+            let now = context.time.nowMs()
+            let delayMs: Int64
+            switch policy.decide(attemptsSoFar: attempts, outcome: outcome, sentAtMs: sentAt, nowMs: now) {
+            case .delivered(alreadyPresent: false):
+                guard let body = answer?.body, let page = HistoryPage.parse(body: body) else {
+                    return .stop(.historyUnreadable("the answer to \(what) is not a history page"))
+                }
+                await context.tokens.accepted(jwt)
+                return .page(page)
+            case .delivered(alreadyPresent: true):
+                return .stop(.historyUnreadable("\(what) was answered with status 409"))
+            case .refreshSession:
+                unauthorized += 1
+                if unauthorized > SendContext.unauthorizedRetries {
+                    return .stop(.forbidden("status 401 reading the profile's history, even with a fresh session"))
+                }
+                do {
+                    try await context.tokens.invalidate(jwt)
+                } catch {
+                    return .stop(DeliveryDriver.stop(for: error))
+                }
+                continue
+            case .stopRun(let reason):
+                return .stop(.forbidden("status 403 reading the profile's history: \(reason)"))
+            case .giveUp(let reason):
+                let status = answer.map { "status \($0.status): " } ?? ""
+                return .stop(.historyUnreadable("\(what): \(status)\(reason)"))
+            case .retry(let afterMs, let countAttempt):
+                if countAttempt { attempts += 1 }
+                delayMs = afterMs
+            }
+            if let silence = context.contact.silence(nowMs: now), silence.ms >= unreachableAfterMs {
+                return .stop(.unreachable("no answer for \(silence.ms / 1000) s; last problem: \(silence.problem)"))
+            }
+            logger.debug("history page request failed, trying again", metadata: ["delay-ms": .stringConvertible(delayMs)])
+            guard await sleep(untilMs: now + delayMs, unreachableAfterMs: unreachableAfterMs) else { return .stop(.stopped) }
+        }
+    }
+
+    /// Sleeps in ticks (a stop request is seen promptly) until `untilMs`, or until the silence limit.
+    /// False when a stop was requested.
+    private func sleep(untilMs: Int64, unreachableAfterMs: Int64) async -> Bool {
+        let deadline = context.contact.silence(nowMs: context.time.nowMs())
+            .map { context.time.nowMs() - $0.ms + unreachableAfterMs } ?? .max
+        let until = min(untilMs, deadline)
+        while context.time.nowMs() < until {
+            if context.stop.isRequested || Task.isCancelled { return false }
+            do {
+                try await context.time.sleepUntilMs(min(until, context.time.nowMs() + DeliveryDriver.tickMs))
+            } catch {
+                return false
+            }
+        }
+        return !context.stop.isRequested
+    }
+}
+
+extension SendContext {
+    /// Tells the run's rate limiter about an answer to a request that was not a send (a history read).
+    func recordAnswer(status: Int, hints: RateLimitHints, sentAtMs: Int64, nowMs: Int64) {
+        limiter.withLock { $0.record(status: status, hints: hints, sentAtMs: sentAtMs, nowMs: nowMs) }
+    }
+}
