@@ -15,14 +15,11 @@ enum ExistingHistoryText {
             + "\(Terminal.number(reading.entries)) entr\(reading.entries == 1 ? "y" : "ies")"
     }
 
-    /// The note after a check done in this run; nil when none was done.
+    /// The note after a check that read the profile's whole history in this run; nil when none did
+    /// (not run, done before, or its first page showed nothing to look for: then nothing was found).
     static func summary(_ reading: ExistingHistoryProgress?) -> String? {
-        guard let reading, let found = reading.found else { return nil }
+        guard let reading, let found = reading.found, reading.readingAll else { return nil }
         let pages = "\(Terminal.number(reading.pages)) page\(reading.pages == 1 ? "" : "s")"
-        guard reading.readingAll else {
-            return "existing history: the profile's latest entries hold no trakt import and none of the planned plays "
-                + "(\(Terminal.number(reading.requests)) request\(reading.requests == 1 ? "" : "s")): everything is sent"
-        }
         let read = "\(Terminal.number(reading.entries)) entr\(reading.entries == 1 ? "y" : "ies") in \(pages), "
             + "\(Terminal.number(reading.requests)) request\(reading.requests == 1 ? "" : "s")"
         if found == 0 { return "existing history: none of the planned plays is in the profile yet (read \(read))" }
