@@ -382,6 +382,7 @@ final class SendContext: Sendable {
     let time: RunTime
     let stop: StopSignal
     let logger: Logger
+    let mediaIdForm: MediaIDFormState?
     let limiter: Mutex<RateLimiter>
     let contact: ContactLog
 
@@ -393,6 +394,7 @@ final class SendContext: Sendable {
         self.time = time
         self.stop = stop
         self.logger = logger
+        mediaIdForm = settings.mediaIdForm
         limiter = Mutex(RateLimiter(rate: settings.rate, auto: settings.autoRate))
         let contact = ContactLog(startMs: time.nowMs())
         self.contact = contact
@@ -420,9 +422,10 @@ final class SendContext: Sendable {
             }
             let sentAt = time.nowMs()
             sends += 1
+            let sending = mediaIdForm?.body(for: item.body) ?? (body: item.body, form: MediaIDForm.seed)
             let answer: HTTPAnswer
             do {
-                answer = try await client.postHistory(body: item.body, jwt: jwt)
+                answer = try await client.postHistory(body: sending.body, jwt: jwt)
             } catch {
                 if Task.isCancelled { return SendReport(item: item, result: .notSent, sends: sends) }
                 contact.failed(error.description)
@@ -437,6 +440,7 @@ final class SendContext: Sendable {
             }
             let now = time.nowMs()
             contact.answered(atMs: now)
+            mediaIdForm?.record(status: answer.status, sentIn: sending.form)
             let hints = RateLimitHints(headers: answer.headers, now: Timestamp(millisecondsSince1970: now))
             limiter.withLock { $0.record(status: answer.status, hints: hints, sentAtMs: sentAt, nowMs: now) }
             var response = HistoryResponse.parse(body: answer.body)

@@ -27,6 +27,9 @@ public struct DeliverySettings: Sendable {
     public var jitterSeed: UInt64?
     /// `--existing`: look for plays already in the profile before the first send (ExistingHistory.swift).
     public var existingHistory: ExistingHistoryMode = .check
+    /// The media id form bodies are sent in (rewritten at send time, `MediaIDFormState`); nil sends
+    /// them as the queue keeps them.
+    public var mediaIdForm: MediaIDFormState?
 
     public init(baseURL: String, refreshToken: String, profileId: String? = nil, rate: Double = 5,
                 concurrency: Int = 4, maxAttempts: Int = 8, limit: Int? = nil, requestTimeout: Double = 30,
@@ -144,7 +147,8 @@ public final class StopSignal: Sendable {
 
 /// Errors of the Delivery module. Messages never contain a token.
 public enum DeliveryError: Error, Equatable, CustomStringConvertible {
-    /// The refresh token (or the profile) was refused by `POST /auth/session-token`.
+    /// The refresh token (or the profile) was refused by `POST /auth/session-token`; the text is the
+    /// whole message, the fix included (`IdentityRefusal`).
     case credentialsRefused(String)
     /// Requests are refused with valid credentials (403, or 401 right after a fresh session).
     case forbidden(String)
@@ -166,7 +170,7 @@ public enum DeliveryError: Error, Equatable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .credentialsRefused(let why):
-            return "the refresh token was refused (\(why)); get a new one from Discovr and pass it with --token-file or DISCOVR_REFRESH_TOKEN"
+            return why
         case .forbidden(let why):
             return "Discovr refused to store history with these credentials (\(why)); check the token and --profile"
         case .sessionUnavailable(let why):

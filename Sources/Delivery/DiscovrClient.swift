@@ -182,32 +182,6 @@ public struct DiscovrClient: Sendable {
         return min(max(seconds, 0.001), maximumTimeoutSeconds)
     }
 
-    /// `POST /auth/session-token` with the refresh token. Throws `DeliveryError`: `.credentialsRefused`
-    /// for 4xx, `.sessionUnavailable` for 5xx/429, `.unreadableSession` for a 2xx without a token,
-    /// `.transport` when there is no answer.
-    public func exchange(refreshToken: String, profileId: String?) async throws -> SessionToken {
-        let answer: HTTPAnswer
-        do {
-            answer = try await send(path: DiscovrEndpoints.sessionToken, body: SessionTokenRequest(profileId: profileId).jsonBody,
-                                    bearer: refreshToken)
-        } catch {
-            throw DeliveryError.transport(error)
-        }
-        let message = HistoryResponse.parse(body: answer.body).message.map(Redaction.redact)
-        let why = "status \(answer.status)" + ((answer.redirectNote ?? message).map { ": " + $0 } ?? "")
-        switch answer.status {
-        case 200..<300:
-            guard let session = SessionToken.parse(responseBody: answer.body, now: now()) else {
-                throw DeliveryError.unreadableSession("no token field in the answer")
-            }
-            return session
-        case 429, 408, 500...599, 300..<400:
-            throw DeliveryError.sessionUnavailable(why)
-        default:
-            throw DeliveryError.credentialsRefused(why)
-        }
-    }
-
     /// `POST /profile/history` with one item's JSON body and the session JWT.
     public func postHistory(body: String, jwt: String) async throws(TransportFailure) -> HTTPAnswer {
         try await send(path: DiscovrEndpoints.history, body: body, bearer: jwt)

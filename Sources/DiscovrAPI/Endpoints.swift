@@ -27,31 +27,37 @@ public enum DiscovrEndpoints {
     public static let historyPageLimit = 50
     /// Refresh the session this long before it expires.
     public static let refreshAhead: Int64 = 60_000
-    /// Lifetime assumed when neither `expiresAt` nor the JWT's `exp` says.
-    public static let assumedSessionLifetime: Int64 = 600_000
-    /// Accepted names of the token field in the session-token response.
-    public static let tokenFields = ["token", "sessionToken", "accessToken", "jwt"]
+    /// Documented: a session lives 30 minutes. Assumed when neither `expiresAt` nor the JWT's `exp` says.
+    public static let assumedSessionLifetime: Int64 = 1_800_000
+    /// Accepted names of the token field in the session-token response: the documented `sessionToken`
+    /// first, then the names older pages and the early sandbox used.
+    public static let tokenFields = ["sessionToken", "token", "accessToken", "jwt"]
+    /// Documented: a refresh token lives 90 days (said in messages about an expired one).
+    public static let refreshTokenLifetimeDays = 90
+    /// Assumed: an `expiresAt` number at or past this is milliseconds, not the documented seconds
+    /// (10^11 s is the year 5138; 10^11 ms is 1973).
+    public static let millisecondExpiryThreshold: Double = 100_000_000_000
 }
 
-/// The body of `POST /auth/session-token` (assumed).
+/// The body of `POST /auth/session-token`: `{"profileId": "..."}`, documented as required.
 public struct SessionTokenRequest: Sendable, Equatable {
-    public var profileId: String?
-    public init(profileId: String? = nil) { self.profileId = profileId }
+    public var profileId: String
+    public init(profileId: String) { self.profileId = profileId }
 
-    public var jsonBody: String {
-        guard let profileId else { return "{}" }
-        return "{\"profileId\":" + JSONText.quote(profileId) + "}"
-    }
+    public var jsonBody: String { "{\"profileId\":" + JSONText.quote(profileId) + "}" }
 }
 
-/// A session JWT and when it stops being valid.
+/// A session JWT, scoped to one profile, and when it stops being valid.
 public struct SessionToken: Sendable, Equatable {
     public var token: String
     public var expiresAt: Timestamp
+    /// The documented `sessionId` (kept for logs; not a secret on its own), when the server sent one.
+    public var sessionId: String?
 
-    public init(token: String, expiresAt: Timestamp) {
+    public init(token: String, expiresAt: Timestamp, sessionId: String? = nil) {
         self.token = token
         self.expiresAt = expiresAt
+        self.sessionId = sessionId
     }
 
     /// Whether the token should be refreshed at `now` (ahead of expiry by `DiscovrEndpoints.refreshAhead`).
@@ -62,11 +68,12 @@ public struct SessionToken: Sendable, Equatable {
     /// Longest session token accepted (it goes in a header of every request).
     public static let maximumTokenLength = 16_384
 
-    /// Reads the response of `POST /auth/session-token` with the strict `JSONParser`: the token under
-    /// any of `DiscovrEndpoints.tokenFields`, the expiry from `expiresAt` (unix seconds, as documented,
-    /// or an ISO 8601 date-time), else from the JWT's `exp` claim, else `now` plus the assumed
-    /// lifetime. The expiry is clamped to at most `ServerNumbers.maximumSessionLifetimeMs` after `now`
-    /// (an `exp` of `1e300` is a broken claim, not a session for ever). Nil when no token is found.
+    /// Reads the answer of `POST /auth/session-token` with the strict `JSONParser`: documented
+    /// `{"sessionToken", "sessionId", "expiresAt": <unix seconds>}`; also the older field names
+    /// (`DiscovrEndpoints.tokenFields`) and an ISO 8601 `expiresAt`. The expiry comes from `expiresAt`,
+    /// else the JWT's `exp`, else `now` plus the documented 30 minutes, and is clamped to at most
+    /// `ServerNumbers.maximumSessionLifetimeMs` after `now` (an `exp` of `1e300` is a broken claim, not
+    /// a session for ever). Nil when the body holds no token.
     public static func parse(responseBody: [UInt8], now: Timestamp) -> SessionToken? {
         guard let object = (try? JSONParser.parse(responseBody))?.objectValue else { return nil }
         var token: String?
@@ -77,17 +84,32 @@ public struct SessionToken: Sendable, Equatable {
             }
         }
         guard let token else { return nil }
+        let sessionId = object["sessionId"]?.stringValue.map { String($0.prefix(200)) }
         let latest = ServerNumbers.adding(ServerNumbers.maximumSessionLifetimeMs, to: now)
-        let stated: Timestamp?
-        switch object["expiresAt"] {
-        case .string(let text)?: stated = Timestamp(iso8601: text)
-        case let value?: stated = value.doubleValue.flatMap(ServerNumbers.instant(unixSeconds:))
-        case nil: stated = nil
+        if let expiry = object["expiresAt"].flatMap(expiry(of:)) ?? JWT.expiry(of: token) {
+            return SessionToken(token: token, expiresAt: min(expiry, latest), sessionId: sessionId)
         }
-        if let expiry = stated ?? JWT.expiry(of: token) {
-            return SessionToken(token: token, expiresAt: min(expiry, latest))
+        return SessionToken(token: token, expiresAt: ServerNumbers.adding(DiscovrEndpoints.assumedSessionLifetime, to: now),
+                            sessionId: sessionId)
+    }
+
+    /// An `expiresAt` value: unix seconds (documented; a fraction is allowed), milliseconds when it is
+    /// that large (`DiscovrEndpoints.millisecondExpiryThreshold`), a number in a string, or an ISO 8601
+    /// string. Nil for anything else and for a number not above 0 (then the JWT's `exp` or the
+    /// documented lifetime is used instead). Clamped to the years 1970...9999 by `ServerNumbers`.
+    public static func expiry(of value: JSONValue) -> Timestamp? {
+        if let text = value.stringValue {
+            if let ts = Timestamp(iso8601: text) { return ts }
+            guard let number = ServerNumbers.headerNumber(text) else { return nil }
+            return expiry(seconds: number)
         }
-        return SessionToken(token: token, expiresAt: ServerNumbers.adding(DiscovrEndpoints.assumedSessionLifetime, to: now))
+        return value.doubleValue.flatMap(expiry(seconds:))
+    }
+
+    static func expiry(seconds number: Double) -> Timestamp? {
+        guard number.isFinite, number > 0 else { return nil }
+        let seconds = number >= DiscovrEndpoints.millisecondExpiryThreshold ? number / 1000 : number
+        return ServerNumbers.instant(unixSeconds: seconds)
     }
 }
 

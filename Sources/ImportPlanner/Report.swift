@@ -31,6 +31,19 @@ public struct ImportReport: Sendable {
         }
     }
 
+    /// Where a delivery wrote (absent on a dry run).
+    public struct Destination: Sendable, Equatable {
+        public var apiUrl: String
+        public var profile: Profile
+        public var mediaIdForm: MediaIDForm
+
+        public init(apiUrl: String, profile: Profile, mediaIdForm: MediaIDForm) {
+            self.apiUrl = apiUrl
+            self.profile = profile
+            self.mediaIdForm = mediaIdForm
+        }
+    }
+
     public static let schemaVersion = 1
     public var dryRun: Bool
     public var inputs: [InputEntry]
@@ -39,6 +52,7 @@ public struct ImportReport: Sendable {
     public var skipped: [SkipReason: Int]
     public var warnings: [String]
     public var delivery: Delivery?
+    public var destination: Destination?
 
     public init(scan: ExportScan, plan: ImportPlan, dryRun: Bool) {
         self.dryRun = dryRun
@@ -53,6 +67,7 @@ public struct ImportReport: Sendable {
         self.skipped = plan.skippedCounts
         self.warnings = plan.warnings
         self.delivery = nil
+        self.destination = nil
     }
 
     public var skippedTotal: Int { skipped.values.reduce(0, +) }
@@ -84,6 +99,9 @@ public struct ImportReport: Sendable {
         out += warnings.isEmpty ? "]" : "\n  ]"
         if let d = delivery {
             out += ",\n  \"delivery\": {\"delivered\": \(d.delivered), \"alreadyPresent\": \(d.alreadyPresent), \"failed\": \(d.failed), \"pending\": \(d.pending)}"
+        }
+        if let d = destination {
+            out += ",\n  \"destination\": {\"apiUrl\": \(JSONText.quote(d.apiUrl)), \"profile\": \(d.profile.json), \"mediaIdForm\": \"\(d.mediaIdForm.rawValue)\"}"
         }
         out += "\n}\n"
         return out

@@ -3,6 +3,8 @@ import Delivery
 import DiscovrAPI
 import Foundation
 
+extension MediaIDFormSetting: ExpressibleByArgument {}
+
 /// The flags of every command that delivers (`import`, `resume`) or reads the state.
 struct DeliveryOptions: ParsableArguments {
     @Option(name: .customLong("state"), help: ArgumentHelp("The queue database (SQLite; default trakt2discovr.sqlite, or a temporary one with --sandbox).", valueName: "file"))
@@ -21,8 +23,11 @@ struct DeliveryOptions: ParsableArguments {
     @Option(name: .customLong("token-file"), help: ArgumentHelp("File holding the Discovr refresh token (else DISCOVR_REFRESH_TOKEN).", valueName: "file"))
     var tokenFile: String?
 
-    @Option(name: .customLong("profile"), help: ArgumentHelp("Profile to write to, when the account has several.", valueName: "id"))
+    @Option(name: .customLong("profile"), help: ArgumentHelp("Profile to write to, by name (any case) or id; needed when the account has several (see `profiles`).", valueName: "id or name"))
     var profile: String?
+
+    @Option(name: .customLong("media-id-form"), help: ArgumentHelp("How media ids are written: MV_TMDBID550 (tmdbid) or MV_550 (short); auto looks one item up in both forms first.", valueName: "auto|tmdbid|short"))
+    var mediaIdForm: MediaIDFormSetting = .auto
 
     @Option(name: .customLong("rate"), help: ArgumentHelp("Requests a second: auto (find the server's pace from its RateLimit headers and 429s, starting at 5) or the most to send, a ceiling.", valueName: "n|auto"))
     var rate: RateOption = .auto
@@ -59,50 +64,19 @@ struct DeliveryOptions: ParsableArguments {
         guard concurrency >= 1, concurrency <= 64 else { throw ValidationError("--concurrency must be between 1 and 64") }
         guard maxAttempts >= 1 else { throw ValidationError("--max-attempts must be at least 1") }
         if let limit, limit < 1 { throw ValidationError("--limit must be at least 1") }
-        guard timeout > 0, timeout <= DiscovrClient.maximumTimeoutSeconds else {
-            throw ValidationError("--timeout must be a number of seconds above 0 and at most \(Int(DiscovrClient.maximumTimeoutSeconds))")
-        }
-        guard giveUpAfter > 0, giveUpAfter <= 604_800 else {
-            throw ValidationError("--give-up-after must be a number of seconds above 0 and at most 604800 (a week)")
-        }
+        guard timeout > 0 else { throw ValidationError("--timeout must be positive") }
+        guard giveUpAfter > 0 else { throw ValidationError("--give-up-after must be positive") }
         if sandbox && (apiURL != nil || tokenFile != nil) {
             throw ValidationError("--sandbox starts its own server: leave out --api-url and --token-file")
         }
     }
 
-    var resolvedAPIURL: String {
-        if let apiURL { return apiURL }
-        if let env = ProcessInfo.processInfo.environment["DISCOVR_API_URL"], !env.isEmpty { return env }
-        return DiscovrEndpoints.defaultBaseURL
-    }
+    var resolvedAPIURL: String { TokenSource.apiURL(apiURL) }
 
     /// `resolvedAPIURL` if a token may go there (https, or http to loopback); else exit 64 with the
     /// reason, before any connection is made.
-    func checkedAPIURL() throws -> String {
-        do {
-            return try DiscovrClient.checkedBaseURL(resolvedAPIURL)
-        } catch {
-            throw fail(error.description, Exit.usage)
-        }
-    }
+    func checkedAPIURL() throws -> String { try TokenSource.checkedAPIURL(apiURL) }
 
-    /// The refresh token from --token-file or DISCOVR_REFRESH_TOKEN. The error never shows the token.
-    func refreshToken() throws -> String {
-        if let tokenFile {
-            guard let data = FileManager.default.contents(atPath: tokenFile) else {
-                throw fail("\(tokenFile): cannot read the token file; check the path and its permissions", Exit.noInput)
-            }
-            let token = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-            guard !token.isEmpty else {
-                throw fail("\(tokenFile): the token file is empty; put your Discovr refresh token (rt_...) in it", Exit.usage)
-            }
-            if let warning = TokenFilePermissions.warning(forFileAt: tokenFile) { Terminal.warn(warning) }
-            return token
-        }
-        if let env = ProcessInfo.processInfo.environment["DISCOVR_REFRESH_TOKEN"] {
-            let token = env.trimmingCharacters(in: .whitespacesAndNewlines)
-            if !token.isEmpty { return token }
-        }
-        throw fail("no Discovr refresh token: pass --token-file FILE or set DISCOVR_REFRESH_TOKEN (or try --sandbox, or --dry-run)", Exit.usage)
-    }
+    /// The refresh token from --token-file, DISCOVR_REFRESH_TOKEN or the saved sign-in. The error never shows the token.
+    func refreshToken() throws -> String { try TokenSource.refreshToken(tokenFile: tokenFile, apiURL: resolvedAPIURL) }
 }

@@ -14,14 +14,24 @@ struct DeliveryRun {
     var options: DeliveryOptions
     var output: OutputOptions
 
-    /// `import` after planning: queue the plan, then deliver.
+    /// `import` after planning: queue the plan, choose the profile and the media id form, then deliver.
     func importAndDeliver(scan: ExportScan, plan: ImportPlan, report: inout ImportReport) async throws -> ExitCode {
         let apiURL = options.sandbox ? nil : try options.checkedAPIURL()
         let token = options.sandbox ? nil : try options.refreshToken()
         // Built before the state is opened, so the enqueue transaction starts right after `open`.
         let entries = QueueEntries.make(plan: plan, scan: scan)
-        let queue = try openQueue()
-        defer { queue.close() }
+        let (code, counts, destination) = try await withTarget(apiURL: apiURL, refreshToken: token) { target in
+            let queue = try openQueue()
+            defer { queue.close() }
+            try enqueue(entries, into: queue)
+            return try await deliver(queue: queue, target: target)
+        }
+        report.delivery = Self.delivery(counts)
+        report.destination = destination
+        return code
+    }
+
+    private func enqueue(_ entries: [QueueEntry], into queue: ImportQueue) throws {
         do {
             // One transaction: a run killed before it commits leaves no plan at all (import again),
             // never a part of one.
@@ -38,22 +48,55 @@ struct DeliveryRun {
             throw fail(error.description + "; the plan was not saved and nothing was sent: run this import again "
                 + "once the state file can be written", Self.exitCode(for: error))
         }
-        let (code, counts) = try await deliver(queue: queue, apiURL: apiURL, refreshToken: token)
-        report.delivery = Self.delivery(counts)
-        return code
     }
 
     /// `resume`: deliver what the state holds.
-    func resume() async throws -> (ExitCode, ImportReport.Delivery) {
+    func resume() async throws -> (ExitCode, ImportReport.Delivery, ImportReport.Destination) {
         guard FileManager.default.fileExists(atPath: options.state) else {
             throw fail("\(options.state): no state file; run `trakt2discovr import <export>` first (or pass --state)", Exit.noInput)
         }
         let apiURL = options.sandbox ? nil : try options.checkedAPIURL()
         let token = options.sandbox ? nil : try options.refreshToken()
-        let queue = try openQueue()
-        defer { queue.close() }
-        let (code, counts) = try await deliver(queue: queue, apiURL: apiURL, refreshToken: token)
-        return (code, Self.delivery(counts))
+        let (code, counts, destination) = try await withTarget(apiURL: apiURL, refreshToken: token) { target in
+            let queue = try openQueue()
+            defer { queue.close() }
+            return try await deliver(queue: queue, target: target)
+        }
+        return (code, Self.delivery(counts), destination)
+    }
+
+    /// The server a run talks to and the refresh token it presents.
+    struct Target: Sendable {
+        var baseURL: String
+        var refreshToken: String
+    }
+
+    /// Runs `body` against the API URL, or against an in-process sandbox with `--sandbox`.
+    private func withTarget<T: Sendable>(apiURL: String?, refreshToken: String?,
+                                         _ body: @Sendable (Target) async throws -> T) async throws -> T {
+        guard options.sandbox else {
+            return try await body(Target(baseURL: apiURL ?? options.resolvedAPIURL, refreshToken: refreshToken ?? ""))
+        }
+        let sandbox = DiscovrSandbox(configuration: SandboxConfiguration(), logger: logger)
+        let json = output.json
+        return try await sandbox.run { running in
+            if !json {
+                Terminal.note("delivering to a sandbox Discovr at \(running.url) (nothing leaves this machine)")
+            }
+            let result = try await body(Target(baseURL: running.url, refreshToken: running.refreshToken))
+            if !json {
+                let stats = running.store.stats()
+                Terminal.note("sandbox received \(stats.requests) requests: \(stats.stored) stored, \(stats.repeats) repeats, \(stats.rateLimited) rate-limited")
+            }
+            return result
+        }
+    }
+
+    static func exitCode(for error: IdentityError) -> ExitCode {
+        switch error {
+        case .refused(let refusal): return refusal.kind == .badProfile ? Exit.usage : Exit.noPermission
+        case .unavailable, .transport, .unreadable: return Exit.tempFail
+        }
     }
 
     /// The report's delivery section: stored now, already there (409), failed, and everything else
@@ -98,28 +141,11 @@ struct DeliveryRun {
         }
     }
 
-    private func deliver(queue: ImportQueue, apiURL: String?, refreshToken: String?) async throws -> (ExitCode, StateCounts) {
-        let logger = Logger(label: "trakt2discovr")
-        if options.sandbox {
-            let sandbox = DiscovrSandbox(configuration: SandboxConfiguration(), logger: logger)
-            return try await sandbox.run { running in
-                if !output.json {
-                    Terminal.note("delivering to a sandbox Discovr at \(running.url) (nothing leaves this machine)")
-                }
-                let result = try await drive(queue: queue, baseURL: running.url, refreshToken: running.refreshToken, logger: logger)
-                if !output.json {
-                    let stats = running.store.stats()
-                    Terminal.note("sandbox received \(stats.requests) requests: \(stats.stored) stored, \(stats.repeats) repeats, \(stats.rateLimited) rate-limited")
-                }
-                return result
-            }
-        }
-        return try await drive(queue: queue, baseURL: apiURL ?? options.resolvedAPIURL, refreshToken: refreshToken ?? "", logger: logger)
-    }
-
-    private func drive(queue: ImportQueue, baseURL: String, refreshToken: String, logger: Logger) async throws -> (ExitCode, StateCounts) {
-        var settings = DeliverySettings(baseURL: baseURL, refreshToken: refreshToken)
-        settings.profileId = options.profile
+    func drive(queue: ImportQueue, target: Target, profile: Profile, mediaIdForm: MediaIDFormState,
+               stop: StopSignal) async throws -> (ExitCode, StateCounts) {
+        var settings = DeliverySettings(baseURL: target.baseURL, refreshToken: target.refreshToken)
+        settings.profileId = profile.id
+        settings.mediaIdForm = mediaIdForm
         options.rate.apply(to: &settings)
         settings.concurrency = options.concurrency
         settings.maxAttempts = options.maxAttempts
@@ -127,9 +153,6 @@ struct DeliveryRun {
         settings.requestTimeout = options.timeout
         settings.unreachableAfter = options.giveUpAfter
         settings.existingHistory = options.existing
-        let stop = StopSignal()
-        let signals = SignalTrap(stop: stop)
-        defer { signals.cancel() }
         let display = ProgressDisplay(enabled: !options.noProgress)
         let driver = DeliveryDriver(queue: queue, settings: settings, logger: logger)
         let result = await driver.run(stop: stop) { progress in display.update(progress) }
@@ -150,7 +173,7 @@ struct DeliveryRun {
             Terminal.error("the Discovr server could not be reached (\(why)); nothing was lost: run `trakt2discovr resume` later")
             return (Exit.tempFail, counts)
         case .credentialsRefused(let why):
-            Terminal.error("Discovr refused the refresh token (\(why)); get a new one and pass it with --token-file or DISCOVR_REFRESH_TOKEN")
+            Terminal.error(why)
             return (Exit.noPermission, counts)
         case .forbidden(let why):
             Terminal.error("Discovr refused to let this token write history (\(why)); check the account and --profile")

@@ -98,8 +98,10 @@ struct ImportCommand: AsyncParsableCommand {
         if let itemsOut {
             var text = ""
             text.reserveCapacity(plan.items.count * 120)
+            // The seed's form unless --media-id-form short (importer.md section 5); auto decides only when sending.
+            let form: MediaIDForm = delivery.mediaIdForm == .short ? .short : .seed
             for p in plan.items {
-                text += p.item.jsonBody
+                text += p.item.jsonBody(form: form)
                 text += "\n"
             }
             try OutputFile.write(text, to: itemsOut)

@@ -24,13 +24,15 @@ struct ResumeCommand: AsyncParsableCommand {
     func validate() throws { try delivery.check() }
 
     func run() async throws {
-        let (code, counts) = try await DeliveryRun(options: delivery, output: output).resume()
+        let (code, counts, destination) = try await DeliveryRun(options: delivery, output: output).resume()
         let summary = "delivered \(Terminal.number(counts.delivered))" + (counts.alreadyPresent > 0 ? " (+\(Terminal.number(counts.alreadyPresent)) already there)" : "")
             + ", failed \(Terminal.number(counts.failed)), pending \(Terminal.number(counts.pending))\n"
         if output.json {
-            Terminal.out("{\"delivery\": {\"delivered\": \(counts.delivered), \"alreadyPresent\": \(counts.alreadyPresent), \"failed\": \(counts.failed), \"pending\": \(counts.pending)}}\n")
+            Terminal.out("{\"delivery\": {\"delivered\": \(counts.delivered), \"alreadyPresent\": \(counts.alreadyPresent), \"failed\": \(counts.failed), \"pending\": \(counts.pending)}, "
+                + "\"destination\": {\"apiUrl\": \(JSONText.quote(destination.apiUrl)), \"profile\": \(destination.profile.json), \"mediaIdForm\": \"\(destination.mediaIdForm.rawValue)\"}}\n")
         } else {
             Terminal.out(summary)
+            Terminal.out(Terminal.destinationLine(destination) + "\n")
             if counts.failed > 0 { Terminal.out("see the failures with `trakt2discovr status`; `trakt2discovr retry-failed` puts them back\n") }
         }
         if code != Exit.ok { throw code }

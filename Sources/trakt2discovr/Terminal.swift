@@ -1,3 +1,4 @@
+import DiscovrAPI
 import Foundation
 import ImportPlanner
 
@@ -36,6 +37,12 @@ enum Terminal {
         return right ? fill + s : s + fill
     }
 
+    /// `profile   Sci-Fi Lover (profile_abc) at https://api.discovr.media, media ids like MV_550`.
+    static func destinationLine(_ d: ImportReport.Destination) -> String {
+        let name = d.profile.name.isEmpty ? "(no name)" : d.profile.name
+        return "profile   \(name) (\(d.profile.id)) at \(d.apiUrl), media ids like \(MediaID.movie(550).rawValue(in: d.mediaIdForm))"
+    }
+
     /// The short human summary of a report.
     static func summary(_ report: ImportReport, detailsHint: String?) -> String {
         var lines: [String] = []
@@ -70,6 +77,7 @@ enum Terminal {
             line += ", failed \(number(d.failed)), pending \(number(d.pending))"
             lines.append(line)
         }
+        if let d = report.destination { lines.append(destinationLine(d)) }
         if !report.warnings.isEmpty {
             lines.append("warnings:")
             for w in report.warnings { lines.append("  - " + w) }

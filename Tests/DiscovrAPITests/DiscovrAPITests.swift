@@ -135,7 +135,7 @@ import Testing
         let body2 = Array("{\"jwt\": \"e30.\(payload).sig\"}".utf8)
         #expect(SessionToken.parse(responseBody: body2, now: now)?.expiresAt.millisecondsSince1970 == 1_796_040_000_000)
         let body3 = Array(#"{"token": "opaque"}"#.utf8)
-        #expect(SessionToken.parse(responseBody: body3, now: now)?.expiresAt.iso8601 == "2026-11-29T12:10:00.000Z")
+        #expect(SessionToken.parse(responseBody: body3, now: now)?.expiresAt.iso8601 == "2026-11-29T12:30:00.000Z") // documented 30 minutes
         #expect(SessionToken.parse(responseBody: Array("{}".utf8), now: now) == nil)
     }
 }

@@ -1,0 +1,84 @@
+import DiscovrAPI
+import Logging
+import Synchronization
+
+/// The media id form a delivery run sends in, shared by its send tasks: each body is rewritten to the
+/// current form at send time (the queue keeps the seed's form), and each answer is recorded so that a
+/// run whose first sends are all refused for the form switches once (`MediaIDFormSwitch`).
+public final class MediaIDFormState: Sendable {
+    private let state: Mutex<MediaIDFormSwitch>
+    private let onSwitch: @Sendable (MediaIDForm) -> Void
+
+    /// `canSwitch`: auto-detected, and the other form was not refused by the probe. `onSwitch` is
+    /// called once, from the send task whose answer made the switch (to say so; the caller records it).
+    public init(form: MediaIDForm, canSwitch: Bool, onSwitch: @escaping @Sendable (MediaIDForm) -> Void = { _ in }) {
+        state = Mutex(MediaIDFormSwitch(form: form, canSwitch: canSwitch))
+        self.onSwitch = onSwitch
+    }
+
+    public var current: MediaIDForm { state.withLock { $0.current } }
+    public var switched: Bool { state.withLock { $0.switched } }
+
+    /// `body` in the current form, and that form (to record the answer against).
+    public func body(for body: String) -> (body: String, form: MediaIDForm) {
+        let form = current
+        return (form.rewrite(body: body), form)
+    }
+
+    /// The answer to a body sent in `form`.
+    public func record(status: Int, sentIn form: MediaIDForm) {
+        let switchedNow = state.withLock { $0.record(status: status, sentIn: form) }
+        if switchedNow { onSwitch(current) }
+    }
+}
+
+/// Finds the form the server takes: one planned item looked up read-only in both forms
+/// (`GET /profile/history/{id}?season=&episode=`, `importer.md` section 5). A refused token or
+/// profile is thrown (as for the session); every other problem leaves that form without a verdict.
+public func probeMediaIDForm(client: DiscovrClient, refreshToken: String, profileId: String, sampleBody: String,
+                             logger: Logger) async throws(IdentityError) -> MediaIDFormDecision {
+    guard let sample = ProbeSample(body: sampleBody) else {
+        return MediaIDFormDecision(form: .seed, otherRefused: false, reason: "auto: no planned item to look up; the seed's form")
+    }
+    var session = try await client.session(refreshToken: refreshToken, profileId: profileId)
+    var verdicts: [MediaIDForm: MediaIDFormVerdict] = [:]
+    for form in [MediaIDForm.tmdbid, .short] {
+        var refreshed = false
+        while true {
+            let answer: HTTPAnswer
+            do {
+                answer = try await client.getHistory(of: sample.id.rawValue(in: form), season: sample.season, episode: sample.episode,
+                                                     limit: 1, pageToken: nil, jwt: session.token)
+            } catch {
+                verdicts[form] = .unknown(error.description)
+                break
+            }
+            if answer.status == 401 && !refreshed {
+                refreshed = true
+                session = try await client.session(refreshToken: refreshToken, profileId: profileId)
+                continue
+            }
+            verdicts[form] = MediaIDFormVerdict(status: answer.status)
+            break
+        }
+    }
+    let decision = MediaIDFormDecision.decide(tmdbid: verdicts[.tmdbid] ?? .unknown("not asked"),
+                                              short: verdicts[.short] ?? .unknown("not asked"))
+    logger.info("media id form probed", metadata: ["form": .string(decision.form.rawValue), "reason": .string(decision.reason)])
+    return decision
+}
+
+/// The key fields of a queued body, for the probe's lookup.
+struct ProbeSample {
+    var id: MediaID
+    var season: Int?
+    var episode: Int?
+
+    init?(body: String) {
+        guard let object = (try? JSONParser.parse(Array(body.utf8)))?.objectValue,
+              let raw = object["mediaId"]?.stringValue, let id = MediaID(rawValue: raw) else { return nil }
+        self.id = id
+        season = object["season"]?.intValue.map { Int(clamping: $0) }
+        episode = object["episode"]?.intValue.map { Int(clamping: $0) }
+    }
+}

@@ -1,0 +1,148 @@
+/// Deciding and using the media id form (`importer.md` section 5, `--media-id-form`). Pure: the
+/// probe's requests and the sends happen in Delivery; what their answers mean is decided here.
+
+extension MediaIDForm {
+    /// The seed page's form: the default when nothing else is known.
+    public static let seed = MediaIDForm.tmdbid
+
+    /// The meta key of the state file that keeps the form of a state.
+    public static let stateKey = "mediaIdForm"
+    /// The meta key that keeps how the form was decided (for `status` and a person reading the state).
+    public static let stateReasonKey = "mediaIdFormReason"
+
+    /// `MV_TMDBID550` or `MV_550`: how a person recognises the form.
+    public var example: String { MediaID.movie(550).rawValue(in: self) }
+
+    /// `body` (a POST body as the queue keeps it, in whatever form) with its `mediaId` written in
+    /// `self`. Only the first `"mediaId":"..."` member is touched; a body without a readable id is
+    /// returned unchanged (it then fails as it would have).
+    public func rewrite(body: String) -> String {
+        let key = "\"mediaId\":\""
+        guard let keyRange = body.firstRange(of: key) else { return body }
+        let start = keyRange.upperBound
+        guard let end = body[start...].firstIndex(of: "\"") else { return body }
+        guard let parsed = MediaID.parse(String(body[start..<end])), parsed.form != self else { return body }
+        return String(body[..<start]) + parsed.id.rawValue(in: self) + String(body[end...])
+    }
+}
+
+/// What `--media-id-form` asks for.
+public enum MediaIDFormSetting: String, Sendable, CaseIterable {
+    /// Decide by a read-only lookup (the default).
+    case auto
+    case tmdbid
+    case short
+
+    /// The form asked for, or nil for `auto`.
+    public var fixed: MediaIDForm? {
+        switch self {
+        case .auto: return nil
+        case .tmdbid: return .tmdbid
+        case .short: return .short
+        }
+    }
+}
+
+/// What one read-only lookup (`GET /profile/history/{id}?season=&episode=`) says about a form.
+public enum MediaIDFormVerdict: Sendable, Equatable, CustomStringConvertible {
+    /// 2xx, or 404 ("nothing there"): the server understood the id.
+    case accepted(status: Int)
+    /// 400 or 422: the server refused the id.
+    case refused(status: Int)
+    /// Any other answer, or none: says nothing about the form.
+    case unknown(String)
+
+    public init(status: Int) {
+        switch status {
+        case 200..<300, 404: self = .accepted(status: status)
+        case 400, 422: self = .refused(status: status)
+        default: self = .unknown("status \(status)")
+        }
+    }
+
+    public var isAccepted: Bool { if case .accepted = self { return true } else { return false } }
+    public var isRefused: Bool { if case .refused = self { return true } else { return false } }
+
+    public var description: String {
+        switch self {
+        case .accepted(let status): return "accepted (\(status))"
+        case .refused(let status): return "refused (\(status))"
+        case .unknown(let why): return "no verdict (\(why))"
+        }
+    }
+}
+
+/// The probe's result: the form to use and why.
+public struct MediaIDFormDecision: Sendable, Equatable {
+    public var form: MediaIDForm
+    /// Whether the form not chosen was refused by the server (then a switch is never tried).
+    public var otherRefused: Bool
+    /// For the state and the log: `auto: MV_550 refused (400), MV_TMDBID550 accepted (404)`.
+    public var reason: String
+
+    public init(form: MediaIDForm, otherRefused: Bool, reason: String) {
+        self.form = form
+        self.otherRefused = otherRefused
+        self.reason = reason
+    }
+
+    /// Only one form accepted: that one. Both or neither: the seed's form.
+    public static func decide(tmdbid: MediaIDFormVerdict, short: MediaIDFormVerdict) -> MediaIDFormDecision {
+        let form: MediaIDForm
+        if short.isAccepted && !tmdbid.isAccepted {
+            form = .short
+        } else {
+            form = .seed
+        }
+        let other = form == .short ? tmdbid : short
+        let reason = "auto: \(MediaIDForm.tmdbid.example) \(tmdbid), \(MediaIDForm.short.example) \(short)"
+        return MediaIDFormDecision(form: form, otherRefused: other.isRefused, reason: reason)
+    }
+}
+
+/// Watches the first answers to sends in the chosen form: when the first `window` definite answers
+/// are all 400 (or 422) while the other form was not refused by the probe, the form switches once.
+/// Any 2xx (or 409) settles the form for good. Answers that say nothing about the body (401, 403,
+/// 429, 5xx, no answer) are not counted.
+public struct MediaIDFormSwitch: Sendable, Equatable {
+    public private(set) var current: MediaIDForm
+    /// The switch happened (it happens at most once).
+    public private(set) var switched = false
+    private var canSwitch: Bool
+    private var refusedInARow = 0
+    private var settled = false
+    public let window: Int
+
+    public static let defaultWindow = 3
+
+    public init(form: MediaIDForm, canSwitch: Bool, window: Int = MediaIDFormSwitch.defaultWindow) {
+        current = form
+        self.canSwitch = canSwitch
+        self.window = max(1, window)
+    }
+
+    /// Records the answer to a body sent in `form`. True when this answer made the form switch.
+    public mutating func record(status: Int, sentIn form: MediaIDForm) -> Bool {
+        guard !settled, form == current else { return false }
+        switch status {
+        case 200..<300, 409:
+            settled = true
+        case 400, 422:
+            refusedInARow += 1
+            if refusedInARow >= window {
+                settled = true
+                if canSwitch && !switched {
+                    current = current.other
+                    switched = true
+                    return true
+                }
+            }
+        case 404:
+            // Unknown media says nothing against the form (the probe counts 404 as accepted).
+            settled = true
+        default:
+            break
+        }
+        return false
+    }
+}
