@@ -83,11 +83,11 @@ import Testing
     @Test(arguments: [
         // expiresAt wins over exp; numbers are unix seconds; everything at most a day ahead.
         (#"{"sessionToken":"T","expiresAt":1e300}"#, 86_400_000),
-        (#"{"sessionToken":"T","expiresAt":1e999}"#, 600_000), // unreadable: the assumed lifetime
+        (#"{"sessionToken":"T","expiresAt":1e999}"#, DiscovrEndpoints.assumedSessionLifetime), // unreadable: the documented 30 minutes
         (#"{"token":"T","expiresAt":"9999-12-31T23:59:59Z"}"#, 86_400_000),
         (#"{"token":"T","expiresAt":1796128200}"#, 1_800_000),
         (#"{"token":"T","expiresAt":"2026-12-01T12:30:00Z"}"#, 1_800_000),
-        (#"{"token":"T"}"#, 600_000),
+        (#"{"token":"T"}"#, DiscovrEndpoints.assumedSessionLifetime),
     ] as [(String, Int64)])
     func sessionExpiryIsClampedToADay(body: String, ms: Int64) throws {
         let session = try #require(SessionToken.parse(responseBody: Array(body.utf8), now: Self.now))
