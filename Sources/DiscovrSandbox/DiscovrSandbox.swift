@@ -202,6 +202,9 @@ public final class DiscovrSandbox: Sendable {
             throw SandboxError.invalidConfiguration(problem)
         }
         let router = Router(context: SandboxRequestContext.self)
+        if !configuration.hostile.isEmpty {
+            router.add(middleware: HostileMiddleware(knobs: configuration.hostile, store: store)) // HostileKnobs.swift
+        }
         addRoutes(to: router)
 
         let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)

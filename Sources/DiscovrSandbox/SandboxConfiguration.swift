@@ -102,6 +102,8 @@ public struct SandboxConfiguration: Sendable {
     /// The sandbox's idea of "now": session expiry, the rate limiter and `expiresAt` use it.
     /// Tests inject a manual clock instead of sleeping.
     public var now: @Sendable () -> Timestamp
+    /// Behaviour no sane server has (huge Retry-After, trickling bodies...): see `HostileKnobs`.
+    public var hostile = HostileKnobs()
 
     public init(
         host: String = "127.0.0.1",
@@ -174,6 +176,7 @@ public struct SandboxConfiguration: Sendable {
 
     /// Nil when usable, else what is wrong (checked by `DiscovrSandbox.run` before it binds).
     func problem() -> String? {
+        if let problem = hostile.problem() { return problem }
         if host.isEmpty { return "host is empty" }
         if !(0...65_535).contains(port) { return "port \(port) is not in 0...65535" }
         if refreshToken.isEmpty { return "refresh token is empty" }

@@ -94,6 +94,8 @@ struct SandboxCommand: AsyncParsableCommand {
     @Option(name: .customLong("token-out"), help: ArgumentHelp("Also write the refresh token to this file (for --token-file).", valueName: "file"))
     var tokenOut: String?
 
+    @OptionGroup(title: "Hostile behaviour (to try the importer against)") var hostile: HostileOptions
+
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be 0...65535") }
         guard (0...1).contains(failRate) else { throw ValidationError("--fail-rate must be between 0 and 1") }
@@ -141,6 +143,7 @@ struct SandboxCommand: AsyncParsableCommand {
         configuration.slowDelay = slowDelay
         configuration.retryAfterForm = retryAfter == "http-date" ? .httpDate : .seconds
         configuration.seed = seed
+        configuration.hostile = hostile.knobs
         if let refreshToken { configuration.refreshToken = refreshToken }
         let tokenOut = self.tokenOut
         let sandbox = DiscovrSandbox(configuration: configuration, logger: Logger(label: "discovr-sandbox"))

@@ -1,0 +1,125 @@
+import Foundation
+import Testing
+
+/// The built binary against a sandbox that answers what no sane server sends (issue #10, the
+/// sandbox's `--hostile-*` knobs): no crash, no hang, the documented exit code, a message a person
+/// can act on. Before the fix the release binary died with SIGILL on the first three and hung on
+/// the trickling body.
+@Suite struct HostileServerCLITests {
+    /// Imports `count` movie plays into `server`, with a short `--give-up-after`, `--timeout` and
+    /// attempts budget so that every hostile run ends in seconds.
+    static func importInto(_ server: SandboxProcess, dir: TempDir, count: Int = 3, extra: [String] = [], timeout: Double = 60) throws
+        -> (result: CLI.Result, state: String) {
+        let input = try DeliveryCLITests.history(dir, count: count)
+        let state = dir.path("state.sqlite")
+        let result = try CLI.run(["import", input, "--api-url", server.url, "--token-file", server.tokenFile, "--state", state,
+                                  "--no-progress", "--timeout", "2", "--give-up-after", "5", "--max-attempts", "2"] + extra,
+                                 timeout: timeout)
+        return (result, state)
+    }
+
+    /// Not a crash: a crash is a signal (SIGILL = 132 from a shell) and a backtrace on stderr.
+    static func expectNoCrash(_ result: CLI.Result, _ name: String) {
+        #expect(result.status < 128, "\(name): status \(result.status)")
+        #expect(!result.stderr.contains("Fatal error") && !result.stderr.contains("Crash"), "\(name): \(result.stderr.suffix(2000))")
+    }
+
+    static func status(_ state: String) throws -> String {
+        try CLI.run(["status", "--state", state]).stdout
+    }
+
+    @Test(.timeLimit(.minutes(1)))
+    func aSessionJWTWithExp1e300IsUsedNotATrap() throws {
+        let server = try SandboxProcess(["--hostile-jwt-exp", "1e300"])
+        let dir = try TempDir()
+        let (result, state) = try Self.importInto(server, dir: dir)
+        Self.expectNoCrash(result, "jwt exp 1e300")
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(try server.stats()["stored"] as? Int == 3)
+        #expect(try Self.status(state).contains("delivered 3"))
+    }
+
+    @Test(.timeLimit(.minutes(1)))
+    func aBodyTricklingInStopsWith75AtTheTimeout() throws {
+        let server = try SandboxProcess(["--hostile-trickle", "1"])
+        let started = Date()
+        let dir = try TempDir()
+        // Attempts enough that no item fails before the run gives up (each one times out in 2 s).
+        let (result, state) = try Self.importInto(server, dir: dir, extra: ["--max-attempts", "50"])
+        Self.expectNoCrash(result, "trickle")
+        #expect(result.status == 75, "\(result.stderr)")
+        #expect(result.stderr.contains("the whole answer did not arrive within 2 s"), "\(result.stderr)")
+        #expect(result.stderr.contains("resume"))
+        // --give-up-after 5 plus the requests in flight (each bounded by --timeout 2): never the
+        // minute a trickled answer takes.
+        #expect(Date().timeIntervalSince(started) < 30)
+        #expect(try Self.status(state).contains("pending   3"))
+    }
+
+    @Test(.timeLimit(.minutes(1)))
+    func aRedirectIsNotFollowedAndTheTokenStaysHome() throws {
+        // The redirect points at another server on this machine: it must never hear from the client.
+        let elsewhere = try SandboxProcess()
+        let server = try SandboxProcess(["--hostile-redirect", elsewhere.url + "/profile/history"])
+        let dir = try TempDir()
+        let (result, state) = try Self.importInto(server, dir: dir)
+        Self.expectNoCrash(result, "redirect")
+        #expect(result.status == 1, "\(result.stderr)") // done, items failed for good: listed by status
+        let status = try Self.status(state)
+        #expect(status.contains("status 302: the server redirected to \(elsewhere.url)"), "\(status)")
+        #expect(status.contains("redirects are not followed"), "\(status)")
+        #expect(try elsewhere.stats()["requests"] as? Int == 0)
+        #expect(try elsewhere.stats()["tokensIssued"] as? Int == 0)
+        #expect(try elsewhere.stats()["tokensRefused"] as? Int == 0)
+    }
+
+    @Test(.timeLimit(.minutes(1)))
+    func anAnswerOver4MiBIsCutOffAndAFailedAttempt() throws {
+        let server = try SandboxProcess(["--hostile-body-bytes", String(5 << 20)])
+        let dir = try TempDir()
+        let (result, state) = try Self.importInto(server, dir: dir)
+        Self.expectNoCrash(result, "5 MiB body")
+        #expect(result.status == 1, "\(result.stderr)")
+        let status = try Self.status(state)
+        #expect(status.contains("the answer was longer than 4 MiB and was cut off"), "\(status)")
+    }
+
+    @Test(.timeLimit(.minutes(1)), arguments: ["http://api.discovr.media", "http://10.1.2.3:8080", "http://127.0.0.1.example.com"])
+    func plainHTTPToAnotherHostIsRefusedWith64BeforeAnything(url: String) throws {
+        let dir = try TempDir()
+        let input = try DeliveryCLITests.history(dir, count: 2)
+        let token = try dir.write("token", "rt_0123456789abcdef0123456789abcdef\n")
+        chmod(token, 0o600)
+        let state = dir.path("state.sqlite")
+        let result = try CLI.run(["import", input, "--api-url", url, "--token-file", token, "--state", state, "--no-progress"])
+        #expect(result.status == 64, "\(result.stderr)")
+        #expect(result.stderr.contains("unencrypted") && result.stderr.contains("https://"), "\(result.stderr)")
+        #expect(!result.stderr.contains("rt_0123"))
+        #expect(!FileManager.default.fileExists(atPath: state), "the state was written before the URL was refused")
+        let env = try CLI.run(["resume", "--token-file", token, "--state", state], environment: ["DISCOVR_API_URL": url])
+        #expect(env.status == 66 || env.status == 64, "\(env.stderr)") // no state yet: either refusal, never a connection
+    }
+
+    @Test(.timeLimit(.minutes(1)))
+    func aTokenFileOthersCanReadIsUsedWithAWarning() throws {
+        let server = try SandboxProcess()
+        #expect(chmod(server.tokenFile, 0o644) == 0)
+        let dir = try TempDir()
+        let (result, _) = try Self.importInto(server, dir: dir, count: 1)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stderr.contains(server.tokenFile) && result.stderr.contains("chmod 600 \(server.tokenFile)"), "\(result.stderr)")
+        #expect(!result.stderr.contains(server.token))
+
+        #expect(chmod(server.tokenFile, 0o600) == 0)
+        let quiet = try Self.importInto(server, dir: TempDir(), count: 1)
+        #expect(quiet.result.status == 0)
+        #expect(!quiet.result.stderr.contains("chmod"), "\(quiet.result.stderr)")
+    }
+
+    @Test(.timeLimit(.minutes(1)), arguments: [["--hostile-jwt-exp", "soon"], ["--hostile-trickle", "0"], ["--hostile-body-bytes", "1"]])
+    func badHostileKnobsAreUsageErrors(arguments: [String]) throws {
+        let result = try CLI.run(["sandbox", "--port", "0"] + arguments, timeout: 30)
+        #expect(result.status == 64, "\(result.stderr)")
+        #expect(result.stderr.contains("hostile"), "\(result.stderr)")
+    }
+}
