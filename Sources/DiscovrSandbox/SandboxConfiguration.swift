@@ -54,8 +54,8 @@ public struct SandboxConfiguration: Sendable {
     public var tokenTTL: Double
     /// How many profiles the account has (named `SandboxProfile.names`, in that order).
     public var profiles: Int
-    /// Whether `POST /auth/session-token` without `profileId` is refused with 400, as documented.
-    /// False: it is served with the first profile (for clients written before profiles).
+    /// Whether `POST /auth/session-token` without `profileId` is refused with 400, as documented (the
+    /// default). False: it is served with the first profile (a lenient server, for old clients).
     public var profileIdRequired: Bool
     /// Not Discovr's behaviour: a repeat (a play the profile holds already) is answered 409 "already in
     /// history" and not stored, as this sandbox did before the API pages were known. History appends
@@ -113,7 +113,7 @@ public struct SandboxConfiguration: Sendable {
         refreshTokenRevoked: Bool = false,
         tokenTTL: Double = 1800,
         profiles: Int = 1,
-        profileIdRequired: Bool = false,
+        profileIdRequired: Bool = true,
         mediaIDForms: AcceptedMediaIDForms = .both,
         conflictOnRepeat: Bool = false,
         confirmAfter: Int = 1,
