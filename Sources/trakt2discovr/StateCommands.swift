@@ -64,18 +64,12 @@ struct StatusCommand: ParsableCommand {
     var maxFailures = 20
 
     func run() throws {
-        let queue = try StateAccess.open(state)
-        defer { queue.close() }
-        let counts: StateCounts
-        let failures: [FailureRecord]
-        do {
-            counts = try queue.counts()
-            failures = try queue.failures(limit: json ? nil : maxFailures)
-        } catch let error as QueueError {
-            throw fail(error.description, DeliveryRun.exitCode(for: error))
-        }
+        let view = try StatusView.read(state, failureLimit: json ? nil : maxFailures)
+        let counts = view.counts
+        let failures = view.failures
         if json {
-            var out = "{\"state\": \(JSONText.quote(state)), \"recoveredInFlight\": \(queue.recoveredInFlight), \"counts\": {\"pending\": \(counts.pending), \"inFlight\": \(counts.inFlight), \"delivered\": \(counts.delivered - counts.alreadyPresent), \"alreadyPresent\": \(counts.alreadyPresent), \"failed\": \(counts.failed), \"total\": \(counts.total)},\n \"failures\": ["
+            let others = view.otherStates.sorted { $0.key < $1.key }.map { ", \(JSONText.quote($0.key)): \($0.value)" }.joined()
+            var out = "{\"state\": \(JSONText.quote(state)), \"running\": \(view.running), \"recoveredInFlight\": \(view.recoveredInFlight), \"counts\": {\"pending\": \(counts.pending), \"inFlight\": \(counts.inFlight), \"delivered\": \(counts.delivered - counts.alreadyPresent), \"alreadyPresent\": \(counts.alreadyPresent), \"failed\": \(counts.failed)\(others), \"total\": \(view.total)},\n \"failures\": ["
             out += failures.map { f in
                 "\n  {\"title\": \(JSONText.quote(f.title)), \"playKey\": \(JSONText.quote(f.playKey)), \"attempts\": \(f.attempts), \"status\": \(f.lastStatus.map(String.init) ?? "null"), \"reason\": \(f.lastMessage.map(JSONText.quote) ?? "null"), \"body\": \(f.body)}"
             }.joined(separator: ",")
@@ -84,21 +78,34 @@ struct StatusCommand: ParsableCommand {
             return
         }
         var lines = ["state     \(state)"]
-        lines.append("total     \(Terminal.number(counts.total))")
+        if view.running {
+            lines.append("running   another trakt2discovr is delivering from this state now: counts as of this moment (read only)")
+        }
+        lines.append("total     \(Terminal.number(view.total))")
         lines.append("delivered \(Terminal.number(counts.delivered))" + (counts.alreadyPresent > 0 ? " (\(Terminal.number(counts.alreadyPresent)) were already there)" : ""))
-        // `open` has already put rows a dead run left in flight back to pending; it says how many.
-        let leftInFlight = counts.inFlight + queue.recoveredInFlight
-        lines.append("pending   \(Terminal.number(counts.pending + counts.inFlight))" + (leftInFlight > 0
-            ? " (\(Terminal.number(leftInFlight)) were in flight when the last run stopped without settling: `resume` sends them again)" : ""))
+        if view.running {
+            lines.append("pending   \(Terminal.number(counts.pending))")
+            lines.append("in flight \(Terminal.number(counts.inFlight))")
+        } else {
+            // `open` has already put rows a dead run left in flight back to pending; it says how many.
+            let leftInFlight = counts.inFlight + view.recoveredInFlight
+            lines.append("pending   \(Terminal.number(counts.pending + counts.inFlight))" + (leftInFlight > 0
+                ? " (\(Terminal.number(leftInFlight)) were in flight when the last run stopped without settling: `resume` sends them again)" : ""))
+        }
+        for (name, items) in view.otherStates.sorted(by: { $0.key < $1.key }) {
+            lines.append(Terminal.pad(name, 9) + " " + Terminal.number(items))
+        }
         lines.append("failed    \(Terminal.number(counts.failed))")
         for f in failures {
             let status = f.lastStatus.map { "HTTP \($0)" } ?? "no answer"
             lines.append("  - \(f.title): \(status): \(f.lastMessage ?? "no message") (\(f.attempts) attempt\(f.attempts == 1 ? "" : "s"))")
         }
         if counts.failed > failures.count { lines.append("  ... and \(Terminal.number(counts.failed - failures.count)) more (--json lists all)") }
-        if counts.total == 0 { lines.append("nothing planned in this state file (an import that stopped before its plan was saved?): run `trakt2discovr import <export>`") }
+        let left = counts.pending + counts.inFlight + view.otherStates.values.reduce(0, +)
+        if view.running { lines.append("the run goes on; run `trakt2discovr status` again to see it move") }
+        else if view.total == 0 { lines.append("nothing planned in this state file (an import that stopped before its plan was saved?): run `trakt2discovr import <export>`") }
         else if counts.failed > 0 { lines.append("retry them with `trakt2discovr retry-failed`, then `trakt2discovr resume`") }
-        else if counts.pending + counts.inFlight > 0 { lines.append("continue with `trakt2discovr resume`") }
+        else if left > 0 { lines.append("continue with `trakt2discovr resume`") }
         Terminal.out(lines.joined(separator: "\n") + "\n")
     }
 }
@@ -129,12 +136,15 @@ struct RetryFailedCommand: ParsableCommand {
 }
 
 enum StateAccess {
-    static func open(_ path: String) throws -> ImportQueue {
+    /// With `allowInUse`, a state another process holds throws `StatusView.InUse.inUse` instead of exiting 75.
+    static func open(_ path: String, allowInUse: Bool = false) throws -> ImportQueue {
         guard FileManager.default.fileExists(atPath: path) else {
             throw fail("\(path): no state file; run `trakt2discovr import <export>` first (or pass --state)", Exit.noInput)
         }
         do {
             return try ImportQueue.open(path: path)
+        } catch QueueError.inUse where allowInUse {
+            throw StatusView.InUse.inUse
         } catch let error as QueueError {
             throw fail(error.description, DeliveryRun.exitCode(for: error))
         }

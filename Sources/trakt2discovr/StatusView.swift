@@ -1,0 +1,42 @@
+import ImportQueue
+
+/// What `status` shows. When no other process holds the state, it is opened as every command opens it
+/// (the lock, migrations, rows a dead run left in flight put back to pending). When another process
+/// holds it (an import or resume is running), status is not refused: it reads a snapshot through a
+/// read-only connection instead, without the lock and without writing anything (importer.md section 2).
+struct StatusView {
+    var counts: StateCounts
+    /// Items in states this version's counts do not name (`uncertain`, ...), by state.
+    var otherStates: [String: Int]
+    var failures: [FailureRecord]
+    var recoveredInFlight: Int
+    /// Another process is delivering from the state: the counts are a read-only snapshot.
+    var running: Bool
+
+    var total: Int { counts.total + otherStates.values.reduce(0, +) }
+
+    static func read(_ path: String, failureLimit: Int?) throws -> StatusView {
+        let queue: ImportQueue
+        do {
+            queue = try StateAccess.open(path, allowInUse: true)
+        } catch StatusView.InUse.inUse {
+            do {
+                let snapshot = try ImportQueue.readSnapshot(path: path, failureLimit: failureLimit)
+                return StatusView(counts: snapshot.counts, otherStates: snapshot.otherStates, failures: snapshot.failures,
+                                  recoveredInFlight: 0, running: true)
+            } catch let error as QueueError {
+                throw fail(error.description, DeliveryRun.exitCode(for: error))
+            }
+        }
+        defer { queue.close() }
+        do {
+            return StatusView(counts: try queue.counts(), otherStates: [:],
+                              failures: try queue.failures(limit: failureLimit),
+                              recoveredInFlight: queue.recoveredInFlight, running: false)
+        } catch let error as QueueError {
+            throw fail(error.description, DeliveryRun.exitCode(for: error))
+        }
+    }
+
+    enum InUse: Error { case inUse }
+}

@@ -1,0 +1,45 @@
+import Foundation
+import Testing
+
+/// `status` while an import delivers from the same state (importer.md section 2): never refused by the
+/// lock, read only, with counts that add up.
+@Suite struct StatusWhileRunningCLITests {
+    @Test(.timeLimit(.minutes(2)))
+    func statusDuringARunningImportExitsZeroAndShowsTheCounts() throws {
+        // Every answer takes 0.3 s: with 2 in flight, 60 items take about 9 s.
+        let server = try SandboxProcess(["--slow-rate", "1", "--slow-delay", "0.3"])
+        let dir = try TempDir()
+        let input = try DeliveryCLITests.history(dir, count: 60)
+        let state = dir.path("state.sqlite")
+        let run = try CLI.start(["import", input, "--api-url", server.url, "--token-file", server.tokenFile, "--state", state,
+                                 "--no-progress", "--concurrency", "2", "--rate", "500"])
+        defer { run.stop() }
+        #expect(CLI.waitFor("some plays stored") { ((try? server.stats()["stored"] as? Int) ?? 0) >= 3 })
+
+        let json = try CLI.run(["status", "--json", "--state", state])
+        #expect(json.status == 0, "\(json.stderr)")
+        let object = CLI.json(json.stdout)
+        #expect(object["running"] as? Bool == true, "\(json.stdout)")
+        let counts = object["counts"] as? [String: Int] ?? [:]
+        #expect(counts["total"] == 60, "\(json.stdout)")
+        let settled = (counts["delivered"] ?? 0) + (counts["alreadyPresent"] ?? 0)
+        #expect(settled >= 1 && settled < 60, "\(json.stdout)")
+        #expect((counts["pending"] ?? 0) + (counts["inFlight"] ?? 0) + settled + (counts["failed"] ?? 0) == 60)
+
+        let human = try CLI.run(["status", "--state", state])
+        #expect(human.status == 0, "\(human.stderr)")
+        #expect(human.stdout.contains("another trakt2discovr is delivering from this state now"), "\(human.stdout)")
+        #expect(human.stdout.contains("in flight"))
+        // A second delivering process is still refused.
+        let resume = try CLI.run(["resume", "--api-url", server.url, "--token-file", server.tokenFile, "--state", state, "--no-progress"])
+        #expect(resume.status == 75, "\(resume.stderr)")
+
+        let finished = run.result()
+        #expect(finished.status == 0, "\(finished.stderr)")
+        #expect(try server.stats()["stored"] as? Int == 60)
+        // Once the run is over, status opens the state as usual again.
+        let after = CLI.json(try CLI.run(["status", "--json", "--state", state]).stdout)
+        #expect(after["running"] as? Bool == false)
+        #expect((after["counts"] as? [String: Int])?["delivered"] == 60)
+    }
+}
