@@ -110,9 +110,14 @@ import Testing
     @Test func aSlowAnswerIsATimeout() async throws {
         let sandbox = DiscovrSandbox(configuration: SandboxConfiguration(slowRate: 1, slowDelay: 1), logger: quietLogger)
         try await sandbox.run { running in
+            // The session (GET /profiles, then the exchange) with an ordinary timeout: on a loaded
+            // machine those two round trips alone can take longer than the 0.2 s under test.
+            let session = try await withDiscovrClient(baseURL: running.url, requestTimeout: 10, logger: quietLogger,
+                                                      now: SandboxConfiguration.systemNow) { client in
+                try await client.exchange(refreshToken: running.refreshToken, profileId: nil)
+            }
             try await withDiscovrClient(baseURL: running.url, requestTimeout: 0.2, logger: quietLogger,
                                         now: SandboxConfiguration.systemNow) { client in
-                let session = try await client.exchange(refreshToken: running.refreshToken, profileId: nil)
                 do {
                     _ = try await client.postHistory(body: makeEntries(1)[0].body, jwt: session.token)
                     Issue.record("the slow answer came within the timeout")
