@@ -85,6 +85,7 @@ def official():
     files["watched-playback.json"] = [
         {"progress": 45.678, "paused_at": "2024-03-01T21:00:00.000Z", "id": 51, "type": "movie", "movie": movie("Dune", 2021, 438631, 1005)},
         {"progress": 57.6, "paused_at": "2024-03-02T21:00:00.000Z", "id": 52, "type": "episode", "episode": ep(1, 1), "show": DARK},  # already watched
+        {"progress": 0.0, "paused_at": "2024-03-03T21:00:00.000Z", "id": 53, "type": "movie", "movie": movie("Tenet", 2020, 577922, 1007)},  # paused at 0%: zero-progress
     ]
     files["watched-movies.json"] = [
         {"plays": 2, "last_watched_at": "2024-02-01T20:00:00.000Z", "last_updated_at": "2024-02-01T20:00:00.000Z", "movie": HEAT},  # covered
@@ -137,6 +138,7 @@ def legacy():
     ], indent=2)
     write_json(os.path.join(base, "watched", "playback.json"), [
         {"progress": 12.5, "paused_at": "2016-04-01T20:00:00.000Z", "id": 7, "type": "episode", "episode": ep(1, 4), "show": BB},
+        {"progress": 0.0, "paused_at": "2016-04-02T20:00:00.000Z", "id": 8, "type": "movie", "movie": ARRIVAL},  # paused at 0%: zero-progress
     ], indent=2)
     write_json(os.path.join(base, "ratings", "ratings-movies.json"), [{"rated_at": "2016-02-02T10:00:00.000Z", "rating": 8, "type": "movie", "movie": HEAT}], indent=2)
     write_json(os.path.join(base, "lists", "watchlist.json"), [{"rank": 1, "id": 5, "listed_at": "2016-01-01T00:00:00.000Z", "type": "movie", "movie": ARRIVAL}], indent=2)
@@ -183,7 +185,8 @@ def raw():
     ])
     # A UTF-8 byte order mark, as some Windows tools write.
     with open(os.path.join(out, "playback.json"), "w", encoding="utf-8-sig") as f:
-        json.dump([{"progress": 33.333, "paused_at": "2018-06-01T21:00:00.000Z", "id": 9, "type": "episode", "episode": ep(3, 3), "show": BB}], f)
+        json.dump([{"progress": 33.333, "paused_at": "2018-06-01T21:00:00.000Z", "id": 9, "type": "episode", "episode": ep(3, 3), "show": BB},
+                   {"progress": 0.0, "paused_at": "2018-06-02T21:00:00.000Z", "id": 10, "type": "episode", "episode": ep(3, 4), "show": BB}], f)  # 0%: zero-progress
     # Flattened episode rows with no show: cannot be mapped, must be reported.
     write_json(os.path.join(out, "watched_episodes.json"), [
         {"plays": 1, "last_watched_at": "2018-05-05T21:00:00.000Z", "last_updated_at": "2018-05-05T21:00:00.000Z", "episode": ep(3, 1)},

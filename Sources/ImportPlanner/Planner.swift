@@ -165,6 +165,9 @@ public enum ImportPlanner {
             }
         }
         let progress = record.kind == .playback ? HistoryItem.normalizedProgress(play.progress ?? 0) : 100
+        // Real backups hold many playbacks paused at 0%: nothing was watched, and Discovr would show
+        // "watched 0%" in the person's history. A tiny positive progress (0.01) still goes out.
+        if progress == 0 { return .failure(.zeroProgress) }
         return .success(HistoryItem(mediaId: mediaId, season: season, episode: episode, progress: progress, updatedAt: updatedAt))
     }
 

@@ -53,6 +53,8 @@ public struct ImportReport: Sendable {
     public var warnings: [String]
     public var delivery: Delivery?
     public var destination: Destination?
+    /// For the human summary (not in the JSON): per reason, the titles with the most skipped plays.
+    public var topSkippedTitles: [SkipReason: [SkippedTitles.Entry]]
 
     public init(scan: ExportScan, plan: ImportPlan, dryRun: Bool) {
         self.dryRun = dryRun
@@ -68,6 +70,7 @@ public struct ImportReport: Sendable {
         self.warnings = plan.warnings
         self.delivery = nil
         self.destination = nil
+        self.topSkippedTitles = SkippedTitles.top(scan: scan, plan: plan)
     }
 
     public var skippedTotal: Int { skipped.values.reduce(0, +) }
@@ -108,9 +111,49 @@ public struct ImportReport: Sendable {
     }
 }
 
-/// The skipped records as CSV a person can act on (`--skipped-out`).
+/// The titles (movies, shows) with the most skipped plays, per reason: "one show has no TMDB id"
+/// is the common case, and the summary should make it visible without opening the CSV.
+public enum SkippedTitles {
+    public struct Entry: Sendable, Equatable {
+        /// `Heat (1995)`, `Breaking Bad (2008)`: the movie or show, never the episode.
+        public var label: String
+        public var plays: Int
+    }
+
+    /// At most `limit` entries per reason, most plays first, ties in label order. Records without
+    /// a title (a deleted movie or show) are not named.
+    public static func top(scan: ExportScan, plan: ImportPlan, limit: Int = 3) -> [SkipReason: [Entry]] {
+        var counts: [SkipReason: [String: Int]] = [:]
+        for s in plan.skipped {
+            let play = scan.records[s.recordIndex].play
+            guard let media = play.type == .movie ? play.movie : play.show, let title = media.title else { continue }
+            let label = media.year.map { "\(printable(title)) (\($0))" } ?? printable(title)
+            counts[s.reason, default: [:]][label, default: 0] += 1
+        }
+        return counts.mapValues { byLabel in
+            byLabel.map { Entry(label: $0.key, plays: $0.value) }
+                .sorted { $0.plays != $1.plays ? $0.plays > $1.plays : $0.label < $1.label }
+                .prefix(limit).map { $0 }
+        }
+    }
+
+    /// A title as it may be printed on a terminal: a line break or an escape sequence in a file
+    /// must not break the summary's lines or drive the terminal, so control characters become spaces.
+    static func printable(_ title: String) -> String {
+        guard title.unicodeScalars.contains(where: isControl) else { return title }
+        return String(String.UnicodeScalarView(title.unicodeScalars.map { isControl($0) ? " " : $0 }))
+    }
+
+    static func isControl(_ scalar: Unicode.Scalar) -> Bool {
+        scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value)
+    }
+}
+
+/// The skipped records as CSV a person can act on (`--skipped-out`): RFC 4180, one row per skipped
+/// record, with the trakt.tv page and the ids the record had, to look a title up or fix it on Trakt.
 public enum SkippedCSV {
-    public static let header = "reason,kind,title,year,trakt_slug,season,episode,date,file"
+    /// The first nine columns are the original ones, in their order; the rest were added after them.
+    public static let header = "reason,kind,title,year,trakt_slug,season,episode,date,file,trakt_url,trakt_id,imdb_id,tvdb_id,tmdb_id"
 
     public static func render(scan: ExportScan, plan: ImportPlan) -> String {
         var out = header + "\n"
@@ -128,8 +171,50 @@ public enum SkippedCSV {
                 play.episode?.number.map(String.init) ?? "",
                 play.timestamp ?? "",
                 scan.sections[record.fileIndex].name,
+                traktURL(play) ?? "",
+                media?.trakt.map(String.init) ?? "",
+                media?.imdb ?? "",
+                media?.tvdb.map(String.init) ?? "",
+                media?.tmdb.map(String.init) ?? "",
             ]
             out += fields.map(field).joined(separator: ",") + "\n"
+        }
+        return out
+    }
+
+    /// The record's page on trakt.tv, from its slug: `https://trakt.tv/movies/<slug>`,
+    /// `https://trakt.tv/shows/<slug>/seasons/<s>/episodes/<e>` when the episode has a season (0 for
+    /// specials) and a number (>= 1: Trakt has no episode 0 page), else the show's page; nil when the
+    /// record has no slug.
+    public static func traktURL(_ play: TraktPlay) -> String? {
+        switch play.type {
+        case .movie:
+            guard let slug = play.movie?.slug.flatMap(pathSegment) else { return nil }
+            return "https://trakt.tv/movies/\(slug)"
+        case .episode:
+            guard let slug = play.show?.slug.flatMap(pathSegment) else { return nil }
+            var url = "https://trakt.tv/shows/\(slug)"
+            if let season = play.episode?.season, let number = play.episode?.number, season >= 0, number >= 1 {
+                url += "/seasons/\(season)/episodes/\(number)"
+            }
+            return url
+        }
+    }
+
+    /// A slug as one URL path segment: Trakt's slugs are lower-case letters, digits and dashes, but
+    /// a file may hold anything, so everything else is percent-encoded (and an empty slug is none).
+    static func pathSegment(_ slug: String) -> String? {
+        guard !slug.isEmpty else { return nil }
+        var out = ""
+        for byte in slug.utf8 {
+            switch byte {
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+                 UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: "."), UInt8(ascii: "~"):
+                out.append(Character(Unicode.Scalar(byte)))
+            default:
+                let hex = String(byte, radix: 16, uppercase: true)
+                out += "%" + (hex.count == 1 ? "0" + hex : hex)
+            }
         }
         return out
     }
@@ -138,7 +223,8 @@ public enum SkippedCSV {
         // Quote when needed; neutralise a leading = + - @ so a spreadsheet does not run it as a formula.
         var value = s
         if let first = value.first, "=+-@".contains(first) { value = "'" + value }
-        if value.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) {
+        // By bytes, not Characters: "\r\n" is one Character, equal to neither "\r" nor "\n".
+        if value.utf8.contains(where: { $0 == UInt8(ascii: ",") || $0 == UInt8(ascii: "\"") || $0 == 0x0A || $0 == 0x0D }) {
             return "\"" + value.replacingOccurrences(of: "\"", with: "\"\"") + "\""
         }
         return value

@@ -79,6 +79,10 @@ public enum ReaderFuzzing {
                 require(plan.planned.movies + plan.planned.episodes == plan.planned.total, "movies + episodes != total")
                 require(plan.items.count == plan.planned.total, "items != planned.total")
                 require(Set(plan.items.map(\.item.playKey)).count == plan.items.count, "a play planned twice")
+                require(SkipReason.allCases.allSatisfy { plan.skippedCounts[$0] != nil }, "a reason missing from the counts")
+                for s in plan.skipped where s.reason == .zeroProgress {
+                    require(scan.records[s.recordIndex].kind == .playback, "zero-progress given to a record that is not playback")
+                }
                 for planned in plan.items {
                     let body = planned.item.jsonBody
                     guard JSONSerializationCheck.object(body) != nil else {
@@ -87,6 +91,8 @@ public enum ReaderFuzzing {
                     if let problem = HistoryValidation.problem(inBody: Array(body.utf8)) {
                         fatalError("a planned body breaks the Discovr rules (\(problem)): \(body)")
                     }
+                    // A playback paused at 0% is never sent (zero-progress); anything planned has progress > 0.
+                    require(planned.item.progress > 0 && planned.item.progress <= 100, "a planned item with progress \(planned.item.progress)")
                     _ = ImportPlanner.label(scan.records[planned.recordIndex].play)
                 }
                 if policy == .omit && !latestOnly {
@@ -95,6 +101,12 @@ public enum ReaderFuzzing {
                     let csv = SkippedCSV.render(scan: scan, plan: plan)
                     require(csv.split(separator: "\n", omittingEmptySubsequences: false).count >= plan.skipped.count + 1,
                                  "a skipped record missing from the CSV")
+                    for s in plan.skipped {
+                        if let url = SkippedCSV.traktURL(scan.records[s.recordIndex].play) {
+                            require(url.hasPrefix("https://trakt.tv/") && url.utf8.allSatisfy { $0 > 0x20 && $0 < 0x7F && $0 != UInt8(ascii: ",") && $0 != UInt8(ascii: "\"") },
+                                    "a trakt_url that is not a plain URL: \(url)")
+                        }
+                    }
                 }
             }
         }

@@ -9,7 +9,10 @@ enum RecordDecoding {
             title: object["title"]?.stringValue,
             year: smallInt(object["year"]),
             slug: ids?["slug"]?.stringValue,
-            tmdb: positiveID(ids?["tmdb"])
+            tmdb: positiveID(ids?["tmdb"]),
+            trakt: positiveID(ids?["trakt"]),
+            tvdb: positiveID(ids?["tvdb"]),
+            imdb: ids?["imdb"]?.stringValue
         )
     }
 

@@ -1,19 +1,28 @@
 import DiscovrAPI
 
 /// A movie or show as a record names it: what the importer needs to map it and to tell a person
-/// which title was skipped.
+/// which title was skipped (and where to look it up: its slug and other ids).
 public struct TraktTitle: Sendable, Equatable {
     public var title: String?
     public var year: Int?
     public var slug: String?
     /// `ids.tmdb` when it is a positive integer; nil when null, missing, 0, negative or not an integer.
     public var tmdb: Int64?
+    /// `ids.trakt` and `ids.tvdb` when positive integers (or strings of digits); nil otherwise.
+    public var trakt: Int64?
+    public var tvdb: Int64?
+    /// `ids.imdb` as written (`tt0113277`); nil when not a string.
+    public var imdb: String?
 
-    public init(title: String? = nil, year: Int? = nil, slug: String? = nil, tmdb: Int64? = nil) {
+    public init(title: String? = nil, year: Int? = nil, slug: String? = nil, tmdb: Int64? = nil,
+                trakt: Int64? = nil, tvdb: Int64? = nil, imdb: String? = nil) {
         self.title = title
         self.year = year
         self.slug = slug
         self.tmdb = tmdb
+        self.trakt = trakt
+        self.tvdb = tvdb
+        self.imdb = imdb
     }
 }
 

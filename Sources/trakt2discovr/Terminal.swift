@@ -70,6 +70,11 @@ enum Terminal {
             let n = report.skipped[reason] ?? 0
             guard n > 0 else { continue }
             lines.append("          \(pad(number(n), width, right: true))  \(pad(reason.rawValue, 20)) \(reason.explanation)")
+            if let top = report.topSkippedTitles[reason], !top.isEmpty {
+                // "; " between titles: a title may hold a comma.
+                let names = top.map { "\($0.label): \(number($0.plays)) play\($0.plays == 1 ? "" : "s")" }
+                lines.append("          \(pad("", width))  \(pad("", 20)) most: " + names.joined(separator: "; "))
+            }
         }
         if let d = report.delivery {
             var line = "delivered \(number(d.delivered))"

@@ -33,11 +33,72 @@ import Testing
         #expect(lines.allSatisfy { CLI.json(String($0))["imported"] as? String == "trakt" })
         let skippedTotal = ((report["skipped"] as? [String: Int]) ?? [:]).values.reduce(0, +)
         let csv = try String(contentsOfFile: dir.path("skipped.csv"), encoding: .utf8).split(separator: "\n")
-        #expect(csv.first == "reason,kind,title,year,trakt_slug,season,episode,date,file")
+        #expect(csv.first == "reason,kind,title,year,trakt_slug,season,episode,date,file,trakt_url,trakt_id,imdb_id,tvdb_id,tmdb_id")
         #expect(csv.count == skippedTotal + 1)
         // The human summary names the reasons and where the details went.
         #expect(r.stdout.contains("special-episode"))
         #expect(r.stdout.contains("items: items.jsonl"))
+    }
+
+    /// An export whose skipped titles hold commas, quotes, a line break and a leading `=`: the CSV
+    /// read back with an RFC 4180 reader gives every field as it was, the trakt.tv page and the ids;
+    /// the summary names the titles with the most skipped plays.
+    @Test func skippedCSVReadsBackAndTheSummaryNamesTheTopTitles() throws {
+        let dir = try TempDir()
+        func ids(_ trakt: Int, _ slug: String?, tmdb: String, tvdb: String = "null", imdb: String = "null") -> String {
+            #"{"trakt": \#(trakt), "slug": \#(slug.map { "\"\($0)\"" } ?? "null"), "imdb": \#(imdb), "tvdb": \#(tvdb), "tmdb": \#(tmdb)}"#
+        }
+        let office = #"{"title": "The \"Office\", US", "year": 2005, "ids": \#(ids(1391, "the-office-us", tmdb: "null", tvdb: "73244", imdb: "\"tt0386676\""))}"#
+        let tiger = #"{"title": "Crouching Tiger, Hidden Dragon", "year": 2000, "ids": \#(ids(146, "crouching-tiger-hidden-dragon-2000", tmdb: "0", imdb: "\"tt0190332\""))}"#
+        let odd = #"{"title": "=1+2, \"quoted\"\r\nsecond line", "year": 2019, "ids": \#(ids(7, nil, tmdb: "12345"))}"#
+        let bb = #"{"title": "Breaking Bad", "year": 2008, "ids": \#(ids(1388, "breaking-bad", tmdb: "1396", tvdb: "81189", imdb: "\"tt0903747\""))}"#
+        let history = [
+            #"{"id": 1, "watched_at": "2020-01-01T10:00:00.000Z", "type": "episode", "episode": {"season": 1, "number": 1}, "show": \#(office)}"#,
+            #"{"id": 2, "watched_at": "2020-01-02T10:00:00.000Z", "type": "episode", "episode": {"season": 1, "number": 2}, "show": \#(office)}"#,
+            #"{"id": 3, "watched_at": "2020-01-03T10:00:00.000Z", "type": "episode", "episode": {"season": 2, "number": 1}, "show": \#(office)}"#,
+            #"{"id": 4, "watched_at": "2020-02-01T10:00:00.000Z", "type": "movie", "movie": \#(tiger)}"#,
+            #"{"id": 5, "watched_at": "2020-03-01T10:00:00.000Z", "type": "episode", "episode": {"season": 0, "number": 3}, "show": \#(bb)}"#,
+            #"{"id": 6, "watched_at": "2020-03-02T10:00:00.000Z", "type": "movie", "movie": null}"#,
+            #"{"id": 7, "watched_at": "2020-03-03T10:00:00.000Z", "type": "episode", "episode": {"season": 1, "number": 1}, "show": \#(bb)}"#,
+        ]
+        let playback = [
+            #"{"progress": 0.0, "paused_at": "2021-01-01T10:00:00.000Z", "id": 1, "type": "movie", "movie": \#(odd)}"#,
+            #"{"progress": 0.01, "paused_at": "2021-01-02T10:00:00.000Z", "id": 2, "type": "episode", "episode": {"season": 1, "number": 2}, "show": \#(bb)}"#,
+        ]
+        try dir.write("export/watched-history-1.json", "[" + history.joined(separator: ",\n") + "]")
+        try dir.write("export/watched-playback.json", "[" + playback.joined(separator: ",\n") + "]")
+        let r = try CLI.run(["import", dir.path("export"), "--dry-run", "--skipped-out", "skipped.csv"], cwd: dir.url)
+        #expect(r.status == 0, "\(r.stderr)")
+
+        let (header, rows) = try RFC4180.rows(try String(contentsOfFile: dir.path("skipped.csv"), encoding: .utf8))
+        #expect(header == ["reason", "kind", "title", "year", "trakt_slug", "season", "episode", "date", "file",
+                           "trakt_url", "trakt_id", "imdb_id", "tvdb_id", "tmdb_id"])
+        let columns = ["reason", "title", "year", "season", "episode", "trakt_url", "trakt_id", "imdb_id", "tvdb_id", "tmdb_id"]
+        let got = rows.map { row in columns.map { row[$0] ?? "<none>" } }
+        #expect(got == [
+            ["no-tmdb-id", #"The "Office", US"#, "2005", "1", "1", "https://trakt.tv/shows/the-office-us/seasons/1/episodes/1", "1391", "tt0386676", "73244", ""],
+            ["no-tmdb-id", #"The "Office", US"#, "2005", "1", "2", "https://trakt.tv/shows/the-office-us/seasons/1/episodes/2", "1391", "tt0386676", "73244", ""],
+            ["no-tmdb-id", #"The "Office", US"#, "2005", "2", "1", "https://trakt.tv/shows/the-office-us/seasons/2/episodes/1", "1391", "tt0386676", "73244", ""],
+            ["no-tmdb-id", "Crouching Tiger, Hidden Dragon", "2000", "", "", "https://trakt.tv/movies/crouching-tiger-hidden-dragon-2000", "146", "tt0190332", "", ""],
+            ["special-episode", "Breaking Bad", "2008", "0", "3", "https://trakt.tv/shows/breaking-bad/seasons/0/episodes/3", "1388", "tt0903747", "81189", "1396"],
+            ["missing-media", "", "", "", "", "", "", "", "", ""],
+            // A leading = is neutralised for spreadsheets; the rest of the title comes back whole.
+            ["zero-progress", "'=1+2, \"quoted\"\r\nsecond line", "2019", "", "", "", "7", "", "", "12345"],
+        ])
+        #expect(rows.map { $0["file"] } == Array(repeating: "watched-history-1.json", count: 6) + ["watched-playback.json"])
+        #expect(rows.last?["date"] == "2021-01-01T10:00:00.000Z")
+
+        // The summary: each reason with its top titles, most skipped plays first.
+        let lines = r.stdout.split(separator: "\n").map { String($0) }
+        func line(after reason: String) -> String? {
+            guard let k = lines.firstIndex(where: { $0.contains(" \(reason) ") }), k + 1 < lines.count else { return nil }
+            return lines[k + 1].trimmingCharacters(in: .whitespaces)
+        }
+        #expect(line(after: "no-tmdb-id") == #"most: The "Office", US (2005): 3 plays; Crouching Tiger, Hidden Dragon (2000): 1 play"#, "\(r.stdout)")
+        #expect(line(after: "special-episode") == "most: Breaking Bad (2008): 1 play", "\(r.stdout)")
+        #expect(line(after: "zero-progress")?.hasPrefix("most: =1+2") == true, "\(r.stdout)")
+        #expect(line(after: "missing-media")?.hasPrefix("most:") == false, "a deleted title is not named: \(r.stdout)")
+        #expect(r.stdout.contains("planned   2 items: 0 movies, 2 episodes (1 in progress)"), "\(r.stdout)")
     }
 
     @Test func humanSummaryIsShortAndWarnsAboutIncompleteExports() throws {

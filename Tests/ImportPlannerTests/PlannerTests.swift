@@ -49,6 +49,16 @@ enum R {
         (R.episode(R.bb, nil, nil, t, kind: .watchedShowWithoutEpisodes), .noEpisodeDetail),
         (R.episode(nil, nil, nil, t, kind: .watchedShowWithoutEpisodes), .missingMedia),
         (R.episode(R.bb, nil, nil, "not a date", kind: .watchedShowWithoutEpisodes), .invalidDate), // date rules come first
+        (R.movie(R.heat, t, kind: .playback, progress: 0), .zeroProgress),
+        (R.movie(R.heat, t, kind: .playback, progress: 0.004), .zeroProgress),  // rounds to 0.00
+        (R.movie(R.heat, t, kind: .playback, progress: -3), .zeroProgress),     // clamped to 0
+        (R.movie(R.heat, t, kind: .playback, progress: nil), .zeroProgress),    // no progress read: nothing known watched
+        (R.movie(R.heat, t, kind: .playback, progress: .nan), .zeroProgress),
+        (R.episode(R.bb, 2, 3, t, kind: .playback, progress: 0), .zeroProgress),
+        (R.episode(R.bb, 0, 1, t, kind: .playback, progress: 0), .specialEpisode),  // special-episode comes before zero-progress
+        (R.movie(R.heat, "not a date", kind: .playback, progress: 0), .invalidDate), // invalid-date comes before zero-progress
+        (R.movie(nil, t, kind: .playback, progress: 0), .missingMedia),
+        (R.movie(TraktTitle(title: "X", tmdb: nil), t, kind: .playback, progress: 0), .noTmdbID),
     ] as [(TraktRecord, SkipReason)])
     func singleRecordSkips(record: TraktRecord, reason: SkipReason) {
         let plan = ImportPlanner.plan(records: [record])
@@ -127,6 +137,42 @@ enum R {
         let progress = plan.items.filter { $0.isInProgress }.map(\.item.progress).sorted()
         #expect(progress == [45.68, 100])
         #expect(plan.planned.inProgress == 2)
+    }
+
+    /// The smallest progress that survives rounding is sent; zero-progress is only for what rounds to 0.
+    @Test(arguments: [(0.01, 0.01), (0.005, 0.01), (0.0051, 0.01), (1e-9, nil), (0.0, nil), (100.0, 100.0), (250.0, 100.0)] as [(Double, Double?)])
+    func tinyPositiveProgressIsStillPlanned(progress: Double, sent: Double?) {
+        let plan = ImportPlanner.plan(records: [R.movie(R.heat, "2020-01-01T00:00:00Z", kind: .playback, progress: progress)])
+        #expect(plan.items.first?.item.progress == sent)
+        #expect(plan.skipped.map(\.reason) == (sent == nil ? [.zeroProgress] : []))
+    }
+
+    /// zero-progress in the order of the contract: after the record's own rules (special, date),
+    /// before superseded-by-watch and duplicate; unknown-date (with skip) comes first.
+    @Test func zeroProgressInTheRuleOrder() {
+        let records = [
+            R.episode(R.bb, 1, 1, "2019-01-01T00:00:00Z"),                                    // 0: history, planned
+            R.episode(R.bb, 1, 1, "2020-01-01T00:00:00Z", kind: .playback, progress: 0),      // 1: completed item at 0%
+            R.episode(R.bb, 1, 1, "2020-01-02T00:00:00Z", kind: .playback, progress: 30),     // 2: completed item, 30%
+            R.movie(R.heat, "yesterday", kind: .playback, progress: 0),                       // 3: invalid date at 0%
+            R.episode(R.bb, 0, 4, "2020-01-01T00:00:00Z", kind: .playback, progress: 0),      // 4: special at 0%
+            R.movie(R.heat, "1970-01-01T00:00:00Z", kind: .playback, progress: 0),            // 5: unknown date at 0%
+            R.movie(R.heat, "2021-05-05T00:00:00Z", kind: .playback, progress: 0),            // 6: at 0%
+            R.movie(R.heat, "2021-05-05T00:00:00Z", kind: .playback, progress: 0),            // 7: the same play again at 0%
+            R.movie(R.heat, "2021-05-06T00:00:00Z", kind: .playback, progress: 0.01),         // 8: planned
+        ]
+        func reasons(_ options: PlanOptions) -> [Int: SkipReason] {
+            Dictionary(uniqueKeysWithValues: ImportPlanner.plan(records: records, options: options).skipped.map { ($0.recordIndex, $0.reason) })
+        }
+        #expect(reasons(PlanOptions()) == [1: .zeroProgress, 2: .supersededByWatch, 3: .invalidDate, 4: .specialEpisode,
+                                           5: .zeroProgress, 6: .zeroProgress, 7: .zeroProgress])
+        #expect(reasons(PlanOptions(unknownDates: .skip))[5] == .unknownDate)
+        // --no-playback (an addition to the contract) leaves every playback out, whatever its progress.
+        #expect(Set(reasons(PlanOptions(includePlayback: false)).values) == [.playbackExcluded])
+        let plan = ImportPlanner.plan(records: records)
+        #expect(plan.items.map(\.recordIndex).sorted() == [0, 8])
+        #expect(plan.skippedCounts[.zeroProgress] == 4)
+        #expect(plan.planned.inProgress == 1)
     }
 
     @Test func noPlaybackLeavesInProgressItemsOutButAccountsForThem() {

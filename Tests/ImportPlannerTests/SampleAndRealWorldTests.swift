@@ -15,15 +15,15 @@ import Testing
     }
 
     static let cases: [Expected] = [
-        Expected(path: "official/trakt-export-sample.zip", records: [22, 2, 2, 0, 1], planned: [14, 6, 8, 1, 1],
-                 skipped: [.missingMedia: 2, .noTmdbID: 3, .specialEpisode: 2, .invalidDate: 1, .coveredByHistory: 1,
+        Expected(path: "official/trakt-export-sample.zip", records: [22, 3, 2, 0, 1], planned: [14, 6, 8, 1, 1],
+                 skipped: [.missingMedia: 2, .noTmdbID: 3, .specialEpisode: 2, .invalidDate: 1, .zeroProgress: 1, .coveredByHistory: 1,
                            .supersededByWatch: 1, .noEpisodeDetail: 1, .duplicate: 2], warningCount: 2),
-        Expected(path: "legacy", records: [3, 1, 2, 5, 0], planned: [6, 2, 4, 1, 2],
-                 skipped: [.coveredByHistory: 3, .specialEpisode: 1, .noTmdbID: 1], warningCount: 1),
+        Expected(path: "legacy", records: [3, 2, 2, 5, 0], planned: [6, 2, 4, 1, 2],
+                 skipped: [.coveredByHistory: 3, .specialEpisode: 1, .noTmdbID: 1, .zeroProgress: 1], warningCount: 1),
         Expected(path: "traktexport/traktexport-sample.json", records: [3, 0, 2, 2, 0], planned: [4, 2, 2, 0, 2],
                  skipped: [.duplicate: 1, .coveredByHistory: 2], warningCount: 1),
-        Expected(path: "raw", records: [3, 1, 1, 0, 0], planned: [4, 1, 3, 1, 0],
-                 skipped: [.coveredByHistory: 1], warningCount: 1),
+        Expected(path: "raw", records: [3, 2, 1, 0, 0], planned: [4, 1, 3, 1, 0],
+                 skipped: [.coveredByHistory: 1, .zeroProgress: 1], warningCount: 1),
     ]
 
     @Test(arguments: cases)

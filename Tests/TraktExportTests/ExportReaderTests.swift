@@ -177,6 +177,27 @@ final class TempDir {
         #expect(scan.records.allSatisfy { $0.kind == .history })
     }
 
+    /// The ids a skipped-records row shows: trakt, imdb, tvdb and tmdb as the record had them (digit
+    /// strings accepted as ids; zero, negative, fractional or non-numeric ids read as missing).
+    @Test func titleIdsAreReadForTheSkippedList() throws {
+        let dir = try TempDir()
+        let path = try dir.write("history.json", """
+            [{"watched_at": "2020-01-01T00:00:00Z", "type": "movie",
+              "movie": {"title": "Heat", "year": 1995, "ids": {"trakt": 1000, "slug": "heat-1995", "imdb": "tt0113277", "tmdb": 949, "tvdb": null}}},
+             {"watched_at": "2020-01-01T00:00:00Z", "type": "episode", "episode": {"season": 1, "number": 1},
+              "show": {"title": "Dark", "ids": {"trakt": "2001", "slug": "dark", "imdb": 5, "tvdb": 335, "tmdb": 0}}},
+             {"watched_at": "2020-01-01T00:00:00Z", "type": "movie", "movie": {"title": "No ids"}},
+             {"watched_at": "2020-01-01T00:00:00Z", "type": "movie", "movie": {"ids": {"trakt": -4, "tvdb": 2.5, "tmdb": "12a"}}}]
+            """)
+        let titles = try ExportReader.read(paths: [path]).records.map { $0.play.type == .movie ? $0.play.movie : $0.play.show }
+        #expect(titles == [
+            TraktTitle(title: "Heat", year: 1995, slug: "heat-1995", tmdb: 949, trakt: 1000, tvdb: nil, imdb: "tt0113277"),
+            TraktTitle(title: "Dark", slug: "dark", tmdb: nil, trakt: 2001, tvdb: 335, imdb: nil),
+            TraktTitle(title: "No ids"),
+            TraktTitle(),
+        ])
+    }
+
     @Test func oversizedFilesAreRefusedBeforeReading() throws {
         let dir = try TempDir()
         let path = try dir.write("watched-history.json", "[" + String(repeating: "1,", count: 600) + "1]")
