@@ -13,6 +13,8 @@ let package = Package(
         // The reader's fuzz target: replays inputs in a normal build, runs libFuzzer when built by
         // scripts/fuzz.sh (docs/fuzzing.md).
         .executable(name: "trakt2discovr-fuzz", targets: ["trakt2discovr-fuzz"]),
+        // The second fuzz target: everything the client reads from a server (docs/fuzzing.md).
+        .executable(name: "trakt2discovr-server-fuzz", targets: ["trakt2discovr-server-fuzz"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -46,6 +48,8 @@ let package = Package(
         .target(name: "DiscovrAPI", swiftSettings: swiftSettings),
         .target(name: "ReaderFuzzing", dependencies: ["TraktExport", "ImportPlanner", "DiscovrAPI"], swiftSettings: swiftSettings),
         .executableTarget(name: "trakt2discovr-fuzz", dependencies: ["ReaderFuzzing"], swiftSettings: swiftSettings),
+        .target(name: "ServerFuzzing", dependencies: ["DiscovrAPI"], swiftSettings: swiftSettings),
+        .executableTarget(name: "trakt2discovr-server-fuzz", dependencies: ["ServerFuzzing"], swiftSettings: swiftSettings),
         .target(name: "ImportPlanner", dependencies: ["TraktExport", "DiscovrAPI"], swiftSettings: swiftSettings),
         .target(
             name: "ImportQueue",
@@ -84,6 +88,7 @@ let package = Package(
         .testTarget(name: "DiscovrAPITests", dependencies: ["DiscovrAPI"], swiftSettings: swiftSettings),
         .testTarget(name: "ImportPlannerTests", dependencies: ["ImportPlanner", "TraktExport", "DiscovrAPI"], swiftSettings: swiftSettings),
         .testTarget(name: "ReaderFuzzingTests", dependencies: ["ReaderFuzzing"], swiftSettings: swiftSettings),
+        .testTarget(name: "ServerFuzzingTests", dependencies: ["ServerFuzzing"], swiftSettings: swiftSettings),
         .testTarget(name: "ImportQueueTests", dependencies: ["ImportQueue", "DiscovrAPI"], swiftSettings: swiftSettings),
         .testTarget(
             name: "DeliveryTests",

@@ -17,8 +17,10 @@ enum ZipEntryReader {
     }
 
     /// Where an entry's local header is, from ZIPFoundation's parsed central directory (its fields are
-    /// internal, so they are read by reflection). Nil when the layout is not the expected one (another
-    /// ZIPFoundation version, or a ZIP64 offset): then ZIPFoundation's own reader is used.
+    /// internal, so they are read by reflection; Package.swift pins ZIPFoundation exactly, and a test
+    /// fails if the layout moves). Nil when the layout is not the expected one (another ZIPFoundation
+    /// version, or a ZIP64 offset): then the entry is refused, never handed to ZIPFoundation's own
+    /// reader, which can loop forever on a cut-short deflate stream.
     static func localHeaderOffset(of entry: Entry) -> UInt64? {
         guard let offset = Mirror(reflecting: entry).descendant("centralDirectoryStructure", "relativeOffsetOfLocalHeader") as? UInt32,
               offset != UInt32.max else { return nil }
@@ -34,8 +36,8 @@ enum ZipEntryReader {
             data.append(chunk)
         }
         guard let offset = localHeaderOffset(of: entry) else {
-            let checksum = try archive.extract(entry, bufferSize: 64 * 1024, skipCRC32: false, consumer: consumer)
-            return (data, checksum)
+            throw Corrupt(description: "its data cannot be located safely (a ZIP64 archive over 4 GiB, or a ZIP library "
+                + "version this build does not know); unzip it and pass the folder")
         }
         guard let handle = FileHandle(forReadingAtPath: path) else { throw Corrupt(description: "cannot open the archive again") }
         defer { try? handle.close() }

@@ -9,7 +9,7 @@ import Testing
 /// Seeds are fixed, so the sandbox's fault draws are the same in every run; only the order in which
 /// concurrent requests reach the generator varies. `--max-attempts` is set per test so that an item
 /// that keeps being retried cannot fail by bad luck (the bound is given with each test).
-@Suite struct FaultMatrixCLITests {
+@Suite(.timeLimit(.minutes(5))) struct FaultMatrixCLITests {
     /// What one run of the matrix saw.
     struct Run {
         var stats: [String: Int]

@@ -8,7 +8,7 @@ import Testing
 ///
 /// These coordinate real processes, so they wait on real time (random kill moments, polling a
 /// file); they make no timing claims.
-@Suite struct KillAndStateCLITests {
+@Suite(.timeLimit(.minutes(10))) struct KillAndStateCLITests {
     // MARK: - Kill loop
 
     /// What a kill interrupted, from the markers `--verbose` logs before it (and the state after it).

@@ -250,9 +250,10 @@ final class TempDir {
 }
 
 /// The bounded ZIP entry reader (ZipEntryReader) finds each entry's local header through
-/// ZIPFoundation's parsed central directory; if a ZIPFoundation update moved those fields, reading
-/// would silently fall back to ZIPFoundation's own loop, which hangs on a cut-short deflate stream.
-@Suite struct ZipEntryReaderTests {
+/// ZIPFoundation's parsed central directory (pinned exactly in Package.swift); if an update moved those
+/// fields, every entry would be refused with a message naming the archive (it never falls back to
+/// ZIPFoundation's own loop, which hangs on a cut-short deflate stream): this test says so first.
+@Suite(.timeLimit(.minutes(1))) struct ZipEntryReaderTests {
     @Test func everyEntryOfTheSampleIsReadThroughTheBoundedPath() throws {
         let archive = try ZIPFoundation.Archive(url: URL(fileURLWithPath: Repo.sample("official/trakt-export-sample.zip")), accessMode: .read)
         var count = 0
