@@ -11,13 +11,14 @@ struct ImportCommand: AsyncParsableCommand {
         commandName: "import",
         abstract: "Read Trakt exports, plan the Discovr history items, then deliver them.",
         discussion: """
-            <path> is the ZIP from Trakt's settings, an unzipped export folder, or JSON files
-            (several at once). Everything is read and planned before anything is sent, so a bad
+            <path> is the ZIP from Trakt's settings, an unzipped export folder, or JSON files \
+            (several at once). Everything is read and planned before anything is sent, so a bad \
             file stops the run before any state or network change.
 
             Examples:
               trakt2discovr import trakt-export-me.zip --dry-run --skipped-out skipped.csv
-              trakt2discovr import trakt-export-me.zip --token-file ~/.discovr-token --limit 500
+              trakt2discovr import trakt-export-me.zip --token-file ~/.discovr-token \\
+                  --limit 500
               trakt2discovr import samples/official/trakt-export-sample.zip --sandbox
             """
     )

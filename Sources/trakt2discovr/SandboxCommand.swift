@@ -16,7 +16,8 @@ struct SandboxCommand: AsyncParsableCommand {
             Examples:
               trakt2discovr sandbox --port 8080 --rate-limit 10
               trakt2discovr sandbox --port 0 --fail-rate 0.2 --token-ttl 30
-              trakt2discovr sandbox --port 0 --drop-rate 0.1 --retry-after http-date --rate-limit 5
+              trakt2discovr sandbox --port 0 --drop-rate 0.1 --retry-after http-date \\
+                  --rate-limit 5
               trakt2discovr sandbox --port 0 --fail-rate 0.05 --fail-burst 4
               trakt2discovr sandbox --port 0 --rate-limit 10 --no-rate-limit-headers
               trakt2discovr sandbox --port 0 --outage-after 50 --outage-for 3

@@ -9,7 +9,7 @@ struct ResumeCommand: AsyncParsableCommand {
         commandName: "resume",
         abstract: "Deliver what the state still holds (after --limit, a stop, a crash or an outage).",
         discussion: """
-            Sends every item not confirmed delivered. Items that were in flight when a run died are
+            Sends every item not confirmed delivered. Items that were in flight when a run died are \
             sent again (the server treats a repeat as already present).
 
             Examples:
@@ -44,8 +44,8 @@ struct StatusCommand: ParsableCommand {
         commandName: "status",
         abstract: "Show the queue: counts by state, and failures with their reasons.",
         discussion: """
-            After a crash or kill -9, the first command to open the state reports how many items the
-            dead run left in flight (JSON: "recoveredInFlight"); they are pending again, and `resume`
+            After a crash or kill -9, the first command to open the state reports how many items the \
+            dead run left in flight (JSON: "recoveredInFlight"); they are pending again, and `resume` \
             sends them again.
 
             Examples:
@@ -116,7 +116,8 @@ struct RetryFailedCommand: ParsableCommand {
         abstract: "Move failed items back to pending (then run resume).",
         discussion: """
             Examples:
-              trakt2discovr retry-failed && trakt2discovr resume --token-file ~/.discovr-token
+              trakt2discovr retry-failed && trakt2discovr resume --token-file \\
+                  ~/.discovr-token
             """
     )
 

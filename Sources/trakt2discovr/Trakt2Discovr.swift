@@ -9,7 +9,7 @@ struct Trakt2Discovr: AsyncParsableCommand {
         commandName: "trakt2discovr",
         abstract: "Move your Trakt watch history into Discovr.",
         discussion: """
-            Reads a Trakt export (the ZIP from Trakt's settings, its folder, or JSON files), plans one
+            Reads a Trakt export (the ZIP from Trakt's settings, its folder, or JSON files), plans one \
             Discovr history item per play, and delivers them through a resumable queue.
 
             Examples:
