@@ -4,16 +4,18 @@ import ImportQueue
 import Logging
 import Synchronization
 
-/// Delivers the queue to Discovr: claims items from the `ImportQueue`, sends each one with
-/// `POST /profile/history` (paced by `RateLimiter`, authorised by `SessionTokens`, at most
-/// `concurrency` at a time in a task group), and settles every answer in the queue as
-/// `RetryPolicy` decides. The decisions live in those pure types; this driver only sleeps, sends
-/// and writes down.
+/// Delivers the queue to Discovr. The decisions are `DeliveryMachine`'s (a value: which items to
+/// claim, when to send, when to read an uncertain send back, what to write, when to stop); this driver
+/// runs its actions: claims and writes in the `ImportQueue`, `POST /profile/history` and
+/// `GET /profile/history/{mediaId}` requests in a task group (authorised by `SessionTokens`), and it
+/// sleeps until the next event or the next deadline the machine names (no polling).
 ///
-/// It stops when nothing is left, at `limit`, on a stop request (in-flight requests are finished and
-/// settled), when the server gives no answer for `unreachableAfter`, on refused credentials or a 403
-/// (in-flight items are put back to pending), or when the state file cannot be written. An item is
-/// marked delivered only after the server said so, so a run ended in any way loses nothing.
+/// It stops when nothing is left, at `limit`, on a stop request (requests out are finished and
+/// settled), when `--give-up-after` runs out (the server gives no answer, asks for too long a wait,
+/// or no item settles), on refused credentials or a 403 (requests out are cancelled: what may have
+/// reached the server is kept as uncertain), or when the state file cannot be written. An item is
+/// marked delivered only after the server said so, or a read-back found it, so a run ended in any way
+/// loses nothing and stores nothing twice.
 public struct DeliveryDriver: Sendable {
     let queue: ImportQueue
     let settings: DeliverySettings
@@ -21,8 +23,9 @@ public struct DeliveryDriver: Sendable {
     let clock: any Clock<Duration>
     let wallClock: @Sendable () -> Int64
 
-    /// How often the driver wakes while it waits: to notice a stop request, report progress, and see
-    /// whether the server has been silent too long.
+    /// Progress is reported at most this often (ms), and once at the end.
+    static let progressEveryMs: Int64 = 100
+    /// How often the existing-history check's waits look for a stop request (the drain itself wakes on events).
     static let tickMs: Int64 = 100
 
     /// `clock` is what the driver sleeps on; `wallClock` (ms since 1970) is read once at the start of a
@@ -44,17 +47,22 @@ public struct DeliveryDriver: Sendable {
     public func run(stop: StopSignal, progress: @escaping @Sendable (DeliveryProgress) -> Void) async -> DeliveryResult {
         let runClock: any Clock<Duration> = clock // a local: Swift 6.3 does not open the stored property here
         let time = RunTime.make(clock: runClock, startMs: wallClock())
+        let startedAtMs = time.nowMs()
         let seed = settings.jitterSeed ?? UInt64.random(in: .min ... .max)
-        var run = RunState(startedAtMs: time.nowMs(), settings: settings, seed: seed)
+        let counts: StateCounts
         do {
-            run.counts = try queue.counts()
+            counts = try queue.counts()
         } catch {
-            return run.result(.storage(String(describing: error)))
+            return DeliveryResult(stop: .storage(Self.queueError(error, queue: queue)), counts: StateCounts(),
+                                  sent: 0, retries: 0, rateLimited: 0)
         }
         logger.info("delivery started", metadata: [
-            "pending": .stringConvertible(run.counts.pending), "rate": .stringConvertible(settings.rate),
+            "pending": .stringConvertible(counts.pending), "rate": .stringConvertible(settings.rate),
             "concurrency": .stringConvertible(settings.concurrency),
         ])
+        var machine = DeliveryMachine(configuration: DeliveryMachine.Configuration(settings: settings, seed: seed),
+                                      nowMs: startedAtMs)
+        _ = machine.handle(.start(counts), nowMs: startedAtMs) // a first snapshot for the result
         let stopReason: DeliveryStop
         do {
             stopReason = try await withDiscovrClient(
@@ -63,207 +71,167 @@ public struct DeliveryDriver: Sendable {
                 now: { Timestamp(millisecondsSince1970: time.nowMs()) }
             ) { client in
                 let context = SendContext(client: client, settings: settings, time: time, stop: stop, seed: seed, logger: logger)
-                return await drain(context: context, run: &run, progress: progress)
+                // The first session before any item is claimed: refused credentials send nothing.
+                do {
+                    _ = try await context.tokens.token()
+                } catch {
+                    return Self.stop(for: error)
+                }
+                if let stop = await ExistingHistoryCheck(queue: queue, settings: settings, context: context, logger: logger)
+                    .run(progress: progress) {
+                    return stop
+                }
+                let counts = (try? queue.counts()) ?? counts
+                // The machine's clocks (give-up-after) start when draining does; its pace goes on from
+                // the check's reads.
+                machine = DeliveryMachine(configuration: machine.configuration, nowMs: time.nowMs(),
+                                          limiter: context.limiter.withLock { $0 })
+                return await drain(context: context, machine: &machine, counts: counts, startedAtMs: startedAtMs,
+                                   progress: progress)
             }
         } catch {
             // Only `withDiscovrClient` itself throws here: a bad URL or a failed client shutdown.
             stopReason = (error as? DeliveryError).map(Self.stop(for:)) ?? .unreachable(Redaction.redact(String(describing: error)))
         }
-        if let counts = try? queue.counts() { run.counts = counts }
-        progress(run.progress(nowMs: time.nowMs(), currentRate: run.lastRate))
+        var final = (try? queue.counts()) ?? machine.counts
+        if final.inFlight > 0 && (try? queue.counts()) == nil { final = machine.counts }
+        var snapshot = machine.progress(startedAtMs: startedAtMs, nowMs: time.nowMs())
+        snapshot.delivered = final.delivered
+        snapshot.alreadyPresent = final.alreadyPresent
+        snapshot.failed = final.failed
+        snapshot.pending = final.pending
+        snapshot.inFlight = final.inFlight
+        snapshot.total = final.total
+        progress(snapshot)
         logger.info("delivery ended", metadata: [
-            "stop": .string(String(describing: stopReason)), "delivered": .stringConvertible(run.counts.delivered),
-            "failed": .stringConvertible(run.counts.failed), "pending": .stringConvertible(run.counts.pending),
-            "sent": .stringConvertible(run.sent), "retries": .stringConvertible(run.retries),
-            "rate-limited": .stringConvertible(run.rateLimited),
+            "stop": .string(String(describing: stopReason)), "delivered": .stringConvertible(final.delivered),
+            "failed": .stringConvertible(final.failed), "pending": .stringConvertible(final.pending),
+            "sent": .stringConvertible(machine.sent), "retries": .stringConvertible(machine.retries),
+            "rate-limited": .stringConvertible(machine.rateLimited), "read-backs": .stringConvertible(machine.readBacks),
+            "found-on-read-back": .stringConvertible(machine.foundOnReadBack),
         ])
-        return run.result(stopReason)
+        return DeliveryResult(stop: stopReason, counts: final, sent: machine.sent, retries: machine.retries,
+                              rateLimited: machine.rateLimited, readBacks: machine.readBacks,
+                              foundOnReadBack: machine.foundOnReadBack)
     }
 
-    /// The claim/send/settle loop. Returns why it ended; `run` holds the counters.
-    private func drain(context: SendContext, run: inout RunState,
+    private enum GroupEvent: Sendable {
+        case sent(Int64, DeliveryMachine.SendResult)
+        case lookedUp(Int64, DeliveryMachine.LookupResult)
+        case timer(Int64)
+        case stop
+    }
+
+    /// Runs the machine's actions until it ends. Claims and writes happen here, in this one task, in the
+    /// order the machine asked for them; requests run in child tasks and come back as events.
+    private func drain(context: SendContext, machine: inout DeliveryMachine, counts: StateCounts, startedAtMs: Int64,
                        progress: @escaping @Sendable (DeliveryProgress) -> Void) async -> DeliveryStop {
-        // The first session before any item is claimed: refused credentials send nothing.
-        do {
-            _ = try await context.tokens.token()
-        } catch {
-            return Self.stop(for: error)
-        }
-        if let stop = await ExistingHistoryCheck(queue: queue, settings: settings, context: context, logger: logger).run(progress: progress) {
-            return stop
-        }
-        if let counts = try? queue.counts() { run.counts = counts }
-        let limit = settings.limit.map { max(0, $0) }
-        let concurrency = max(1, settings.concurrency)
-        let unreachableAfterMs = Int64(max(0, settings.unreachableAfter) * 1000)
-
-        return await withTaskGroup(of: GroupEvent.self, returning: DeliveryStop.self) { group in
-            var inFlight = Set<Int64>()
-            var ending: DeliveryStop?
-            var tickScheduled = false
-            var lastProgressMs: Int64?
-
-            func endRun(_ stop: DeliveryStop, cancelInFlight: Bool) {
-                guard ending == nil else { return }
-                ending = stop
-                if cancelInFlight { group.cancelAll() }
+        await withTaskGroup(of: GroupEvent.self, returning: DeliveryStop.self) { group in
+            let stop = context.stop
+            group.addTask {
+                await stop.wait()
+                return .stop
             }
-
+            var events: [DeliveryMachine.Event] = [.start(counts)]
+            var timerAtMs: Int64?
+            var lastProgressMs: Int64 = .min
             while true {
-                let now = context.time.nowMs()
-                if ending == nil {
-                    if context.stop.isRequested || Task.isCancelled {
-                        endRun(.stopped, cancelInFlight: false)
-                    } else if let silence = context.contact.silence(nowMs: now), silence.ms >= unreachableAfterMs {
-                        endRun(.unreachable("no answer for \(silence.ms / 1000) s; last problem: \(silence.problem)"),
-                               cancelInFlight: true)
-                    }
-                }
-                var waitUntil: Int64?
-                if ending == nil {
-                    let limitRoom = limit.map { $0 - run.settled - inFlight.count } ?? Int.max
-                    var room = min(concurrency - inFlight.count, limitRoom)
-                    if let pause = run.outagePauseUntilMs {
-                        // During an outage: nothing until the pause is over, then one probe at a time.
-                        room = now < pause ? 0 : min(room, 1 - inFlight.count)
-                    }
-                    do {
-                        if room > 0 {
-                            let items = try queue.claim(max: room, nowMs: now)
-                            for item in items {
-                                inFlight.insert(item.id)
-                                group.addTask { GroupEvent.sent(await context.send(item)) }
+                var deadline: Int64?
+                var finish: DeliveryStop?
+                while !events.isEmpty {
+                    let event = events.removeFirst()
+                    let now = context.time.nowMs()
+                    for action in machine.handle(event, nowMs: now) {
+                        switch action {
+                        case .claim(let max):
+                            do {
+                                let items = try queue.claim(max: max, nowMs: now)
+                                let exhausted = items.count < max
+                                let next = exhausted ? try queue.nextReadyAt() : nil
+                                events.append(.claimed(items, exhausted: exhausted, nextReadyAtMs: next))
+                            } catch {
+                                events.append(.storageFailed(Self.queueError(error, queue: queue)))
                             }
-                            run.counts.pending -= items.count
-                            run.counts.inFlight += items.count
-                            if items.count < room {
-                                // Whatever is left waits for its backoff, or for a play of its key in flight.
-                                waitUntil = try queue.nextReadyAt()
-                                if waitUntil == nil && inFlight.isEmpty {
-                                    endRun(.finished, cancelInFlight: false)
-                                }
+                        case .send(let item):
+                            group.addTask { .sent(item.id, await context.send(item)) }
+                        case .lookUp(let item, let token):
+                            group.addTask { .lookedUp(item.id, await context.lookUp(item, pageToken: token)) }
+                        case .write(let write):
+                            do {
+                                try apply(write)
+                            } catch {
+                                events.append(.storageFailed(Self.queueError(error, queue: queue)))
                             }
-                        } else if limitRoom <= 0 && inFlight.isEmpty {
-                            endRun(try queue.counts().pending > 0 ? .limitReached : .finished, cancelInFlight: false)
+                        case .cancelRequests:
+                            group.cancelAll()
+                        case .wait(let until):
+                            deadline = until
+                        case .end(let stop):
+                            finish = stop
                         }
-                    } catch {
-                        endRun(.storage(String(describing: error)), cancelInFlight: true)
                     }
                 }
-                if ending != nil && inFlight.isEmpty { break }
-                if lastProgressMs.map({ now - $0 >= Self.tickMs }) ?? true {
-                    lastProgressMs = now
-                    run.lastRate = context.currentRate
-                    progress(run.progress(nowMs: now, currentRate: run.lastRate))
+                let now = context.time.nowMs()
+                if let finish {
+                    group.cancelAll() // the stop watcher and any timer
+                    return finish
                 }
-                // Wake for the next finished send, or at the next tick (stop requests, silence, backoffs
-                // coming due). Once the run is ending only the sends in flight matter.
-                if ending == nil && !tickScheduled {
-                    let wake = min(waitUntil ?? .max, now + Self.tickMs)
+                if now - lastProgressMs >= Self.progressEveryMs {
+                    lastProgressMs = now
+                    progress(machine.progress(startedAtMs: startedAtMs, nowMs: now))
+                }
+                // One timer at a time, for the earliest deadline named; a later one fires as a plain tick.
+                if let deadline, timerAtMs.map({ deadline < $0 }) ?? true {
+                    timerAtMs = deadline
                     let time = context.time
                     group.addTask {
-                        try? await time.sleepUntilMs(wake)
-                        return .tick
+                        try? await time.sleepUntilMs(deadline)
+                        return .timer(deadline)
                     }
-                    tickScheduled = true
                 }
-                guard let event = await group.next() else { break }
-                switch event {
-                case .tick:
-                    tickScheduled = false
-                case .sent(let report):
-                    inFlight.remove(report.item.id)
-                    run.counts.inFlight -= 1
-                    run.sent += report.sends
-                    do {
-                        if let stop = try settle(report, run: &run, context: context) {
-                            endRun(stop, cancelInFlight: true)
-                        }
-                    } catch {
-                        endRun(.storage(String(describing: error)), cancelInFlight: true)
-                    }
+                guard let next = await group.next() else { return .finished }
+                switch next {
+                case .sent(let id, let result): events.append(.sent(id: id, result))
+                case .lookedUp(let id, let result): events.append(.lookedUp(id: id, result))
+                case .timer(let at):
+                    if timerAtMs == at { timerAtMs = nil }
+                    events.append(.tick)
+                case .stop:
+                    events.append(.stopRequested)
                 }
             }
-            group.cancelAll() // a tick may still be sleeping
-            return ending ?? .finished
         }
     }
 
-    /// Writes one send's result to the queue. Returns a reason to end the run, if the result is one.
-    private func settle(_ report: SendReport, run: inout RunState, context: SendContext) throws -> DeliveryStop? {
-        let item = report.item
-        let outcome: DeliveryOutcome
-        let response: HistoryResponse?
-        switch report.result {
-        case .notSent:
-            try queue.release(ids: [item.id])
-            run.counts.pending += 1
-            return nil
-        case .runEnds(let stop):
-            try queue.release(ids: [item.id])
-            run.counts.pending += 1
-            return stop
-        case .attempted(let attempted, let answer):
-            outcome = attempted
-            response = answer
-        }
-        let now = context.time.nowMs()
-        var status: Int?
-        if case .answered(let code, _, _) = outcome {
-            run.outagePauseUntilMs = nil
-            status = code
-            if code == 429 { run.rateLimited += 1 }
-        }
-        let message = response?.message ?? Self.problem(of: outcome)
-        switch run.policy.decide(attemptsSoFar: item.attempts, outcome: outcome, sentAtMs: report.sentAtMs, nowMs: now) {
-        case .delivered(let alreadyPresent):
-            try queue.markDelivered(id: item.id, status: status ?? 200, message: message,
-                                    added: response?.added, removed: response?.removed)
-            run.settled += 1
-            run.counts.delivered += 1
-            if alreadyPresent { run.counts.alreadyPresent += 1 }
-        case .retry(let afterMs, let countAttempt):
-            if case .connectFailed = outcome {
-                // The server is down, not the item: the whole run pauses and then probes with one
-                // request at a time, and the item itself stays ready (a backoff stored with it would
-                // also delay the next `resume` for nothing).
-                try queue.markRetry(id: item.id, status: nil, message: message, notBeforeMs: now, countAttempt: false)
-                run.outagePauseUntilMs = max(run.outagePauseUntilMs ?? .min, now + afterMs)
-            } else {
-                try queue.markRetry(id: item.id, status: status, message: message, notBeforeMs: now + afterMs,
-                                    countAttempt: countAttempt)
-            }
-            run.retries += 1
-            run.counts.pending += 1
-        case .refreshSession:
-            // The send already refreshed the session and tried again; a 401 that outlives refreshes
-            // counts, so that it cannot go round forever.
-            try queue.markRetry(id: item.id, status: status, message: message,
-                                notBeforeMs: now + run.policy.backoffMs(step: item.attempts), countAttempt: true)
-            run.retries += 1
-            run.counts.pending += 1
-        case .giveUp(let reason):
-            try queue.markFailed(id: item.id, status: status, message: reason)
-            run.settled += 1
-            run.counts.failed += 1
-            logger.warning("item failed", metadata: [
-                "item": .string(item.title), "status": .string(status.map(String.init) ?? "-"), "reason": .string(reason),
+    /// Writes one of the machine's decisions to the queue.
+    private func apply(_ write: DeliveryMachine.QueueWrite) throws {
+        switch write {
+        case .delivered(let id, let status, let message, let added, let removed, let alreadyPresent):
+            try queue.markDelivered(id: id, status: status, message: message, added: added, removed: removed,
+                                    alreadyPresent: alreadyPresent)
+        case .retry(let id, let status, let message, let notBeforeMs, let countAttempt, let clearUncertain):
+            try queue.markRetry(id: id, status: status, message: message, notBeforeMs: notBeforeMs,
+                                countAttempt: countAttempt, clearUncertain: clearUncertain)
+        case .uncertain(let id, let sentAtMs, let notBeforeMs, let countAttempt, let status, let message):
+            logger.debug("send outcome unknown: read back before sending again", metadata: [
+                "id": .stringConvertible(id), "problem": .string(message ?? "-"),
             ])
-        case .stopRun(let reason):
-            try queue.release(ids: [item.id])
-            run.counts.pending += 1
-            return .forbidden("status 403: \(reason)")
+            try queue.markUncertain(id: id, sentAtMs: sentAtMs, notBeforeMs: notBeforeMs, countAttempt: countAttempt,
+                                    status: status, message: message)
+        case .failed(let id, let status, let message):
+            try queue.markFailed(id: id, status: status, message: message)
+            logger.warning("item failed", metadata: [
+                "id": .stringConvertible(id), "status": .string(status.map(String.init) ?? "-"), "reason": .string(message),
+            ])
+        case .release(let ids):
+            try queue.release(ids: ids)
+        case .sendStarted(let id, let atMs):
+            try queue.noteSend(id: id, atMs: atMs)
         }
-        return nil
     }
 
-    static func problem(of outcome: DeliveryOutcome) -> String? {
-        switch outcome {
-        case .answered(let status, let message, _): return message ?? "status \(status)"
-        case .connectFailed(let why): return TransportFailure.connectFailed(why).description
-        case .timedOut(let why): return TransportFailure.timedOut(why).description
-        case .connectionLost(let why): return TransportFailure.connectionLost(why).description
-        }
+    static func queueError(_ error: any Error, queue: ImportQueue) -> QueueError {
+        (error as? QueueError) ?? .storage(path: queue.path, reason: "unexpected error (\(error))")
     }
 
     static func stop(for error: any Error) -> DeliveryStop {
@@ -286,63 +254,159 @@ public struct DeliveryDriver: Sendable {
     }
 }
 
-// MARK: - Run state
+/// Everything a request task needs, shared by all of them: the transport, the session and the record
+/// of server contact (for the session exchange). It decides nothing: it sends and says what happened.
+final class SendContext: Sendable {
+    let client: DiscovrClient
+    let tokens: SessionTokens
+    let time: RunTime
+    let stop: StopSignal
+    let logger: Logger
+    let contact: ContactLog
+    let mediaIdForm: MediaIDFormState?
+    /// The pace of the requests made before draining (the existing-history check); the machine takes
+    /// it over when draining starts.
+    let limiter: Mutex<RateLimiter>
 
-/// What the driver's loop owns: counters, the retry policy (with its jitter generator), a mirror of
-/// the queue's counts kept up to date without a query per item.
-private struct RunState {
-    let startedAtMs: Int64
-    var counts = StateCounts()
-    var policy: RetryPolicy
-    var sent = 0
-    var retries = 0
-    var rateLimited = 0
-    /// Items delivered or failed this run (what `limit` counts).
-    var settled = 0
-    /// Set while the server cannot be reached: no claims before this moment, then one at a time.
-    var outagePauseUntilMs: Int64?
-    var lastRate: Double
-
-    init(startedAtMs: Int64, settings: DeliverySettings, seed: UInt64) {
-        self.startedAtMs = startedAtMs
-        policy = RetryPolicy(maxAttempts: settings.maxAttempts, seed: seed)
-        lastRate = RateLimiter(rate: settings.rate, auto: settings.autoRate).currentRate
+    init(client: DiscovrClient, settings: DeliverySettings, time: RunTime, stop: StopSignal, seed: UInt64, logger: Logger) {
+        self.client = client
+        self.time = time
+        self.stop = stop
+        self.logger = logger
+        mediaIdForm = settings.mediaIdForm
+        limiter = Mutex(RateLimiter(rate: settings.rate, auto: settings.autoRate))
+        let contact = ContactLog(startMs: time.nowMs())
+        self.contact = contact
+        let exchange = SessionExchange(client: client, settings: settings, time: time, stop: stop, contact: contact,
+                                       seed: seed &+ 0x5E55_10A5, logger: logger)
+        tokens = SessionTokens(now: time.nowMs, refresh: { try await exchange.obtain() })
     }
 
-    func progress(nowMs: Int64, currentRate: Double) -> DeliveryProgress {
-        DeliveryProgress(delivered: counts.delivered, alreadyPresent: counts.alreadyPresent, failed: counts.failed,
-                         pending: counts.pending, inFlight: counts.inFlight, retries: retries, rateLimited: rateLimited,
-                         total: counts.total, startedAt: Timestamp(millisecondsSince1970: startedAtMs),
-                         now: Timestamp(millisecondsSince1970: nowMs), currentRate: currentRate)
+    var currentRate: Double { limiter.withLock { $0.currentRate } }
+
+    /// Waits until the pre-drain rate limiter lets a request go. False when a stop was requested meanwhile.
+    func waitForSlot() async -> Bool {
+        while true {
+            if stop.isRequested || Task.isCancelled { return false }
+            let now = time.nowMs()
+            switch limiter.withLock({ $0.decide(nowMs: now) }) {
+            case .send:
+                return true
+            case .wait(let until):
+                do {
+                    try await time.sleepUntilMs(min(until, now + DeliveryDriver.tickMs))
+                } catch {
+                    return false
+                }
+            }
+        }
     }
 
-    func result(_ stop: DeliveryStop) -> DeliveryResult {
-        DeliveryResult(stop: stop, counts: counts, sent: sent, retries: retries, rateLimited: rateLimited)
-    }
-}
-
-private enum GroupEvent: Sendable {
-    case sent(SendReport)
-    case tick
-}
-
-/// What one send task hands back to the loop, which alone writes to the queue.
-struct SendReport: Sendable {
-    enum Result: Sendable {
-        /// Sent (once, or more when a 401 made it refresh the session): what finally happened.
-        case attempted(DeliveryOutcome, HistoryResponse?)
-        /// Not sent: a stop was requested while it waited for its turn, or the run was cancelled.
-        case notSent
-        /// The run cannot go on (credentials refused, 403 after refresh, unreachable while refreshing).
-        case runEnds(DeliveryStop)
+    private enum Session {
+        case token(String)
+        /// Why there is none (`.stopped` when stopped or cancelled).
+        case none(DeliveryStop)
     }
 
-    var item: QueuedItem
-    var result: Result
-    /// Requests sent for this item in this task.
-    var sends: Int
-    /// When the last request of this report was started (nil if none was).
-    var sentAtMs: Int64? = nil
+    private func session() async -> Session {
+        do {
+            return .token(try await tokens.token())
+        } catch {
+            if Task.isCancelled { return .none(.stopped) }
+            return .none(DeliveryDriver.stop(for: error))
+        }
+    }
+
+    /// Sends one item once. On a 401 it invalidates the session (the next request refreshes it) and
+    /// reports the answer: the machine decides whether to send again.
+    func send(_ item: QueuedItem) async -> DeliveryMachine.SendResult {
+        if Task.isCancelled { return .notSent }
+        let jwt: String
+        switch await session() {
+        case .token(let token): jwt = token
+        case .none(let stop): return stop == .stopped ? .notSent : .runEnds(stop)
+        }
+        let sentAt = time.nowMs()
+        let sending = mediaIdForm?.body(for: item.body) ?? (body: item.body, form: MediaIDForm.seed)
+        let answer: HTTPAnswer
+        do {
+            answer = try await client.postHistory(body: sending.body, jwt: jwt)
+        } catch {
+            if Task.isCancelled {
+                if case .connectFailed = error { return .notSent }
+                return .cancelledInFlight(sentAtMs: sentAt)
+            }
+            contact.failed(error.description)
+            logger.debug("history request failed", metadata: ["item": .string(item.title), "problem": .string(error.description)])
+            return .noAnswer(error, sentAtMs: sentAt)
+        }
+        let now = time.nowMs()
+        contact.answered(atMs: now)
+        mediaIdForm?.record(status: answer.status, sentIn: sending.form)
+        let hints = RateLimitHints(headers: answer.headers, now: Timestamp(millisecondsSince1970: now))
+        var response = HistoryResponse.parse(body: answer.body)
+        response.message = answer.redirectNote ?? response.message.map(Redaction.redact)
+        if let stop = await sessionAnswer(answer.status, jwt: jwt) { return .runEnds(stop) }
+        return .answered(status: answer.status, message: response.message, hints: hints, response: response, sentAtMs: sentAt)
+    }
+
+    /// Reads one page of the item's history (`GET /profile/history/{mediaId}?season=&episode=`), the
+    /// id in the form its body was sent in.
+    func lookUp(_ item: QueuedItem, pageToken: String?) async -> DeliveryMachine.LookupResult {
+        if Task.isCancelled { return .notSent }
+        guard let play = SentPlay(body: item.body) else {
+            // Not a body this importer wrote: nothing can be matched, so the machine sends it.
+            logger.warning("queued body cannot be read back", metadata: ["item": .string(item.title)])
+            return .page(HistoryPage(items: [], hasMore: false, nextPageToken: nil), sentAtMs: time.nowMs())
+        }
+        let jwt: String
+        switch await session() {
+        case .token(let token): jwt = token
+        case .none(let stop): return stop == .stopped ? .notSent : .runEnds(stop)
+        }
+        let sentAt = time.nowMs()
+        let answer: HTTPAnswer
+        do {
+            // The id in the form the body is sent in (the server answered that form for the sends).
+            let form = mediaIdForm?.body(for: item.body).form ?? play.form
+            answer = try await client.getHistory(of: play.mediaId.rawValue(in: form), season: play.season,
+                                                 episode: play.episode, limit: DeliveryMachine.readBackPageSize,
+                                                 pageToken: pageToken, jwt: jwt)
+        } catch {
+            if Task.isCancelled { return .notSent } // a read changes nothing at the server
+            contact.failed(error.description)
+            return .noAnswer(error, sentAtMs: sentAt)
+        }
+        let now = time.nowMs()
+        contact.answered(atMs: now)
+        let hints = RateLimitHints(headers: answer.headers, now: Timestamp(millisecondsSince1970: now))
+        if let stop = await sessionAnswer(answer.status, jwt: jwt) { return .runEnds(stop) }
+        if HistoryAnswer(status: answer.status) == .delivered {
+            if let page = HistoryPage.parse(body: answer.body) { return .page(page, sentAtMs: sentAt) }
+            return .answered(status: answer.status, message: "the history answer is not a page of items", hints: hints,
+                             sentAtMs: sentAt)
+        }
+        let message = answer.redirectNote ?? HistoryResponse.parse(body: answer.body).message.map(Redaction.redact)
+        return .answered(status: answer.status, message: message, hints: hints, sentAtMs: sentAt)
+    }
+
+    /// What an answer says about the session: a success proves it, a 401 invalidates it (a second 401
+    /// right after a refresh means the account may not write: the run ends).
+    private func sessionAnswer(_ status: Int, jwt: String) async -> DeliveryStop? {
+        switch HistoryAnswer(status: status) {
+        case .sessionExpired:
+            do {
+                try await tokens.invalidate(jwt)
+            } catch {
+                return DeliveryDriver.stop(for: error)
+            }
+        case let answer where answer.isSuccess:
+            await tokens.accepted(jwt)
+        default:
+            break
+        }
+        return nil
+    }
 }
 
 /// The run's clock: wall time in ms (the start instant plus what the injected clock says has passed,
@@ -372,112 +436,6 @@ extension Duration {
 struct ServerContact: Sendable {
     var lastAnswerMs: Int64
     var failingProblem: String?
-}
-
-/// Everything a send task needs, shared by all of them: the transport, the session, the rate limiter
-/// and the record of server contact.
-final class SendContext: Sendable {
-    let client: DiscovrClient
-    let tokens: SessionTokens
-    let time: RunTime
-    let stop: StopSignal
-    let logger: Logger
-    let mediaIdForm: MediaIDFormState?
-    let limiter: Mutex<RateLimiter>
-    let contact: ContactLog
-
-    /// How many times one send refreshes the session on 401 before giving the answer to the policy.
-    static let unauthorizedRetries = 2
-
-    init(client: DiscovrClient, settings: DeliverySettings, time: RunTime, stop: StopSignal, seed: UInt64, logger: Logger) {
-        self.client = client
-        self.time = time
-        self.stop = stop
-        self.logger = logger
-        mediaIdForm = settings.mediaIdForm
-        limiter = Mutex(RateLimiter(rate: settings.rate, auto: settings.autoRate))
-        let contact = ContactLog(startMs: time.nowMs())
-        self.contact = contact
-        let exchange = SessionExchange(client: client, settings: settings, time: time, stop: stop, contact: contact,
-                                       seed: seed &+ 0x5E55_10A5, logger: logger)
-        tokens = SessionTokens(now: time.nowMs, refresh: { try await exchange.obtain() })
-    }
-
-    var currentRate: Double { limiter.withLock { $0.currentRate } }
-
-    /// Sends one item: waits for a slot from the rate limiter, gets a session, posts, and on a 401
-    /// refreshes the session and sends again. Never throws: everything that happened is in the report.
-    func send(_ item: QueuedItem) async -> SendReport {
-        var sends = 0
-        var unauthorized = 0
-        while true {
-            guard await waitForSlot() else { return SendReport(item: item, result: .notSent, sends: sends) }
-            let jwt: String
-            do {
-                jwt = try await tokens.token()
-            } catch {
-                if Task.isCancelled { return SendReport(item: item, result: .notSent, sends: sends) }
-                let stop = DeliveryDriver.stop(for: error)
-                return SendReport(item: item, result: stop == .stopped ? .notSent : .runEnds(stop), sends: sends)
-            }
-            let sentAt = time.nowMs()
-            sends += 1
-            let sending = mediaIdForm?.body(for: item.body) ?? (body: item.body, form: MediaIDForm.seed)
-            let answer: HTTPAnswer
-            do {
-                answer = try await client.postHistory(body: sending.body, jwt: jwt)
-            } catch {
-                if Task.isCancelled { return SendReport(item: item, result: .notSent, sends: sends) }
-                contact.failed(error.description)
-                logger.debug("history request failed", metadata: ["item": .string(item.title), "problem": .string(error.description)])
-                let outcome: DeliveryOutcome
-                switch error {
-                case .connectFailed(let why): outcome = .connectFailed(why)
-                case .timedOut(let why): outcome = .timedOut(why)
-                case .connectionLost(let why): outcome = .connectionLost(why)
-                }
-                return SendReport(item: item, result: .attempted(outcome, nil), sends: sends, sentAtMs: sentAt)
-            }
-            let now = time.nowMs()
-            contact.answered(atMs: now)
-            mediaIdForm?.record(status: answer.status, sentIn: sending.form)
-            let hints = RateLimitHints(headers: answer.headers, now: Timestamp(millisecondsSince1970: now))
-            limiter.withLock { $0.record(status: answer.status, hints: hints, sentAtMs: sentAt, nowMs: now) }
-            var response = HistoryResponse.parse(body: answer.body)
-            response.message = answer.redirectNote ?? response.message.map(Redaction.redact)
-            if answer.status == 401 && unauthorized < Self.unauthorizedRetries {
-                unauthorized += 1
-                do {
-                    try await tokens.invalidate(jwt)
-                } catch {
-                    return SendReport(item: item, result: .runEnds(DeliveryDriver.stop(for: error)), sends: sends)
-                }
-                continue
-            }
-            if (200..<300).contains(answer.status) || answer.status == 409 { await tokens.accepted(jwt) }
-            let retryAfterMs = hints.retryAt.map { max(0, $0.millisecondsSince1970 - now) }
-            let outcome = DeliveryOutcome.answered(status: answer.status, message: response.message, retryAfterMs: retryAfterMs)
-            return SendReport(item: item, result: .attempted(outcome, response), sends: sends, sentAtMs: sentAt)
-        }
-    }
-
-    /// Waits until the rate limiter lets a request go. False when a stop was requested meanwhile.
-    func waitForSlot() async -> Bool {
-        while true {
-            if stop.isRequested || Task.isCancelled { return false }
-            let now = time.nowMs()
-            switch limiter.withLock({ $0.decide(nowMs: now) }) {
-            case .send:
-                return true
-            case .wait(let until):
-                do {
-                    try await time.sleepUntilMs(min(until, now + DeliveryDriver.tickMs))
-                } catch {
-                    return false
-                }
-            }
-        }
-    }
 }
 
 /// Server contact shared by the send tasks, the session exchange and the loop.
@@ -545,13 +503,18 @@ struct SessionExchange: Sendable {
             let delay = policy.backoffMs(step: failures)
             failures += 1
             logger.debug("session request failed, trying again", metadata: ["delay-ms": .stringConvertible(delay)])
-            // Sleep in ticks so that a stop request is seen promptly.
             let deadline = contact.silence(nowMs: now).map { now - $0.ms + unreachableAfterMs } ?? .max
             let until = min(now + delay, deadline)
-            while time.nowMs() < until {
-                if stop.isRequested { throw DeliveryError.stopped }
-                try await time.sleepUntilMs(min(until, time.nowMs() + DeliveryDriver.tickMs))
+            // Sleep until then, or until a stop is requested (whichever comes first).
+            let time = self.time, stop = self.stop
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask { try? await time.sleepUntilMs(until) }
+                group.addTask { await stop.wait() }
+                _ = await group.next()
+                group.cancelAll()
             }
+            if stop.isRequested { throw DeliveryError.stopped }
+            try Task.checkCancellation()
         }
     }
 }

@@ -107,8 +107,12 @@ public enum DeliveryStop: Sendable, Equatable {
     case credentialsRefused(String)
     /// 403, or the session was refused right after a refresh (exit 77).
     case forbidden(String)
-    /// The state file could not be written (disk full...).
-    case storage(String)
+    /// The state file could not be written (disk full...): the queue's own error, which names the file
+    /// and says what to do.
+    case storage(QueueError)
+    /// `--give-up-after` ran out (`importer.md` section 5): the server asked for a longer wait
+    /// (Retry-After, a rate-limit reset), or no item settled for that long whatever it answered (exit 75).
+    case gaveUp(String)
     /// The existing-history check could not read the profile's history (a refusal, a bad answer); nothing was sent.
     case historyUnreadable(String)
 }
@@ -123,26 +127,68 @@ public struct DeliveryResult: Sendable {
     public var retries: Int
     /// 429 answers this run.
     public var rateLimited: Int
+    /// Read-back requests (`GET /profile/history/{mediaId}`, one per page) this run.
+    public var readBacks: Int
+    /// Uncertain items a read-back found in the profile (delivered, `alreadyPresent`, not sent again).
+    public var foundOnReadBack: Int
 
-    public init(stop: DeliveryStop, counts: StateCounts, sent: Int, retries: Int, rateLimited: Int) {
+    public init(stop: DeliveryStop, counts: StateCounts, sent: Int, retries: Int, rateLimited: Int,
+                readBacks: Int = 0, foundOnReadBack: Int = 0) {
         self.stop = stop
         self.counts = counts
         self.sent = sent
         self.retries = retries
         self.rateLimited = rateLimited
+        self.readBacks = readBacks
+        self.foundOnReadBack = foundOnReadBack
     }
 }
 
 /// A flag the executable sets on SIGINT/SIGTERM: the driver stops claiming, settles what is in flight,
 /// and returns `.stopped`.
 public final class StopSignal: Sendable {
-    private let requested = Atomic<Bool>(false)
+    private struct State {
+        var requested = false
+        var nextWaiter = 0
+        var waiters: [Int: CheckedContinuation<Void, Never>] = [:]
+    }
+
+    private let state = Mutex(State())
 
     public init() {}
 
-    public func request() { requested.store(true, ordering: .relaxed) }
+    public func request() {
+        let waiting = state.withLock { state -> [CheckedContinuation<Void, Never>] in
+            state.requested = true
+            defer { state.waiters = [:] }
+            return Array(state.waiters.values)
+        }
+        for waiter in waiting { waiter.resume() }
+    }
 
-    public var isRequested: Bool { requested.load(ordering: .relaxed) }
+    public var isRequested: Bool { state.withLock { $0.requested } }
+
+    /// Returns once a stop is requested, or when the calling task is cancelled (so the driver wakes on
+    /// a stop at once instead of polling for it).
+    func wait() async {
+        let id = state.withLock { state -> Int in
+            state.nextWaiter += 1
+            return state.nextWaiter
+        }
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                let resumeNow = state.withLock { state -> Bool in
+                    if state.requested || Task.isCancelled { return true }
+                    state.waiters[id] = continuation
+                    return false
+                }
+                if resumeNow { continuation.resume() }
+            }
+        } onCancel: {
+            let waiter = state.withLock { $0.waiters.removeValue(forKey: id) }
+            waiter?.resume()
+        }
+    }
 }
 
 /// Errors of the Delivery module. Messages never contain a token.

@@ -118,7 +118,7 @@ struct ExistingHistoryCheck {
             }
             if try queue.counts().pending == 0 { return nil } // nothing to send, nothing to look for
         } catch {
-            return .storage(String(describing: error))
+            return .storage(DeliveryDriver.queueError(error, queue: queue))
         }
         let startedAtMs = context.time.nowMs()
         var scan = ExistingHistoryScan()
@@ -148,7 +148,7 @@ struct ExistingHistoryCheck {
             do {
                 next = try scan.take(page) { keys in try queue.heldPlays(keys) }
             } catch {
-                return .storage(String(describing: error))
+                return .storage(DeliveryDriver.queueError(error, queue: queue))
             }
             show(scan.progress)
             switch next {
@@ -164,7 +164,7 @@ struct ExistingHistoryCheck {
             let done = record
             found = try queue.markAlreadyPresent(playKeys: scan.playKeys, meta: (key, { Self.record(done, found: $0) }))
         } catch {
-            return .storage(String(describing: error))
+            return .storage(DeliveryDriver.queueError(error, queue: queue))
         }
         record.found = found
         show(record)
@@ -242,7 +242,7 @@ struct ExistingHistoryCheck {
                 return .stop(.historyUnreadable("\(what) was answered with status 409"))
             case .refreshSession:
                 unauthorized += 1
-                if unauthorized > SendContext.unauthorizedRetries {
+                if unauthorized > DeliveryMachine.unauthorizedRetries {
                     return .stop(.forbidden("status 401 reading the profile's history, even with a fresh session"))
                 }
                 do {

@@ -128,7 +128,7 @@ public struct RateLimiter: Sendable, Equatable {
                 inSlowStart = false
                 lastDecreaseAtMs = nowMs
             }
-        } else if (200..<300).contains(status) || status == 409, Double(lastPacedAtMs) >= Double(nowMs) - max(1_000, 2 * intervalMs) {
+        } else if HistoryAnswer(status: status).isSuccess, Double(lastPacedAtMs) >= Double(nowMs) - max(1_000, 2 * intervalMs) {
             grow()
         }
         updateCurrentRate()

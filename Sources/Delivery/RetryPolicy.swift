@@ -31,6 +31,8 @@ public enum RetryDecision: Sendable, Equatable {
 /// Decides retries: capped exponential backoff with full jitter (a uniform delay in
 /// `0...min(capMs, baseMs * 2^step)`) from a seeded generator, so runs and tests are reproducible.
 ///
+/// Statuses are read through `HistoryAnswer`, the one status table.
+///
 /// - 2xx and 409: delivered.
 /// - 400, 404, 422 and other 4xx: give up at once, keeping the server's message.
 /// - 5xx, 408, timeouts and lost connections: retry after a backoff (at least the answer's
@@ -88,7 +90,7 @@ public struct RetryPolicy: Sendable {
                 return .delivered(alreadyPresent: false)
             case .alreadyPresent:
                 return .delivered(alreadyPresent: true)
-            case .rejected:
+            case .rejected, .unknownMedia:
                 return .giveUp(reason: message ?? "refused with status \(status)")
             case .sessionExpired:
                 return .refreshSession

@@ -1,37 +1,5 @@
 import Foundation
 
-/// What an answer from `POST /profile/history` means for the importer (the table of
-/// `shared/spec/discovr-api.md`; the codes other than 2xx are assumed).
-public enum HistoryAnswer: Sendable, Equatable {
-    /// 2xx: stored.
-    case delivered
-    /// 409: the item is already there; counts as delivered.
-    case alreadyPresent
-    /// 400, 404, 422 and other 4xx: the item itself is refused; retrying will not help.
-    case rejected
-    /// 401: the session expired; refresh the JWT and send again (not counted as an attempt).
-    case sessionExpired
-    /// 403: the token may not write this profile; stop the run.
-    case forbidden
-    /// 429: slow down, wait `Retry-After`, send again.
-    case rateLimited
-    /// 5xx and 408: the server had a problem; retry with backoff. Also 3xx: redirects are never
-    /// followed (the token would go with them), so a redirect is a failed attempt, counted and retried.
-    case serverError
-
-    public init(status: Int) {
-        switch status {
-        case 200..<300: self = .delivered
-        case 409: self = .alreadyPresent
-        case 401: self = .sessionExpired
-        case 403: self = .forbidden
-        case 429: self = .rateLimited
-        case 408, 500...599, 300..<400: self = .serverError
-        default: self = .rejected
-        }
-    }
-}
-
 /// The documented success body, and the error body the importer keeps for failed items.
 public struct HistoryResponse: Sendable, Equatable {
     public var message: String?

@@ -12,7 +12,7 @@ public final class ImportQueue: Sendable {
     /// The path the queue was opened with.
     public let path: String
     /// How many items a previous run left in flight (it crashed or was killed) and `open` put back
-    /// to pending, without counting an attempt.
+    /// to pending as uncertain (to be read back before they are sent again), without counting an attempt.
     public let recoveredInFlight: Int
 
     private struct Connection: Sendable {
@@ -37,7 +37,8 @@ public final class ImportQueue: Sendable {
 
     /// Opens or creates the state file (created with mode 0600), runs migrations, takes an exclusive
     /// advisory lock (flock) held until close(); a second process gets QueueError.inUse. Any row left
-    /// `in-flight` by a crashed run is put back to pending here (the lock proves no one else is sending).
+    /// `in-flight` by a crashed run is put back to pending here (the lock proves no one else is sending),
+    /// marked uncertain: its send may have reached the server, so it is read back before it is sent again.
     public static func open(path: String) throws -> ImportQueue {
         let lock = try StateFileLock.acquire(path: path)
         var database: DatabaseQueue?
@@ -70,7 +71,7 @@ public final class ImportQueue: Sendable {
             }
             try QueueSchema.migrator.migrate(opened)
             let recovered = try opened.write { db in
-                try db.execute(sql: "UPDATE item SET state = 'pending' WHERE state = 'in-flight'")
+                try db.execute(sql: Self.recoverSQL)
                 return db.changesCount
             }
             StateFileLock.restrictSidecars(of: path)
@@ -83,6 +84,16 @@ public final class ImportQueue: Sendable {
             throw QueueError.from(error, path: path)
         }
     }
+
+    /// Rows a dead run left in flight: pending, uncertain, the send window starting at the earliest send
+    /// that may have been stored (the last claim, or an earlier uncertain send). A row of a v1 file
+    /// has no claim time: its window is unknown (a play with a date is still matched by its date).
+    static let recoverSQL = """
+        UPDATE item SET state = 'pending', uncertain = 1,
+            sent_at = CASE WHEN uncertain = 1 AND sent_at IS NOT NULL THEN min(sent_at, coalesce(claimed_at, sent_at))
+                           ELSE claimed_at END
+        WHERE state = 'in-flight'
+        """
 
     /// Closes the database, then releases the lock. Further calls throw `QueueError.closed`. Safe to
     /// call more than once; also done when the queue is deinitialised.
@@ -191,7 +202,7 @@ public final class ImportQueue: Sendable {
     /// SQLite sorts NULL before any number, which is the order we want for unknown dates.
     /// The unary + keeps the planner on the send-order index (the not_before one would need a sort).
     static let claimSQL = """
-        SELECT p.id, p.play_key, p.item_key, p.body, p.title, p.attempts FROM item AS p
+        SELECT p.id, p.play_key, p.item_key, p.body, p.title, p.attempts, p.uncertain, p.sent_at, p.claimed_at FROM item AS p
         WHERE p.state = 'pending' AND +p.not_before <= ? AND \(ImportQueue.sendableHead)
         ORDER BY p.sort_at, p.id
         LIMIT ?
@@ -199,16 +210,20 @@ public final class ImportQueue: Sendable {
 
     /// One transaction: picks up to `max` pending items whose notBefore <= nowMs, in send order
     /// (sortAt NULLs first, then sortAt, then insertion order), skipping any item whose itemKey has an
-    /// earlier unsettled (pending or in-flight) play or any in-flight play; marks them in-flight.
+    /// earlier unsettled (pending or in-flight) play or any in-flight play; marks them in-flight and
+    /// records `nowMs` as their claim time (the caller sends right after claiming: a kill then leaves a
+    /// row whose send began at about that moment).
     public func claim(max: Int, nowMs: Int64) throws -> [QueuedItem] {
         guard max > 0 else { return [] }
         return try write { db in
             let rows = try Row.fetchAll(db.cachedStatement(sql: Self.claimSQL), arguments: [nowMs, max])
-            let markInFlight = try db.cachedStatement(sql: "UPDATE item SET state = 'in-flight' WHERE id = ?")
+            let markInFlight = try db.cachedStatement(sql: "UPDATE item SET state = 'in-flight', claimed_at = ? WHERE id = ?")
             return try rows.map { row in
+                let uncertain: Int = row[6]
                 let item = QueuedItem(
-                    id: row[0], playKey: row[1], itemKey: row[2], body: row[3], title: row[4], attempts: row[5])
-                try markInFlight.execute(arguments: [item.id])
+                    id: row[0], playKey: row[1], itemKey: row[2], body: row[3], title: row[4], attempts: row[5],
+                    uncertain: uncertain == 1, sentAtMs: row[7], lastSendMs: row[8])
+                try markInFlight.execute(arguments: [nowMs, item.id])
                 return item
             }
         }
@@ -242,30 +257,60 @@ public final class ImportQueue: Sendable {
 
     // MARK: - Settle
 
-    /// Delivered (2xx, or 409 which marks it alreadyPresent). Counts the attempt.
-    public func markDelivered(id: Int64, status: Int, message: String?, added: String?, removed: String?) throws {
+    /// Delivered: the server stored it (2xx), or it was already there (`alreadyPresent`: a 409, or found
+    /// by a read-back; nil means "409 or not"). Counts the attempt; the item is certain from now on.
+    public func markDelivered(id: Int64, status: Int, message: String?, added: String?, removed: String?,
+                              alreadyPresent: Bool? = nil) throws {
+        let present = alreadyPresent ?? (status == 409)
         try settle(id: id, sql: """
             UPDATE item SET state = 'delivered', attempts = attempts + 1, last_status = ?, last_message = ?,
-                already_present = ?, added = ?, removed = ?, not_before = 0
+                already_present = ?, added = ?, removed = ?, not_before = 0, uncertain = 0, sent_at = NULL
             WHERE id = ? AND state = 'in-flight'
-            """, arguments: [status, message, status == 409 ? 1 : 0, added, removed, id])
+            """, arguments: [status, message, present ? 1 : 0, added, removed, id])
     }
 
     /// Back to pending, to be sent again at/after notBeforeMs. countAttempt=false for 401-refresh retries
-    /// and for connection failures that never reached the server.
-    public func markRetry(id: Int64, status: Int?, message: String?, notBeforeMs: Int64, countAttempt: Bool) throws {
+    /// and for connection failures that never reached the server. An uncertain item stays uncertain
+    /// (read back again before its next send) unless `clearUncertain`: a read-back found nothing and
+    /// the server then answered that it did not store this send either.
+    public func markRetry(id: Int64, status: Int?, message: String?, notBeforeMs: Int64, countAttempt: Bool,
+                          clearUncertain: Bool = false) throws {
         try settle(id: id, sql: """
             UPDATE item SET state = 'pending', attempts = attempts + ?, last_status = ?, last_message = ?,
-                not_before = ?
+                not_before = ?,
+                uncertain = CASE WHEN ? THEN 0 ELSE uncertain END,
+                sent_at = CASE WHEN ? THEN NULL ELSE sent_at END
             WHERE id = ? AND state = 'in-flight'
-            """, arguments: [countAttempt ? 1 : 0, status, message, max(notBeforeMs, 0), id])
+            """, arguments: [countAttempt ? 1 : 0, status, message, max(notBeforeMs, 0), clearUncertain, clearUncertain, id])
+    }
+
+    /// Back to pending as uncertain: a send begun at `sentAtMs` got no answer that says what happened (it
+    /// timed out, its connection broke after the request went out, a gateway lost it). The item is read
+    /// back, not sent, once `notBeforeMs` has come. The send window keeps its earliest start; the
+    /// latest send time moves to `sentAtMs` when later. `status` is a gateway's answer, if any.
+    public func markUncertain(id: Int64, sentAtMs: Int64, notBeforeMs: Int64, countAttempt: Bool,
+                              status: Int? = nil, message: String?) throws {
+        try settle(id: id, sql: """
+            UPDATE item SET state = 'pending', attempts = attempts + ?, last_status = ?, last_message = ?,
+                not_before = ?,
+                sent_at = CASE WHEN uncertain = 1 AND sent_at IS NOT NULL THEN min(sent_at, ?) ELSE ? END,
+                claimed_at = max(coalesce(claimed_at, 0), ?),
+                uncertain = 1
+            WHERE id = ? AND state = 'in-flight'
+            """, arguments: [countAttempt ? 1 : 0, status, message, max(notBeforeMs, 0), sentAtMs, sentAtMs, sentAtMs, id])
+    }
+
+    /// An item in flight is sent (again) at `atMs` without a new claim (after a read-back found
+    /// nothing, or after a 401): if the run dies now, the read-back's grace runs from this moment.
+    public func noteSend(id: Int64, atMs: Int64) throws {
+        try settle(id: id, sql: "UPDATE item SET claimed_at = ? WHERE id = ? AND state = 'in-flight'", arguments: [atMs, id])
     }
 
     /// Failed permanently; counts the attempt. `retryFailed()` can bring it back.
     public func markFailed(id: Int64, status: Int?, message: String?) throws {
         try settle(id: id, sql: """
             UPDATE item SET state = 'failed', attempts = attempts + 1, last_status = ?, last_message = ?,
-                not_before = 0
+                not_before = 0, uncertain = 0, sent_at = NULL
             WHERE id = ? AND state = 'in-flight'
             """, arguments: [status, message, id])
     }
@@ -314,6 +359,14 @@ public final class ImportQueue: Sendable {
                 }
             }
             return counts
+        }
+    }
+
+    /// Items whose last send may have been stored and that are not settled yet (pending or in flight):
+    /// each is read back before it is sent again.
+    public func uncertainCount() throws -> Int {
+        try read { db in
+            try Int.fetchOne(db.cachedStatement(sql: "SELECT count(*) FROM item WHERE uncertain = 1")) ?? 0
         }
     }
 

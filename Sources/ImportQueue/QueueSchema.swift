@@ -70,6 +70,22 @@ enum QueueSchema {
                 ) WITHOUT ROWID;
                 """)
         }
+        // Uncertain sends (issue #9): a send whose outcome is unknown is read back before it is sent
+        // again. ADD COLUMN only, so a v1 file opens and works (its rows are certain: 0, no times).
+        migrator.registerMigration("v2-uncertain") { db in
+            try db.execute(sql: """
+                -- 1: a send of this play may have been stored (no answer, or in flight when a run died).
+                ALTER TABLE item ADD COLUMN uncertain INTEGER NOT NULL DEFAULT 0 CHECK (uncertain IN (0, 1));
+                -- ms since 1970: when the earliest send that may have been stored began (the read-back
+                -- matches a play without updatedAt by an entry created from then on). NULL when certain.
+                ALTER TABLE item ADD COLUMN sent_at INTEGER;
+                -- ms since 1970: when the play was last claimed or last sent (the read-back's grace
+                -- period runs from the latest send that may still be under way at the server).
+                ALTER TABLE item ADD COLUMN claimed_at INTEGER;
+                -- status and the tests count uncertain rows: a handful at most.
+                CREATE INDEX item_uncertain ON item (id) WHERE uncertain = 1;
+                """)
+        }
         return migrator
     }()
 

@@ -41,14 +41,25 @@ public struct QueuedItem: Sendable, Equatable {
     public var title: String
     /// Attempts counted so far (before this one).
     public var attempts: Int
+    /// An earlier send may have been stored: read it back before sending again.
+    public var uncertain: Bool
+    /// For an uncertain item: when the earliest send that may have been stored began (ms since 1970).
+    public var sentAtMs: Int64?
+    /// When this item was last claimed or sent before this claim (ms since 1970), nil if never: the
+    /// grace period of a read-back runs from the latest send that may still be under way at the server.
+    public var lastSendMs: Int64?
 
-    public init(id: Int64, playKey: String, itemKey: String, body: String, title: String, attempts: Int) {
+    public init(id: Int64, playKey: String, itemKey: String, body: String, title: String, attempts: Int,
+                uncertain: Bool = false, sentAtMs: Int64? = nil, lastSendMs: Int64? = nil) {
         self.id = id
         self.playKey = playKey
         self.itemKey = itemKey
         self.body = body
         self.title = title
         self.attempts = attempts
+        self.uncertain = uncertain
+        self.sentAtMs = sentAtMs
+        self.lastSendMs = lastSendMs
     }
 }
 

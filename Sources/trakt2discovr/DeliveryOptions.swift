@@ -47,7 +47,7 @@ struct DeliveryOptions: ParsableArguments {
     @Option(name: .customLong("timeout"), help: ArgumentHelp("Seconds to wait for one answer.", valueName: "s"))
     var timeout: Double = 30
 
-    @Option(name: .customLong("give-up-after"), help: ArgumentHelp("Seconds without any answer from the server before stopping (exit 75; resume later).", valueName: "s"))
+    @Option(name: .customLong("give-up-after"), help: ArgumentHelp("Seconds without any item settled (or the longest wait a server may ask for) before stopping (exit 75; resume later).", valueName: "s"))
     var giveUpAfter: Double = 120
 
     @Flag(name: .customLong("no-progress"), help: "No progress display.")

@@ -178,11 +178,13 @@ struct DeliveryRun {
         case .forbidden(let why):
             Terminal.error("Discovr refused to let this token write history (\(why)); check the account and --profile")
             return (Exit.noPermission, counts)
-        case .storage(let why):
-            // A QueueError already names the file and says what to do; anything else gets the generic advice.
-            Terminal.error(why.hasPrefix("the state file") ? why + "; nothing was lost: run `trakt2discovr resume` once it can be written"
-                : "the state file could not be written (\(why)); free disk space or fix its permissions, then run `trakt2discovr resume`")
-            return (Exit.ioError, counts)
+        case .storage(let error):
+            // The queue's error names the file and says how to fix it; what to run next is ours to say.
+            Terminal.error(error.description + "; nothing was lost: run `trakt2discovr resume` once it can be written")
+            return (Self.exitCode(for: error), counts)
+        case .gaveUp(let why):
+            Terminal.error("gave up waiting (\(why)); nothing was lost: run `trakt2discovr resume` later, or raise --give-up-after")
+            return (Exit.tempFail, counts)
         case .historyUnreadable(let why):
             Terminal.error("the profile's history could not be read to look for plays already there (\(why)); nothing was sent: "
                 + "run `trakt2discovr resume` later, or pass --existing ignore to send without looking (plays already there are then added again)")

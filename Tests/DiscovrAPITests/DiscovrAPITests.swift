@@ -120,9 +120,11 @@ import Testing
         #expect(hints.limit == 10 && hints.remaining == 0 && hints.resetAt?.iso8601 == "2026-11-29T12:00:02.000Z")
     }
 
-    @Test(arguments: [(200, HistoryAnswer.delivered), (201, .delivered), (409, .alreadyPresent), (400, .rejected), (404, .rejected),
-                      (422, .rejected), (401, .sessionExpired), (403, .forbidden), (429, .rateLimited), (500, .serverError),
-                      (503, .serverError), (408, .serverError)])
+    @Test(arguments: [(200, HistoryAnswer.delivered), (201, .delivered), (409, .alreadyPresent), (400, .rejected), (404, .unknownMedia),
+                      (422, .rejected), (401, .sessionExpired), (403, .forbidden), (429, .rateLimited),
+                      (500, .serverError(mayHaveStored: false)), (503, .serverError(mayHaveStored: false)),
+                      (408, .serverError(mayHaveStored: false)), (502, .serverError(mayHaveStored: true)),
+                      (504, .serverError(mayHaveStored: true)), (418, .rejected)])
     func statusTable(status: Int, answer: HistoryAnswer) {
         #expect(HistoryAnswer(status: status) == answer)
     }

@@ -122,7 +122,8 @@ import Testing
         #expect(HistoryResponse.parse(body: Array(#"{"message":1e999}"#.utf8)).message == nil)
     }
 
-    @Test(arguments: [(301, HistoryAnswer.serverError), (302, .serverError), (307, .serverError), (308, .serverError)])
+    @Test(arguments: [(301, HistoryAnswer.serverError(mayHaveStored: false)), (302, .serverError(mayHaveStored: false)),
+                      (307, .serverError(mayHaveStored: false)), (308, .serverError(mayHaveStored: false))])
     func aRedirectIsAFailedAttempt(status: Int, answer: HistoryAnswer) {
         #expect(HistoryAnswer(status: status) == answer)
     }

@@ -1,0 +1,60 @@
+/// A play as the importer sent it (or may have sent it), looked for in history read back from
+/// `GET /profile/history/{mediaId}` (`importer.md` section 5): the same media id (in either form),
+/// season and episode, `imported: "trakt"`, and the same `updatedAt` to the millisecond. A play sent
+/// without `updatedAt` gets the server's "now" as its date, so it can only be recognised by when it
+/// was created: an entry created while the send was under way.
+public struct SentPlay: Sendable, Equatable {
+    public var mediaId: MediaID
+    public var season: Int?
+    public var episode: Int?
+    public var updatedAt: Timestamp?
+    public var imported: String
+    /// The form the id was written in (a read-back asks for it in the same form).
+    public var form: MediaIDForm
+
+    public init(mediaId: MediaID, season: Int?, episode: Int?, updatedAt: Timestamp?,
+                imported: String = HistoryItem.importSource, form: MediaIDForm = .tmdbid) {
+        self.mediaId = mediaId
+        self.form = form
+        self.season = season
+        self.episode = episode
+        self.updatedAt = updatedAt
+        self.imported = imported
+    }
+
+    public init(_ item: HistoryItem) {
+        self.init(mediaId: item.mediaId, season: item.season, episode: item.episode, updatedAt: item.updatedAt,
+                  imported: item.imported)
+    }
+
+    /// Reads the POST body the queue holds (`HistoryItem.jsonBody`, the media id in either form); nil
+    /// when it is not such a body.
+    public init?(body: String) {
+        guard let object = (try? JSONParser.parse(Array(body.utf8)))?.objectValue,
+              let id = object["mediaId"]?.stringValue, let parsed = MediaID.parse(id) else { return nil }
+        func int(_ key: String) -> Int? {
+            guard let value = object[key]?.intValue, value >= Int64(Int32.min), value <= Int64(Int32.max) else { return nil }
+            return Int(value)
+        }
+        var updatedAt: Timestamp?
+        if let text = object["updatedAt"]?.stringValue {
+            guard let date = Timestamp(iso8601: text) else { return nil }
+            updatedAt = date
+        }
+        self.init(mediaId: parsed.id, season: int("season"), episode: int("episode"), updatedAt: updatedAt,
+                  imported: object["imported"]?.stringValue ?? HistoryItem.importSource, form: parsed.form)
+    }
+
+    /// Whether `entry` is this play. `createdWithinMs` (ms since 1970, both ends included) is when the
+    /// send may have been stored: it is what a play without `updatedAt` is matched by, and such a play
+    /// never matches without it.
+    public func isMatched(by entry: HistoryEntry, createdWithinMs: ClosedRange<Int64>?) -> Bool {
+        guard entry.mediaId == mediaId, entry.season == season, entry.episode == episode,
+              entry.imported == imported else { return false }
+        if let updatedAt {
+            return entry.updatedAt?.millisecondsSince1970 == updatedAt.millisecondsSince1970
+        }
+        guard let window = createdWithinMs, let created = entry.createdAt?.millisecondsSince1970 else { return false }
+        return window.contains(created)
+    }
+}
