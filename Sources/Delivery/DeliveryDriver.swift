@@ -132,9 +132,15 @@ public struct DeliveryDriver: Sendable {
                 await stop.wait()
                 return .stop
             }
-            var events: [DeliveryMachine.Event] = [.start(counts)]
+            var events: [DeliveryMachine.Event] = []
+            do {
+                events.append(.start(counts, uncertainDueAtMs: try queue.latestUncertainDueAt()))
+            } catch {
+                events.append(.start(counts))
+                events.append(.storageFailed(Self.queueError(error, queue: queue)))
+            }
             var timerAtMs: Int64?
-            var lastProgressMs: Int64 = .min
+            var lastProgressMs: Int64?
             while true {
                 var deadline: Int64?
                 var finish: DeliveryStop?
@@ -176,7 +182,7 @@ public struct DeliveryDriver: Sendable {
                     group.cancelAll() // the stop watcher and any timer
                     return finish
                 }
-                if now - lastProgressMs >= Self.progressEveryMs {
+                if lastProgressMs.map({ now - $0 >= Self.progressEveryMs }) ?? true {
                     lastProgressMs = now
                     progress(machine.progress(startedAtMs: startedAtMs, nowMs: now))
                 }

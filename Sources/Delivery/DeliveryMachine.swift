@@ -66,8 +66,9 @@ struct DeliveryMachine: Sendable {
     static let unauthorizedRetries = 2
 
     enum Event: Sendable {
-        /// The run begins; `counts` are the queue's.
-        case start(StateCounts)
+        /// The run begins; `counts` are the queue's, `uncertainDueAtMs` when the last read-back an earlier
+        /// run scheduled is due (`ImportQueue.latestUncertainDueAt`): the stall clock waits for it.
+        case start(StateCounts, uncertainDueAtMs: Int64? = nil)
         /// What `claim(max:)` gave. `exhausted` when fewer items came than were asked for; then
         /// `nextReadyAtMs` is the queue's `nextReadyAt()` (nil: nothing becomes ready by waiting).
         case claimed([QueuedItem], exhausted: Bool, nextReadyAtMs: Int64?)
@@ -193,8 +194,9 @@ struct DeliveryMachine: Sendable {
     mutating func handle(_ event: Event, nowMs now: Int64) -> [Action] {
         var actions: [Action] = []
         switch event {
-        case .start(let queueCounts):
+        case .start(let queueCounts, let uncertainDueAtMs):
             counts = queueCounts
+            graceUntilMs = max(graceUntilMs, uncertainDueAtMs ?? .min)
             started = true
         case .claimed(let items, let exhausted, let nextReadyAtMs):
             claimableAtMs = exhausted ? nextReadyAtMs : .min

@@ -370,6 +370,16 @@ public final class ImportQueue: Sendable {
         }
     }
 
+    /// The latest backoff of a pending uncertain item (ms since 1970): when the last read-back an
+    /// earlier run scheduled becomes due. Nil when none waits.
+    public func latestUncertainDueAt() throws -> Int64? {
+        try read { db in
+            try Int64.fetchOne(db.cachedStatement(sql: """
+                SELECT max(not_before) FROM item WHERE uncertain = 1 AND state = 'pending'
+                """))
+        }
+    }
+
     /// Failed items in send order; `limit` nil for all of them.
     public func failures(limit: Int?) throws -> [FailureRecord] {
         if let limit, limit <= 0 { return [] }
