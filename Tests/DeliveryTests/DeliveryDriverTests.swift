@@ -84,7 +84,7 @@ import Testing
         let sandbox = DiscovrSandbox(configuration: SandboxConfiguration(dropRate: 0.2, seed: 9), logger: quietLogger)
         try await Self.withFilledQueue(entries) { queue in
             try await sandbox.run { running in
-                let result = await Self.deliver(queue, Self.settings(running) { $0.maxAttempts = 20 })
+                let result = await Self.deliver(queue, Self.settings(running) { $0.maxAttempts = 20; $0.existingHistory = .ignore })
                 #expect(result.stop == .finished)
                 #expect(result.counts.delivered == 40 && result.counts.failed == 0)
                 let stats = running.store.stats()
