@@ -163,6 +163,8 @@ struct DeliveryMachine: Sendable {
     /// The end of the latest grace period this run began: waiting for our own read-back is not the
     /// server stalling, so the stall clock starts again from there.
     private var graceUntilMs: Int64 = .min
+    /// Uncertain items left by an earlier run that this run put back to wait out their grace: when.
+    private var graceDeferredUntilMs: [Int64: Int64] = [:]
     private var lastProblem: String?
     private var ending: DeliveryStop?
     private var lookupFailures: [Int64: Int] = [:]
@@ -235,8 +237,13 @@ struct DeliveryMachine: Sendable {
                 actions.append(.send(item))
                 continue
             }
-            let due = max(item.sentAtMs ?? .min, item.lastSendMs ?? .min) &+ configuration.graceMs
+            // A claim records its time as the row's last send (`claimed_at`), also when the item is
+            // only put back to wait out its grace: so the due time of an item already deferred in this
+            // run is the one set then, or every re-claim would push it one grace further, for ever.
+            let due = graceDeferredUntilMs[item.id]
+                ?? (max(item.sentAtMs ?? .min, item.lastSendMs ?? .min) &+ configuration.graceMs)
             if now < due {
+                graceDeferredUntilMs[item.id] = due
                 // Left by a run that died: its last send may still be under way at the server.
                 counts.inFlight -= 1
                 counts.pending += 1
@@ -245,6 +252,7 @@ struct DeliveryMachine: Sendable {
                 claimableAtMs = min(claimableAtMs ?? .max, due)
                 continue
             }
+            graceDeferredUntilMs[item.id] = nil
             hold(Active(item: item, phase: .lookingUp(pageToken: nil)))
             readBacks += 1
             actions.append(.lookUp(item, pageToken: nil))
