@@ -125,7 +125,7 @@ import Testing
         #expect(try server.stats()["stored"] as? Int == 0)
     }
 
-    @Test(.timeLimit(.minutes(2)))
+    @Test(.timeLimit(.minutes(5)))
     func loginImportWithTheKeptTokenThenLogout() throws {
         let server = try SandboxProcess(["--confirm-after", "1", "--profiles", "1"])
         let dir = try TempDir()
@@ -167,7 +167,7 @@ import Testing
         #expect(none.status == 64 && none.stderr.contains("trakt2discovr login"))
     }
 
-    @Test(.timeLimit(.minutes(1)))
+    @Test(.timeLimit(.minutes(5)))
     func ctrlCWhileWaitingForSignInExits75AndSavesNothing() throws {
         let server = try SandboxProcess(["--confirm-after", "1000"])
         let dir = try TempDir()

@@ -3,7 +3,7 @@ import Testing
 
 /// The whole pipeline through the built binary, against a sandbox Discovr in another process on a
 /// real port. Rates are set high so each test takes a second or two.
-@Suite(.timeLimit(.minutes(3))) struct DeliveryCLITests {
+@Suite(.timeLimit(.minutes(5))) struct DeliveryCLITests {
     static let fast = ["--rate", "500", "--concurrency", "4", "--no-progress"]
 
     /// A history file of `count` distinct movie plays, one a day.

@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-@Suite(.timeLimit(.minutes(3))) struct DryRunCLITests {
+@Suite(.timeLimit(.minutes(5))) struct DryRunCLITests {
     @Test(arguments: [
         ("official/trakt-export-sample.zip", "official"),
         ("legacy", "legacy"),

@@ -116,7 +116,7 @@ import Testing
     @Test func lostAnswers() throws {
         // The documented server (history appends): each lost answer is read back, never re-sent blind.
         let server = try SandboxProcess(["--drop-rate", "0.2", "--seed", "13"])
-        let run = try Self.importThrough(server, count: 100, client: Self.common(rate: 100, maxAttempts: 15), name: "lost answers")
+        let run = try Self.importThrough(server, count: 100, client: Self.common(rate: 100, maxAttempts: 15, extra: ["--timeout", "5"]), name: "lost answers")
         #expect(run["dropped"] > 0)
         // No play stored twice: every lost answer was read back (and found) instead of re-sent.
         #expect(run["duplicates"] == 0)

@@ -28,7 +28,7 @@ import Testing
         try CLI.run(["status", "--state", state]).stdout
     }
 
-    @Test(.timeLimit(.minutes(1)))
+    @Test(.timeLimit(.minutes(5)))
     func aSessionJWTWithExp1e300IsUsedNotATrap() throws {
         let server = try SandboxProcess(["--hostile-jwt-exp", "1e300"])
         let dir = try TempDir()
@@ -39,7 +39,7 @@ import Testing
         #expect(try Self.status(state).contains("delivered 3"))
     }
 
-    @Test(.timeLimit(.minutes(1)))
+    @Test(.timeLimit(.minutes(5)))
     func aBodyTricklingInStopsWith75AtTheTimeout() throws {
         let server = try SandboxProcess(["--hostile-trickle", "1"])
         let started = Date()
@@ -56,7 +56,7 @@ import Testing
         #expect(try Self.status(state).contains("pending   3"))
     }
 
-    @Test(.timeLimit(.minutes(1)))
+    @Test(.timeLimit(.minutes(5)))
     func aRedirectIsNotFollowedAndTheTokenStaysHome() throws {
         // The redirect points at another server on this machine: it must never hear from the client.
         let elsewhere = try SandboxProcess()
@@ -73,18 +73,23 @@ import Testing
         #expect(try elsewhere.stats()["tokensRefused"] as? Int == 0)
     }
 
-    @Test(.timeLimit(.minutes(1)))
+    @Test(.timeLimit(.minutes(5)))
     func anAnswerOver4MiBIsCutOffAndAFailedAttempt() throws {
         let server = try SandboxProcess(["--hostile-body-bytes", String(5 << 20)])
         let dir = try TempDir()
-        let (result, state) = try Self.importInto(server, dir: dir)
+        // The cut-off answer may have followed a stored play, so the item is uncertain and read back
+        // after its grace (10 s) before any resend: --give-up-after must outlast that.
+        let (result, state) = try Self.importInto(server, dir: dir, extra: ["--give-up-after", "40"])
         Self.expectNoCrash(result, "5 MiB body")
-        #expect(result.status == 1, "\(result.stderr)")
-        let status = try Self.status(state)
-        #expect(status.contains("the answer was longer than 4 MiB and was cut off"), "\(status)")
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(try Self.status(state).contains("pending   0"))
+        let stats = try server.stats()
+        // Each play stored once, none sent twice, found by reading back (not by a blind resend).
+        #expect(stats["stored"] as? Int == 3 && stats["repeats"] as? Int == 0, "\(stats)")
+        #expect((stats["reads"] as? Int ?? 0) >= 3, "\(stats)")
     }
 
-    @Test(.timeLimit(.minutes(1)), arguments: ["http://api.discovr.media", "http://10.1.2.3:8080", "http://127.0.0.1.example.com"])
+    @Test(.timeLimit(.minutes(5)), arguments: ["http://api.discovr.media", "http://10.1.2.3:8080", "http://127.0.0.1.example.com"])
     func plainHTTPToAnotherHostIsRefusedWith64BeforeAnything(url: String) throws {
         let dir = try TempDir()
         let input = try DeliveryCLITests.history(dir, count: 2)
@@ -100,7 +105,7 @@ import Testing
         #expect(env.status == 66 || env.status == 64, "\(env.stderr)") // no state yet: either refusal, never a connection
     }
 
-    @Test(.timeLimit(.minutes(1)))
+    @Test(.timeLimit(.minutes(5)))
     func aTokenFileOthersCanReadIsUsedWithAWarning() throws {
         let server = try SandboxProcess()
         #expect(chmod(server.tokenFile, 0o644) == 0)
@@ -116,7 +121,7 @@ import Testing
         #expect(!quiet.result.stderr.contains("chmod"), "\(quiet.result.stderr)")
     }
 
-    @Test(.timeLimit(.minutes(1)), arguments: [["--hostile-jwt-exp", "soon"], ["--hostile-trickle", "0"], ["--hostile-body-bytes", "1"]])
+    @Test(.timeLimit(.minutes(5)), arguments: [["--hostile-jwt-exp", "soon"], ["--hostile-trickle", "0"], ["--hostile-body-bytes", "1"]])
     func badHostileKnobsAreUsageErrors(arguments: [String]) throws {
         let result = try CLI.run(["sandbox", "--port", "0"] + arguments, timeout: 30)
         #expect(result.status == 64, "\(result.stderr)")

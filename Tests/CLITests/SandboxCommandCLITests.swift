@@ -2,7 +2,7 @@ import Foundation
 import Testing
 
 /// `trakt2discovr sandbox` as a person starts it: what it prints, and its new flags.
-@Suite(.timeLimit(.minutes(3)))
+@Suite(.timeLimit(.minutes(5)))
 struct SandboxCommandCLITests {
     @Test func printsTheProfilesByNameAndId() throws {
         let server = try SandboxProcess(["--profiles", "3"])

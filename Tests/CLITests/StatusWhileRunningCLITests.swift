@@ -4,7 +4,7 @@ import Testing
 /// `status` while an import delivers from the same state (importer.md section 2): never refused by the
 /// lock, read only, with counts that add up.
 @Suite struct StatusWhileRunningCLITests {
-    @Test(.timeLimit(.minutes(2)))
+    @Test(.timeLimit(.minutes(5)))
     func statusDuringARunningImportExitsZeroAndShowsTheCounts() throws {
         // Every answer takes 0.3 s: with 2 in flight, 60 items take about 9 s.
         let server = try SandboxProcess(["--slow-rate", "1", "--slow-delay", "0.3"])

@@ -78,7 +78,7 @@ final class JumpingClock: Sendable {
         }
     }
 
-    @Test(.timeLimit(.minutes(1)), arguments: [DevicePollPath.poll, .token])
+    @Test(.timeLimit(.minutes(5)), arguments: [DevicePollPath.poll, .token])
     func pollsEveryFiveSecondsUntilConfirmed(path: DevicePollPath) async throws {
         var configuration = SandboxConfiguration()
         configuration.confirmAfter = 2
@@ -100,7 +100,7 @@ final class JumpingClock: Sendable {
         }
     }
 
-    @Test(.timeLimit(.minutes(1)))
+    @Test(.timeLimit(.minutes(5)))
     func aCodeNeverConfirmedExpires() async throws {
         var configuration = SandboxConfiguration()
         configuration.confirmAfter = 1_000_000
@@ -111,7 +111,7 @@ final class JumpingClock: Sendable {
         }
     }
 
-    @Test(.timeLimit(.minutes(1)))
+    @Test(.timeLimit(.minutes(5)))
     func aStopWhileWaitingEndsAtOnce() async throws {
         try await withSandbox(SandboxConfiguration()) { client, _ in
             let clock = JumpingClock()

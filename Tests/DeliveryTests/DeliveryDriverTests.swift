@@ -7,7 +7,7 @@ import Testing
 @testable import Delivery
 
 /// End to end: a real SQLite queue in a temp directory, a real sandbox on port 0, the real driver.
-@Suite(.timeLimit(.minutes(2))) struct DeliveryDriverTests {
+@Suite(.timeLimit(.minutes(5))) struct DeliveryDriverTests {
     /// Settings fast enough for a test: high rate, short timeouts, a fixed jitter seed.
     static func settings(_ running: RunningSandbox, _ change: (inout DeliverySettings) -> Void = { _ in }) -> DeliverySettings {
         var settings = DeliverySettings(baseURL: running.url, refreshToken: running.refreshToken, rate: 1_000, concurrency: 8,
@@ -76,7 +76,7 @@ import Testing
         }
     }
 
-    @Test(.timeLimit(.minutes(2)))
+    @Test(.timeLimit(.minutes(5)))
     func lostAnswersAreReadBackNotSentAgain() async throws {
         let entries = makeEntries(40)
         // The documented server: history appends, so a blind re-send would be a second entry. Each

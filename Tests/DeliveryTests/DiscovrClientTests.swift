@@ -6,7 +6,7 @@ import NIOCore
 import Testing
 @testable import Delivery
 
-@Suite(.timeLimit(.minutes(1))) struct DiscovrClientTests {
+@Suite(.timeLimit(.minutes(5))) struct DiscovrClientTests {
     struct ErrorCase: @unchecked Sendable, CustomTestStringConvertible {
         var error: any Error
         var expected: String

@@ -5,7 +5,7 @@ import Testing
 
 /// The existing-history check's pure parts: which planned play a history entry is, and what the
 /// first page decides.
-@Suite(.timeLimit(.minutes(1))) struct ExistingHistoryScanTests {
+@Suite(.timeLimit(.minutes(5))) struct ExistingHistoryScanTests {
     static let at = Timestamp(iso8601: "2023-01-15T20:30:00.123Z")!
 
     /// Entries and the play key they match (nil: they cannot be one of our plays).

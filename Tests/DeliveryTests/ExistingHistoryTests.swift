@@ -38,7 +38,7 @@ import Testing
     /// 40% of the plays already in the profile (half of them written in the short id form, half in
     /// the seed's), plus 30 entries of another source: the import adds exactly the other 60%, reads the
     /// 150 entries in 3 pages of 50, and a resume reads nothing again.
-    @Test(.timeLimit(.minutes(1)))
+    @Test(.timeLimit(.minutes(5)))
     func anImportIntoAProfileHolding40PercentAddsExactlyTheOther60() async throws {
         let entries = makeEntries(300)
         let already = entries.enumerated().filter { $0.offset % 5 < 2 }.map(\.element)  // 120, spread over the send order
@@ -89,7 +89,7 @@ import Testing
 
     /// A profile whose first page holds no trakt import and none of the planned plays costs one
     /// request, even when it has more pages; so does an empty profile.
-    @Test(.timeLimit(.minutes(1)), arguments: [0, 20, 120])
+    @Test(.timeLimit(.minutes(5)), arguments: [0, 20, 120])
     func aProfileWithoutTraktEntriesCostsExactlyOneRequest(otherEntries: Int) async throws {
         let entries = makeEntries(40)
         let sandbox = DiscovrSandbox(configuration: SandboxConfiguration(), logger: quietLogger)
@@ -108,7 +108,7 @@ import Testing
     }
 
     /// `--existing ignore` reads nothing and sends everything: what the profile held is added again.
-    @Test(.timeLimit(.minutes(1)))
+    @Test(.timeLimit(.minutes(5)))
     func ignoreSendsEverything() async throws {
         let entries = makeEntries(50)
         let sandbox = DiscovrSandbox(configuration: SandboxConfiguration(), logger: quietLogger)
@@ -128,7 +128,7 @@ import Testing
 
     /// Reads are paced and retried like sends: a sandbox allowing 1 request a second without
     /// RateLimit headers answers some pages 429, and the check still reads every page and finds every play.
-    @Test(.timeLimit(.minutes(1)))
+    @Test(.timeLimit(.minutes(5)))
     func rateLimitedPagesAreReadAgain() async throws {
         let entries = makeEntries(103)
         let sandbox = DiscovrSandbox(configuration: SandboxConfiguration(), logger: quietLogger)

@@ -11,7 +11,7 @@ import Testing
     static let fixture = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .appendingPathComponent("Fixtures/state-v1.sqlite").path
 
-    @Test(.timeLimit(.minutes(1)))
+    @Test(.timeLimit(.minutes(5)))
     func anOldSchemaStateFileMigratesAndDelivers() async throws {
         let directory = try TempDirectory()
         defer { directory.cleanup() }

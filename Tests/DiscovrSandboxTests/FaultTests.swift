@@ -3,7 +3,7 @@ import DiscovrSandbox
 import Foundation
 import Testing
 
-@Suite("fault knobs", .timeLimit(.minutes(2)))
+@Suite("fault knobs", .timeLimit(.minutes(5)))
 struct FaultTests {
     @Test("failRate 1 answers 500 or 503 and stores nothing")
     func failAll() async throws {

@@ -3,7 +3,7 @@ import DiscovrSandbox
 import Foundation
 import Testing
 
-@Suite("server lifecycle and stats", .timeLimit(.minutes(2)))
+@Suite("server lifecycle and stats", .timeLimit(.minutes(5)))
 struct LifecycleTests {
     @Test("a second run on the same store, on the same port, keeps items, counts and sessions")
     func restartKeepsStore() async throws {

@@ -5,7 +5,7 @@ import Testing
 
 /// Cross-process behaviour with the real code on both sides: the test binary runs itself again as a
 /// child, filtered to `queueChild`, which opens the queue and then dies by SIGKILL or holds the lock.
-@Suite(.timeLimit(.minutes(3))) struct ChildProcessTests {
+@Suite(.timeLimit(.minutes(5))) struct ChildProcessTests {
     static let modeVariable = "T2D_QUEUE_CHILD_MODE"
     static let pathVariable = "T2D_QUEUE_CHILD_PATH"
     static let marker = "T2D-CHILD-READY"

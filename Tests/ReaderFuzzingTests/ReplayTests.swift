@@ -4,7 +4,7 @@ import Testing
 
 /// Replays the fuzz seeds and every input that once made the fuzzer fail (fuzz/regressions/)
 /// through the same harness libFuzzer runs: a crash, a trap or a broken invariant fails the test run.
-@Suite(.timeLimit(.minutes(2))) struct ReplayTests {
+@Suite(.timeLimit(.minutes(5))) struct ReplayTests {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
     static func files(_ folder: String) -> [String] {

@@ -4,7 +4,7 @@ import Testing
 
 /// Replays the server fuzz seeds and every input that once made it fail (fuzz/server-regressions/)
 /// through the harness libFuzzer runs: a trap or a broken invariant fails the test run.
-@Suite(.timeLimit(.minutes(1))) struct ServerReplayTests {
+@Suite(.timeLimit(.minutes(5))) struct ServerReplayTests {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
     static func files(_ folder: String) -> [String] {
