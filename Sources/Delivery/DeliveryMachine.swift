@@ -524,7 +524,9 @@ struct DeliveryMachine: Sendable {
     private mutating func pump(now: Int64, into actions: inout [Action]) {
         guard started else { return }
         if ending == nil {
-            if let problem = failingProblem, now - lastAnswerMs >= configuration.giveUpAfterMs {
+            if let problem = failingProblem, now - max(lastAnswerMs, graceUntilMs) >= configuration.giveUpAfterMs {
+                // Waiting out the grace of our own read-back is not the server being away: that clock
+                // starts again at its end, like the stall clock.
                 end(.unreachable("no answer for \((now - lastAnswerMs) / 1000) s; last problem: \(problem)"), cancel: true, into: &actions)
             } else if now - max(progressMarkMs, graceUntilMs) >= configuration.giveUpAfterMs {
                 end(.gaveUp("no item settled for \((now - progressMarkMs) / 1000) s"
@@ -538,7 +540,7 @@ struct DeliveryMachine: Sendable {
             return
         }
         var deadline = min(max(progressMarkMs, graceUntilMs) &+ configuration.giveUpAfterMs,
-                           failingProblem == nil ? .max : lastAnswerMs &+ configuration.giveUpAfterMs)
+                           failingProblem == nil ? .max : max(lastAnswerMs, graceUntilMs) &+ configuration.giveUpAfterMs)
         var probeOnly = false
         if let pause = outagePauseUntilMs {
             if now < pause {

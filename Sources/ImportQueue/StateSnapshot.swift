@@ -12,6 +12,9 @@ public struct StateSnapshot: Sendable, Equatable {
     public var otherStates: [String: Int]
     /// Failed items in send order (at most the limit asked for).
     public var failures: [FailureRecord]
+    /// Items not settled whose last send may have been stored (read back before any resend); 0 in a
+    /// file older than the `v2-uncertain` migration.
+    public var uncertain: Int = 0
     /// The migrations applied to the file, oldest first (`v1`, ...).
     public var migrations: [String]
 
@@ -58,6 +61,9 @@ extension ImportQueue {
                         FailureRecord(playKey: row[0], title: row[1], body: row[2], attempts: row[3],
                                       lastStatus: row[4], lastMessage: row[5])
                     }
+                }
+                if try db.columns(in: "item").contains(where: { $0.name == "uncertain" }) {
+                    snapshot.uncertain = try Int.fetchOne(db, sql: "SELECT count(*) FROM item WHERE uncertain = 1") ?? 0
                 }
                 if try db.tableExists("grdb_migrations") {
                     snapshot.migrations = try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations ORDER BY rowid")

@@ -69,7 +69,7 @@ struct StatusCommand: ParsableCommand {
         let failures = view.failures
         if json {
             let others = view.otherStates.sorted { $0.key < $1.key }.map { ", \(JSONText.quote($0.key)): \($0.value)" }.joined()
-            var out = "{\"state\": \(JSONText.quote(state)), \"running\": \(view.running), \"recoveredInFlight\": \(view.recoveredInFlight), \"counts\": {\"pending\": \(counts.pending), \"inFlight\": \(counts.inFlight), \"delivered\": \(counts.delivered - counts.alreadyPresent), \"alreadyPresent\": \(counts.alreadyPresent), \"failed\": \(counts.failed)\(others), \"total\": \(view.total)},\n \"failures\": ["
+            var out = "{\"state\": \(JSONText.quote(state)), \"running\": \(view.running), \"recoveredInFlight\": \(view.recoveredInFlight), \"uncertain\": \(view.uncertain), \"counts\": {\"pending\": \(counts.pending), \"inFlight\": \(counts.inFlight), \"delivered\": \(counts.delivered - counts.alreadyPresent), \"alreadyPresent\": \(counts.alreadyPresent), \"failed\": \(counts.failed)\(others), \"total\": \(view.total)},\n \"failures\": ["
             out += failures.map { f in
                 "\n  {\"title\": \(JSONText.quote(f.title)), \"playKey\": \(JSONText.quote(f.playKey)), \"attempts\": \(f.attempts), \"status\": \(f.lastStatus.map(String.init) ?? "null"), \"reason\": \(f.lastMessage.map(JSONText.quote) ?? "null"), \"body\": \(f.body)}"
             }.joined(separator: ",")
@@ -91,6 +91,10 @@ struct StatusCommand: ParsableCommand {
             let leftInFlight = counts.inFlight + view.recoveredInFlight
             lines.append("pending   \(Terminal.number(counts.pending + counts.inFlight))" + (leftInFlight > 0
                 ? " (\(Terminal.number(leftInFlight)) were in flight when the last run stopped without settling: `resume` sends them again)" : ""))
+        }
+        if view.uncertain > 0 {
+            lines.append("uncertain \(Terminal.number(view.uncertain)) of those pending or in flight: their last send got no answer "
+                + "and may be stored; each is read back before it is sent again")
         }
         for (name, items) in view.otherStates.sorted(by: { $0.key < $1.key }) {
             lines.append(Terminal.pad(name, 9) + " " + Terminal.number(items))

@@ -10,6 +10,8 @@ struct StatusView {
     var otherStates: [String: Int]
     var failures: [FailureRecord]
     var recoveredInFlight: Int
+    /// Items not settled whose last send may have been stored: each is read back before it is sent again.
+    var uncertain: Int
     /// Another process is delivering from the state: the counts are a read-only snapshot.
     var running: Bool
 
@@ -23,7 +25,7 @@ struct StatusView {
             do {
                 let snapshot = try ImportQueue.readSnapshot(path: path, failureLimit: failureLimit)
                 return StatusView(counts: snapshot.counts, otherStates: snapshot.otherStates, failures: snapshot.failures,
-                                  recoveredInFlight: 0, running: true)
+                                  recoveredInFlight: 0, uncertain: snapshot.uncertain, running: true)
             } catch let error as QueueError {
                 throw fail(error.description, DeliveryRun.exitCode(for: error))
             }
@@ -32,7 +34,8 @@ struct StatusView {
         do {
             return StatusView(counts: try queue.counts(), otherStates: [:],
                               failures: try queue.failures(limit: failureLimit),
-                              recoveredInFlight: queue.recoveredInFlight, running: false)
+                              recoveredInFlight: queue.recoveredInFlight, uncertain: try queue.uncertainCount(),
+                              running: false)
         } catch let error as QueueError {
             throw fail(error.description, DeliveryRun.exitCode(for: error))
         }

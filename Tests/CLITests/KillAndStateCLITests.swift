@@ -183,11 +183,17 @@ import Testing
         let line = human.stdout.split(separator: "\n").first { $0.hasPrefix("pending") }.map(String.init) ?? ""
         #expect(line.contains("were in flight when the last run stopped"), "\(human.stdout)")
         #expect(human.stdout.contains("continue with `trakt2discovr resume`"))
+        // What was in flight may have been stored: status names them uncertain (read back before a resend).
+        let uncertainLine = human.stdout.split(separator: "\n").first { $0.hasPrefix("uncertain") }.map(String.init) ?? ""
+        #expect(uncertainLine.contains("read back before it is sent again"), "\(human.stdout)")
         // The first opener recovered them; JSON from a second status says 0, and the counts add up.
         let json = CLI.json(try CLI.run(["status", "--json", "--state", state]).stdout)
         #expect(json["recoveredInFlight"] as? Int == 0)
         let counts = json["counts"] as? [String: Int] ?? [:]
         #expect(counts["total"] == 40 && counts["inFlight"] == 0)
+        let uncertain = json["uncertain"] as? Int ?? -1
+        #expect(uncertain >= 1 && uncertain <= 4, "\(json)")
+        #expect(uncertainLine.hasPrefix("uncertain \(uncertain) "), "\(uncertainLine)")
     }
 
     // MARK: - Kill during enqueue

@@ -42,4 +42,35 @@ import Testing
         #expect(after["running"] as? Bool == false)
         #expect((after["counts"] as? [String: Int])?["delivered"] == 60)
     }
+
+    /// An answer lost while a run goes on: `status` (read only) shows the item as uncertain until its
+    /// read-back settles it, and 0 once the run is over.
+    @Test(.timeLimit(.minutes(5)))
+    func statusDuringARunShowsUncertainItems() throws {
+        // 30% of answers lost after the play was stored; --timeout 5 makes the grace 10 s, so each
+        // uncertain item waits that long before its read-back.
+        let server = try SandboxProcess(["--drop-rate", "0.3", "--seed", "21"])
+        let dir = try TempDir()
+        let input = try DeliveryCLITests.history(dir, count: 30)
+        let state = dir.path("state.sqlite")
+        let run = try CLI.start(["import", input, "--api-url", server.url, "--token-file", server.tokenFile, "--state", state,
+                                 "--no-progress", "--concurrency", "2", "--rate", "500", "--timeout", "5"])
+        defer { run.stop() }
+        #expect(CLI.waitFor("an answer lost") { ((try? server.stats()["dropped"] as? Int) ?? 0) >= 1 })
+        var seen: [String: Any] = [:]
+        let sawUncertain = CLI.waitFor("status shows an uncertain item") {
+            guard let status = try? CLI.run(["status", "--json", "--state", state]), status.status == 0 else { return false }
+            seen = CLI.json(status.stdout)
+            return (seen["uncertain"] as? Int ?? 0) >= 1
+        }
+        #expect(sawUncertain, "\(seen)")
+        #expect(seen["running"] as? Bool == true, "\(seen)")
+        let finished = run.result()
+        #expect(finished.status == 0, "\(finished.stderr)")
+        let stats = try server.stats()
+        #expect(stats["stored"] as? Int == 30 && stats["repeats"] as? Int == 0, "\(stats)")
+        let after = CLI.json(try CLI.run(["status", "--json", "--state", state]).stdout)
+        #expect(after["uncertain"] as? Int == 0, "\(after)")
+        #expect((after["counts"] as? [String: Int])?["alreadyPresent"] ?? 0 >= 1, "\(after)")
+    }
 }
