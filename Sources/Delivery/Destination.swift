@@ -126,7 +126,10 @@ public func prepareDestination(client: DiscovrClient, request: DestinationReques
     } else if let sample = request.sampleBody {
         let decision = try await retrying.run { () async throws(IdentityError) -> MediaIDFormDecision in
             try await probeMediaIDForm(client: client, refreshToken: request.refreshToken, profileId: profile.id,
-                                       sampleBody: sample, logger: logger)
+                                       sampleBody: sample, logger: logger, pause: { asked in
+                                           // The run's own sleep (a stop cuts it short: the next try then ends the probe).
+                                           try? await retrying.sleep(retrying.now() + (250 << Int64(min(max(asked - 1, 0), 4))))
+                                       })
         }
         (form, canSwitch, reason) = (decision.form, !decision.otherRefused, decision.reason)
     } else {

@@ -34,9 +34,13 @@ public final class MediaIDFormState: Sendable {
 
 /// Finds the form the server takes: one planned item looked up read-only in both forms
 /// (`GET /profile/history/{id}?season=&episode=`, `importer.md` section 5). A refused token or
-/// profile is thrown (as for the session); every other problem leaves that form without a verdict.
+/// profile is thrown (as for the session). An answer that says nothing about the form (408, 429, 5xx,
+/// no answer) is asked again, up to `tries` times in all with `pause(n)` after the n-th (a passing
+/// 503 must not decide the form of a whole import: with the seed's form unknown and the other
+/// accepted, the other would be chosen); after that the form is left without a verdict.
 public func probeMediaIDForm(client: DiscovrClient, refreshToken: String, profileId: String, sampleBody: String,
-                             logger: Logger) async throws(IdentityError) -> MediaIDFormDecision {
+                             logger: Logger, tries: Int = probeTries,
+                             pause: @Sendable (Int) async -> Void = probePause) async throws(IdentityError) -> MediaIDFormDecision {
     guard let sample = ProbeSample(body: sampleBody) else {
         return MediaIDFormDecision(form: .seed, otherRefused: false, reason: "auto: no planned item to look up; the seed's form")
     }
@@ -44,21 +48,30 @@ public func probeMediaIDForm(client: DiscovrClient, refreshToken: String, profil
     var verdicts: [MediaIDForm: MediaIDFormVerdict] = [:]
     for form in [MediaIDForm.tmdbid, .short] {
         var refreshed = false
+        var asked = 0
         while true {
-            let answer: HTTPAnswer
+            asked += 1
+            var status: Int?
+            var problem = ""
             do {
-                answer = try await client.getHistory(of: sample.id.rawValue(in: form), season: sample.season, episode: sample.episode,
-                                                     limit: 1, pageToken: nil, jwt: session.token)
+                status = try await client.getHistory(of: sample.id.rawValue(in: form), season: sample.season,
+                                                     episode: sample.episode, limit: 1, pageToken: nil, jwt: session.token).status
             } catch {
-                verdicts[form] = .unknown(error.description)
-                break
+                problem = error.description
             }
-            if answer.status == 401 && !refreshed {
+            if status == 401 && !refreshed {
                 refreshed = true
                 session = try await client.session(refreshToken: refreshToken, profileId: profileId)
                 continue
             }
-            verdicts[form] = MediaIDFormVerdict(status: answer.status)
+            let verdict = status.map(MediaIDFormVerdict.init(status:)) ?? .unknown(problem)
+            if case .unknown(let why) = verdict, asked < tries {
+                logger.debug("media id form probe got no verdict, asking again", metadata: ["form": .string(form.rawValue),
+                                                                                             "problem": .string(why)])
+                await pause(asked)
+                continue
+            }
+            verdicts[form] = verdict
             break
         }
     }
@@ -66,6 +79,14 @@ public func probeMediaIDForm(client: DiscovrClient, refreshToken: String, profil
                                               short: verdicts[.short] ?? .unknown("not asked"))
     logger.info("media id form probed", metadata: ["form": .string(decision.form.rawValue), "reason": .string(decision.reason)])
     return decision
+}
+
+/// How often the probe asks about one form before leaving it without a verdict.
+public let probeTries = 4
+
+/// The probe's wait after its n-th try of a form: 0.25 s, 0.5 s, 1 s.
+public let probePause: @Sendable (Int) async -> Void = { asked in
+    try? await Task.sleep(for: .milliseconds(250 << min(max(asked - 1, 0), 4)))
 }
 
 /// The key fields of a queued body, for the probe's lookup.

@@ -58,7 +58,7 @@ public final class DiscovrSandbox: Sendable {
         self.knobs = Mutex(Knobs(limiter: configuration.rateLimit.map { SandboxRateLimiter(rate: $0) },
                                  faults: FaultSource(failRate: configuration.failRate, failBurst: configuration.failBurst,
                                                      dropRate: configuration.dropRate, slowRate: configuration.slowRate,
-                                                     seed: configuration.seed)))
+                                                     readFailRate: configuration.readFailRate, seed: configuration.seed)))
         store.ensureProfiles(count: max(1, configuration.profiles), now: configuration.now())
     }
 
@@ -369,6 +369,11 @@ public final class DiscovrSandbox: Sendable {
     /// The next fault draw (fail, drop, slow) for an accepted history request.
     func nextFaults() -> FaultDraw {
         knobs.withLock { $0.faults.next() }
+    }
+
+    /// The read-fail-rate knob's draw for one authorised history read.
+    func nextReadFailure() -> Int? {
+        knobs.withLock { $0.faults.nextReadFailure() }
     }
 
     /// Counts a history request towards the configured outage.

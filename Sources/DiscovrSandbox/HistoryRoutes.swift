@@ -130,6 +130,12 @@ extension DiscovrSandbox {
         case .success(let value): session = value
         case .failure(let refusal): return Self.error(refusal, headers: headers)
         }
+        if let status = nextReadFailure() {
+            store.count { $0.readsFailed += 1 }
+            logger.debug("sandbox failed a history read on purpose", metadata: ["status": .stringConvertible(status)])
+            return Self.error(HTTPResponse.Status(code: status), code: SandboxErrorCode.serverError,
+                              "sandbox failure (read fail rate), try again later", headers: headers)
+        }
         // The first value of each parameter.
         let query = Dictionary(request.uri.queryParameters.map { (String($0.key), String($0.value)) },
                                uniquingKeysWith: { first, _ in first })

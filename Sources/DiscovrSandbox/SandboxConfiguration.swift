@@ -90,6 +90,10 @@ public struct SandboxConfiguration: Sendable {
     public var slowRate: Double
     /// Seconds a slow answer is held back (real time, not the injected clock: it is network behaviour).
     public var slowDelay: Double
+    /// Share of history reads (`GET /profile/history`, `GET /profile/history/{mediaId}`) answered 500 or
+    /// 503 after authentication. Drawn from a generator of its own (seeded from `seed`), so the POST
+    /// faults of a run stay the same whatever the reads draw.
+    public var readFailRate: Double
     /// Seed of the generator the fault knobs draw from, so that a run is reproducible.
     public var seed: UInt64
     /// An outage, once: when the `outageAfter`-th history request arrives (counted by this
@@ -123,6 +127,7 @@ public struct SandboxConfiguration: Sendable {
         retryAfterForm: RetryAfterForm = .seconds,
         rateLimitHeaders: Bool = true,
         failRate: Double = 0,
+        readFailRate: Double = 0,
         failBurst: Int = 1,
         dropRate: Double = 0,
         slowRate: Double = 0,
@@ -149,6 +154,7 @@ public struct SandboxConfiguration: Sendable {
         self.retryAfterForm = retryAfterForm
         self.rateLimitHeaders = rateLimitHeaders
         self.failRate = failRate
+        self.readFailRate = readFailRate
         self.failBurst = failBurst
         self.dropRate = dropRate
         self.slowRate = slowRate
@@ -185,7 +191,8 @@ public struct SandboxConfiguration: Sendable {
         if confirmAfter < 0 { return "confirm-after must be zero or more polls" }
         if !(deviceCodeTTL.isFinite && deviceCodeTTL > 0) { return "device code ttl must be a positive number of seconds" }
         if let rateLimit, !(rateLimit.isFinite && rateLimit > 0) { return "rate limit must be a positive number of requests per second" }
-        for (name, value) in [("fail rate", failRate), ("drop rate", dropRate), ("slow rate", slowRate)]
+        for (name, value) in [("fail rate", failRate), ("drop rate", dropRate), ("slow rate", slowRate),
+                              ("read fail rate", readFailRate)]
         where !(value.isFinite && (0...1).contains(value)) {
             return "\(name) must be between 0 and 1"
         }

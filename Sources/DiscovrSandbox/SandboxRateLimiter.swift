@@ -78,16 +78,27 @@ struct FaultSource: Sendable {
     let failBurst: Int
     let dropRate: Double
     let slowRate: Double
+    let readFailRate: Double
     private var generator: SplitMix64
+    /// The reads' own draws, so that the POST faults of a run do not depend on how many reads came.
+    private var readGenerator: SplitMix64
     /// Requests still to fail in the burst under way.
     private(set) var burstLeft = 0
 
-    init(failRate: Double, failBurst: Int, dropRate: Double, slowRate: Double, seed: UInt64) {
+    init(failRate: Double, failBurst: Int, dropRate: Double, slowRate: Double, readFailRate: Double = 0, seed: UInt64) {
         self.failRate = failRate
         self.failBurst = max(1, failBurst)
         self.dropRate = dropRate
         self.slowRate = slowRate
+        self.readFailRate = readFailRate
         generator = SplitMix64(seed: seed)
+        readGenerator = SplitMix64(seed: seed ^ 0x5EAD_FA11_5EAD_FA11)
+    }
+
+    /// The status a history read fails with (500 or 503), nil when it is answered. Two numbers a read.
+    mutating func nextReadFailure() -> Int? {
+        let fail = readGenerator.unit(), kind = readGenerator.unit()
+        return fail < readFailRate ? (kind < 0.5 ? 500 : 503) : nil
     }
 
     /// Always takes four numbers from the generator (inside a burst too), so that the n-th request of a

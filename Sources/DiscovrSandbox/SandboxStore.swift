@@ -37,6 +37,8 @@ public struct SandboxStats: Sendable, Codable, Equatable {
     public var reads: Int
     /// Of `reads`, the ones answered 429.
     public var readsRateLimited: Int
+    /// Of `reads`, the ones answered 500 or 503 by the read-fail-rate knob.
+    public var readsFailed: Int
     /// Session JWTs issued by `POST /auth/session-token`.
     public var tokensIssued: Int
     /// `POST /auth/session-token` requests refused (wrong token, session JWT used, bad body or profile).
@@ -46,7 +48,8 @@ public struct SandboxStats: Sendable, Codable, Equatable {
 
     public init(requests: Int = 0, stored: Int = 0, repeats: Int = 0, rateLimited: Int = 0, failed: Int = 0,
                 dropped: Int = 0, slow: Int = 0, unauthorized: Int = 0, invalid: Int = 0, reads: Int = 0,
-                readsRateLimited: Int = 0, tokensIssued: Int = 0, tokensRefused: Int = 0, outages: Int = 0) {
+                readsRateLimited: Int = 0, readsFailed: Int = 0, tokensIssued: Int = 0, tokensRefused: Int = 0,
+                outages: Int = 0) {
         self.requests = requests
         self.stored = stored
         self.repeats = repeats
@@ -58,6 +61,7 @@ public struct SandboxStats: Sendable, Codable, Equatable {
         self.invalid = invalid
         self.reads = reads
         self.readsRateLimited = readsRateLimited
+        self.readsFailed = readsFailed
         self.tokensIssued = tokensIssued
         self.tokensRefused = tokensRefused
         self.outages = outages
@@ -68,7 +72,7 @@ public struct SandboxStats: Sendable, Codable, Equatable {
     public var duplicates: Int { repeats }
 
     private enum CodingKeys: String, CodingKey {
-        case requests, stored, repeats, rateLimited, failed, dropped, slow, unauthorized, invalid, reads, readsRateLimited
+        case requests, stored, repeats, rateLimited, failed, dropped, slow, unauthorized, invalid, reads, readsRateLimited, readsFailed
         case tokensIssued, tokensRefused, outages
         case duplicates
     }
@@ -80,7 +84,8 @@ public struct SandboxStats: Sendable, Codable, Equatable {
                   repeats: try c.decodeIfPresent(Int.self, forKey: .repeats) ?? int(.duplicates),
                   rateLimited: try int(.rateLimited), failed: try int(.failed), dropped: try int(.dropped),
                   slow: try int(.slow), unauthorized: try int(.unauthorized), invalid: try int(.invalid),
-                  reads: try int(.reads), readsRateLimited: try int(.readsRateLimited), tokensIssued: try int(.tokensIssued),
+                  reads: try int(.reads), readsRateLimited: try int(.readsRateLimited), readsFailed: try int(.readsFailed),
+                  tokensIssued: try int(.tokensIssued),
                   tokensRefused: try int(.tokensRefused), outages: try int(.outages))
     }
 
@@ -89,7 +94,7 @@ public struct SandboxStats: Sendable, Codable, Equatable {
         var c = encoder.container(keyedBy: CodingKeys.self)
         for (key, value) in [(CodingKeys.requests, requests), (.stored, stored), (.repeats, repeats), (.rateLimited, rateLimited),
                              (.failed, failed), (.dropped, dropped), (.slow, slow), (.unauthorized, unauthorized),
-                             (.invalid, invalid), (.reads, reads), (.readsRateLimited, readsRateLimited),
+                             (.invalid, invalid), (.reads, reads), (.readsRateLimited, readsRateLimited), (.readsFailed, readsFailed),
                              (.tokensIssued, tokensIssued), (.tokensRefused, tokensRefused), (.outages, outages),
                              (.duplicates, repeats)] {
             try c.encode(value, forKey: key)
@@ -103,7 +108,8 @@ public struct SandboxStats: Sendable, Codable, Equatable {
     /// `requests 12: stored 9, repeats 1, 429 1, 5xx 1, 401 0, invalid 0 (dropped 0, slow 0); reads 3; tokens issued 1, refused 0`.
     public var summary: String {
         "requests \(requests): stored \(stored), repeats \(repeats), 429 \(rateLimited), 5xx \(failed), "
-            + "401 \(unauthorized), invalid \(invalid) (dropped \(dropped), slow \(slow)); reads \(reads); "
+            + "401 \(unauthorized), invalid \(invalid) (dropped \(dropped), slow \(slow)); reads \(reads)"
+            + (readsFailed > 0 ? " (5xx \(readsFailed))" : "") + "; "
             + "tokens issued \(tokensIssued), refused \(tokensRefused)"
             + (outages > 0 ? "; outages \(outages)" : "")
     }

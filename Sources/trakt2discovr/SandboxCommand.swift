@@ -38,6 +38,9 @@ struct SandboxCommand: AsyncParsableCommand {
     @Option(name: .customLong("fail-burst"), help: ArgumentHelp("Failures come in runs of n history requests: a drawn failure fails the next n-1 too.", valueName: "n"))
     var failBurst = 1
 
+    @Option(name: .customLong("read-fail-rate"), help: ArgumentHelp("Share of history reads (GET) answered with a 5xx error.", valueName: "0...1"))
+    var readFailRate: Double = 0
+
     @Flag(name: .customLong("no-rate-limit-headers"), help: "Send no RateLimit-* headers: a 429 says only Retry-After.")
     var noRateLimitHeaders = false
 
@@ -100,6 +103,7 @@ struct SandboxCommand: AsyncParsableCommand {
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be 0...65535") }
         guard (0...1).contains(failRate) else { throw ValidationError("--fail-rate must be between 0 and 1") }
+        guard (0...1).contains(readFailRate) else { throw ValidationError("--read-fail-rate must be between 0 and 1") }
         guard (0...1).contains(dropRate) else { throw ValidationError("--drop-rate must be between 0 and 1") }
         guard (0...1).contains(slowRate) else { throw ValidationError("--slow-rate must be between 0 and 1") }
         guard slowDelay >= 0 else { throw ValidationError("--slow-delay must not be negative") }
@@ -127,6 +131,7 @@ struct SandboxCommand: AsyncParsableCommand {
         configuration.rateLimit = rateLimit
         configuration.failRate = failRate
         configuration.failBurst = failBurst
+        configuration.readFailRate = readFailRate
         configuration.rateLimitHeaders = !noRateLimitHeaders
         configuration.outageAfter = outageAfter
         configuration.outageFor = outageFor

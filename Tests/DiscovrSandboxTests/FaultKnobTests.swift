@@ -266,4 +266,32 @@ struct FaultKnobTests {
             return
         }
     }
+
+    @Test("readFailRate: history reads fail with 500 or 503 on their own seeded draws; the POST faults stay the same")
+    func readFailures() async throws {
+        let count = 40
+        func run(_ configuration: SandboxConfiguration) async throws -> (posts: [Int], reads: [Int], stats: SandboxStats) {
+            try await withSandbox(configuration) { running, client in
+                let token = try #require(try await client.sessionToken(refreshToken: running.refreshToken))
+                var posts: [Int] = [], reads: [Int] = []
+                for n in 1...count {
+                    posts.append(try await client.history(movieBody(tmdb: Int64(n)), bearer: token).status)
+                    let read = try await client.get(DiscovrEndpoints.history + "/MV_TMDBID\(n)?limit=50", bearer: token)
+                    reads.append(read.status)
+                    if read.status >= 500 { #expect(read.object?["code"] as? String != nil, "\(read.body)") }
+                }
+                return (posts, reads, running.store.stats())
+            }
+        }
+        let plain = try await run(SandboxConfiguration(failRate: 0.2, seed: 9))
+        let faulty = try await run(SandboxConfiguration(failRate: 0.2, readFailRate: 0.5, seed: 9))
+        #expect(plain.reads.allSatisfy { $0 == 200 })
+        #expect(faulty.posts == plain.posts, "the reads' draws changed the POST faults")
+        let failed = faulty.reads.filter { $0 >= 500 }.count
+        #expect(Set(faulty.reads).isSubset(of: [200, 500, 503]))
+        #expect(failed >= 8 && failed <= 32, "\(failed) of \(count) reads failed at p = 0.5")
+        #expect(faulty.stats.readsFailed == failed && faulty.stats.reads == count)
+        // A failed read changes nothing: what was stored is the same.
+        #expect(faulty.stats.stored == plain.stats.stored)
+    }
 }
