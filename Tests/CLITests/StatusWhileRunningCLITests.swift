@@ -4,16 +4,24 @@ import Testing
 /// `status` while an import delivers from the same state (importer.md section 2): never refused by the
 /// lock, read only, with counts that add up.
 @Suite struct StatusWhileRunningCLITests {
+    /// Starts `import` of `count` distinct movie plays into `server` with a fresh state file in `dir`
+    /// (keep `dir`: the folder goes when it does).
+    static func startImport(_ server: SandboxProcess, count: Int, extra: [String] = []) throws
+        -> (dir: TempDir, state: String, run: CLI.Running) {
+        let dir = try TempDir()
+        let input = try DeliveryCLITests.history(dir, count: count)
+        let state = dir.path("state.sqlite")
+        let run = try CLI.start(["import", input, "--api-url", server.url, "--token-file", server.tokenFile, "--state", state,
+                                 "--no-progress", "--concurrency", "2", "--rate", "500"] + extra)
+        return (dir, state, run)
+    }
+
     @Test(.timeLimit(.minutes(5)))
     func statusDuringARunningImportExitsZeroAndShowsTheCounts() throws {
         // Every answer takes 0.3 s: with 2 in flight, 60 items take about 9 s.
         let server = try SandboxProcess(["--slow-rate", "1", "--slow-delay", "0.3"])
-        let dir = try TempDir()
-        let input = try DeliveryCLITests.history(dir, count: 60)
-        let state = dir.path("state.sqlite")
-        let run = try CLI.start(["import", input, "--api-url", server.url, "--token-file", server.tokenFile, "--state", state,
-                                 "--no-progress", "--concurrency", "2", "--rate", "500"])
-        defer { run.stop() }
+        let (dir, state, run) = try Self.startImport(server, count: 60)
+        defer { run.stop(); _ = dir }
         #expect(CLI.waitFor("some plays stored") { ((try? server.stats()["stored"] as? Int) ?? 0) >= 3 })
 
         let json = try CLI.run(["status", "--json", "--state", state])
@@ -50,12 +58,8 @@ import Testing
         // 30% of answers lost after the play was stored; --timeout 5 makes the grace 10 s, so each
         // uncertain item waits that long before its read-back.
         let server = try SandboxProcess(["--drop-rate", "0.3", "--seed", "21"])
-        let dir = try TempDir()
-        let input = try DeliveryCLITests.history(dir, count: 30)
-        let state = dir.path("state.sqlite")
-        let run = try CLI.start(["import", input, "--api-url", server.url, "--token-file", server.tokenFile, "--state", state,
-                                 "--no-progress", "--concurrency", "2", "--rate", "500", "--timeout", "5"])
-        defer { run.stop() }
+        let (dir, state, run) = try Self.startImport(server, count: 30, extra: ["--timeout", "5"])
+        defer { run.stop(); _ = dir }
         #expect(CLI.waitFor("an answer lost") { ((try? server.stats()["dropped"] as? Int) ?? 0) >= 1 })
         var seen: [String: Any] = [:]
         let sawUncertain = CLI.waitFor("status shows an uncertain item") {
