@@ -47,9 +47,10 @@ let package = Package(
         ),
         .target(name: "DiscovrAPI", swiftSettings: swiftSettings),
         .target(name: "ReaderFuzzing", dependencies: ["TraktExport", "ImportPlanner", "DiscovrAPI"], swiftSettings: swiftSettings),
-        .executableTarget(name: "trakt2discovr-fuzz", dependencies: ["ReaderFuzzing"], swiftSettings: swiftSettings),
+        .target(name: "FuzzDriver", swiftSettings: swiftSettings),
+        .executableTarget(name: "trakt2discovr-fuzz", dependencies: ["FuzzDriver", "ReaderFuzzing"], swiftSettings: swiftSettings),
         .target(name: "ServerFuzzing", dependencies: ["DiscovrAPI"], swiftSettings: swiftSettings),
-        .executableTarget(name: "trakt2discovr-server-fuzz", dependencies: ["ServerFuzzing"], swiftSettings: swiftSettings),
+        .executableTarget(name: "trakt2discovr-server-fuzz", dependencies: ["FuzzDriver", "ServerFuzzing"], swiftSettings: swiftSettings),
         .target(name: "ImportPlanner", dependencies: ["TraktExport", "DiscovrAPI"], swiftSettings: swiftSettings),
         .target(
             name: "ImportQueue",

@@ -31,16 +31,7 @@ struct LoginCommand: AsyncParsableCommand {
     @Option(name: .customLong("qr-out"), help: ArgumentHelp("Also write the sign-in QR code to this PNG file.", valueName: "file"))
     var qrOut: String?
 
-    @Option(name: .customLong("timeout"), help: ArgumentHelp("Seconds to wait for one answer.", valueName: "s"))
-    var timeout: Double = 30
-
-    @Flag(name: .customLong("verbose"), help: "Log every request (never a token).")
-    var verbose = false
-
-    func validate() throws {
-        LogSetup.bootstrap(verbose: verbose)
-        guard timeout > 0, timeout.isFinite else { throw ValidationError("--timeout must be positive") }
-    }
+    @OptionGroup var account: AccountOptions
 
     func run() async throws {
         let environment = ProcessInfo.processInfo.environment
@@ -57,8 +48,7 @@ struct LoginCommand: AsyncParsableCommand {
         let qrOut = self.qrOut
         let signedIn: SignedIn
         do {
-            signedIn = try await withDiscovrClient(baseURL: url, requestTimeout: timeout, logger: logger,
-                                                   now: { Timestamp(millisecondsSince1970: DeliveryDriver.systemWallClock()) }) { client in
+            signedIn = try await account.withClient(url, logger: logger) { client in
                 let flow = DeviceSignInFlow(client: client, now: DeliveryDriver.systemWallClock, sleep: Self.sleep(untilMs:),
                                             stop: stop, logger: logger)
                 return try await flow.run(clientID: clientID) { code in
@@ -130,16 +120,7 @@ struct LogoutCommand: AsyncParsableCommand {
             """
     )
 
-    @Option(name: .customLong("timeout"), help: ArgumentHelp("Seconds to wait for the answer.", valueName: "s"))
-    var timeout: Double = 30
-
-    @Flag(name: .customLong("verbose"), help: "Log every request (never a token).")
-    var verbose = false
-
-    func validate() throws {
-        LogSetup.bootstrap(verbose: verbose)
-        guard timeout > 0, timeout.isFinite else { throw ValidationError("--timeout must be positive") }
-    }
+    @OptionGroup var account: AccountOptions
 
     func run() async throws {
         let store = try TokenSource.store()
@@ -160,8 +141,7 @@ struct LogoutCommand: AsyncParsableCommand {
         let logger = Logger(label: "trakt2discovr")
         let revoked: Bool
         do {
-            revoked = try await withDiscovrClient(baseURL: saved.apiURL, requestTimeout: timeout, logger: logger,
-                                                  now: { Timestamp(millisecondsSince1970: DeliveryDriver.systemWallClock()) }) { client in
+            revoked = try await account.withClient(saved.apiURL, logger: logger) { client in
                 try await client.revoke(refreshToken: saved.refreshToken)
             }
         } catch let error as IdentityError {

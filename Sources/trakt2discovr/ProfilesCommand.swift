@@ -27,16 +27,7 @@ struct ProfilesCommand: AsyncParsableCommand {
     @Flag(name: .customLong("json"), help: "Print JSON for machines.")
     var json = false
 
-    @Option(name: .customLong("timeout"), help: ArgumentHelp("Seconds to wait for the answer.", valueName: "s"))
-    var timeout: Double = 30
-
-    @Flag(name: .customLong("verbose"), help: "Log every request (never a token).")
-    var verbose = false
-
-    func validate() throws {
-        LogSetup.bootstrap(verbose: verbose)
-        guard timeout > 0, timeout.isFinite else { throw ValidationError("--timeout must be positive") }
-    }
+    @OptionGroup var account: AccountOptions
 
     func run() async throws {
         let url = try TokenSource.checkedAPIURL(apiURL)
@@ -44,8 +35,7 @@ struct ProfilesCommand: AsyncParsableCommand {
         let logger = Logger(label: "trakt2discovr")
         let profiles: [Profile]
         do {
-            profiles = try await withDiscovrClient(baseURL: url, requestTimeout: timeout, logger: logger,
-                                                   now: { Timestamp(millisecondsSince1970: DeliveryDriver.systemWallClock()) }) { client in
+            profiles = try await account.withClient(url, logger: logger) { client in
                 try await client.profiles(refreshToken: token)
             }
         } catch let error as IdentityError {
