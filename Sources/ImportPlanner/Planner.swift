@@ -13,76 +13,92 @@ public enum ImportPlanner {
 
     public static func plan(records: [TraktRecord], stats: TraktStats? = nil, options: PlanOptions = PlanOptions(),
                             warnings: [String] = []) -> ImportPlan {
+        plan(records: TraktRecords(records), stats: stats, options: options, warnings: warnings)
+    }
+
+    public static func plan(records: TraktRecords, stats: TraktStats? = nil, options: PlanOptions = PlanOptions(),
+                            warnings: [String] = []) -> ImportPlan {
         var counts = RecordCounts()
         var skipped: [SkippedRecord] = []
-        var items: [PlannedItem] = []
-        var plannedPlays = Set<PlayKey>()
-        var historyKeys = Set<ItemKey>()
-        var completedKeys = Set<ItemKey>()
-        items.reserveCapacity(records.count)
-        plannedPlays.reserveCapacity(records.count)
-        historyKeys.reserveCapacity(records.count)
-        completedKeys.reserveCapacity(records.count)
-        // One pass to sort record indices by phase, so each phase touches only its own records.
-        var historyIndices: [Int] = [], summaryIndices: [Int] = [], playbackIndices: [Int] = []
-        historyIndices.reserveCapacity(records.count)
-
-        for index in records.indices {
-            switch records[index].kind {
-            case .history: counts.history += 1; historyIndices.append(index)
-            case .playback: counts.playback += 1; playbackIndices.append(index)
-            case .watchedMovie: counts.watchedMovies += 1; summaryIndices.append(index)
-            case .watchedEpisode: counts.watchedEpisodes += 1; summaryIndices.append(index)
-            case .watchedShowWithoutEpisodes: counts.watchedShowsWithoutEpisodes += 1; summaryIndices.append(index)
-            }
-        }
+        // The records planned, in phase order. Items are made from them once the phases' sets are
+        // freed: a million plays' items (100 bytes each) and sets (tens of MB each) never coexist.
+        var accepted: [Int] = []
 
         func skip(_ index: Int, _ reason: SkipReason) {
             skipped.append(SkippedRecord(recordIndex: index, reason: reason))
         }
 
-        // 1. History: the source of truth; every distinct play is kept (rewatches too).
-        for index in historyIndices {
-            switch candidate(records[index], options: options) {
-            case .failure(let reason): skip(index, reason)
-            case .success(let item):
-                let play = PlayKey(item)
-                if plannedPlays.contains(play) { skip(index, .duplicate); continue }
-                plannedPlays.insert(play)
-                historyKeys.insert(ItemKey(item))
-                completedKeys.insert(ItemKey(item))
-                items.append(PlannedItem(item: item, source: .history, recordIndex: index))
+        do {
+            // One pass to sort record indices by phase, so each phase touches only its own records.
+            var historyIndices: [Int] = [], summaryIndices: [Int] = [], playbackIndices: [Int] = []
+            historyIndices.reserveCapacity(records.count)
+            for index in records.indices {
+                switch records.kind(at: index) {
+                case .history: counts.history += 1; historyIndices.append(index)
+                case .playback: counts.playback += 1; playbackIndices.append(index)
+                case .watchedMovie: counts.watchedMovies += 1; summaryIndices.append(index)
+                case .watchedEpisode: counts.watchedEpisodes += 1; summaryIndices.append(index)
+                case .watchedShowWithoutEpisodes: counts.watchedShowsWithoutEpisodes += 1; summaryIndices.append(index)
+                }
+            }
+            accepted.reserveCapacity(records.count)
+            var plannedPlays = Set<PlayKey>()
+            /// Item keys with a completed play planned; true when one came from history.
+            var completedKeys: [ItemKey: Bool] = [:]
+            plannedPlays.reserveCapacity(records.count)
+            // Growing it would rehash every key each time; a key per history play is the most it holds.
+            completedKeys.reserveCapacity(historyIndices.count + summaryIndices.count)
+
+            // 1. History: the source of truth; every distinct play is kept (rewatches too).
+            for index in historyIndices {
+                switch candidate(records, index, options: options) {
+                case .failure(let reason): skip(index, reason)
+                case .success(let item):
+                    let play = PlayKey(item)
+                    if !plannedPlays.insert(play).inserted { skip(index, .duplicate); continue }
+                    completedKeys[play.item] = true
+                    accepted.append(index)
+                }
+            }
+
+            // 2. Summaries: only for keys history has no play of (older exports lost the oldest plays).
+            for index in summaryIndices {
+                switch candidate(records, index, options: options) {
+                case .failure(let reason): skip(index, reason)
+                case .success(let item):
+                    let play = PlayKey(item)
+                    if completedKeys[play.item] == true { skip(index, .coveredByHistory); continue }
+                    if !plannedPlays.insert(play).inserted { skip(index, .duplicate); continue }
+                    if completedKeys[play.item] == nil { completedKeys[play.item] = false }
+                    accepted.append(index)
+                }
+            }
+
+            // 3. Playback: a partial progress would un-mark a completed play on Discovr, so it only goes
+            //    out for things never watched in full.
+            for index in playbackIndices {
+                if !options.includePlayback { skip(index, .playbackExcluded); continue }
+                switch candidate(records, index, options: options) {
+                case .failure(let reason): skip(index, reason)
+                case .success(let item):
+                    let play = PlayKey(item)
+                    if completedKeys[play.item] != nil { skip(index, .supersededByWatch); continue }
+                    if !plannedPlays.insert(play).inserted { skip(index, .duplicate); continue }
+                    accepted.append(index)
+                }
             }
         }
 
-        // 2. Summaries: only for keys history has no play of (older exports lost the oldest plays).
-        for index in summaryIndices {
-            switch candidate(records[index], options: options) {
-            case .failure(let reason): skip(index, reason)
-            case .success(let item):
-                if historyKeys.contains(ItemKey(item)) { skip(index, .coveredByHistory); continue }
-                let play = PlayKey(item)
-                if plannedPlays.contains(play) { skip(index, .duplicate); continue }
-                plannedPlays.insert(play)
-                completedKeys.insert(ItemKey(item))
-                items.append(PlannedItem(item: item, source: records[index].kind, recordIndex: index))
+        // Each planned record's item again (the same pure mapping), now with room for exactly these.
+        // A record's kind is its item's source: history, a summary, or playback.
+        var items: [PlannedItem] = []
+        items.reserveCapacity(accepted.count)
+        for index in accepted {
+            if case .success(let item) = candidate(records, index, options: options) {
+                items.append(PlannedItem(item: item, source: records.kind(at: index), recordIndex: index))
             }
         }
-
-        // 3. Playback: a partial progress would un-mark a completed play on Discovr, so it only goes
-        //    out for things never watched in full.
-        for index in playbackIndices {
-            if !options.includePlayback { skip(index, .playbackExcluded); continue }
-            switch candidate(records[index], options: options) {
-            case .failure(let reason): skip(index, reason)
-            case .success(let item):
-                if completedKeys.contains(ItemKey(item)) { skip(index, .supersededByWatch); continue }
-                let play = PlayKey(item)
-                if plannedPlays.contains(play) { skip(index, .duplicate); continue }
-                plannedPlays.insert(play)
-                items.append(PlannedItem(item: item, source: .playback, recordIndex: index))
-            }
-        }
+        accepted = []
 
         // 4. --latest-only: keep the latest completed play of each key.
         if options.latestOnly {
@@ -129,33 +145,48 @@ public enum ImportPlanner {
     }
 
     /// The item a record maps to, or the first rule (in the contract's order) that stops it.
+    static func candidate(_ records: TraktRecords, _ index: Int, options: PlanOptions) -> Result<HistoryItem, SkipReason> {
+        guard let facts = records.facts(at: index) else { return candidate(records[index], options: options) }
+        return candidate(kind: facts.kind, type: facts.type, hasMedia: facts.hasMedia, tmdb: facts.tmdb,
+                         episode: facts.episode, date: facts.date.map(RecordDate.valid) ?? .missing,
+                         progress: facts.progress, options: options)
+    }
+
     static func candidate(_ record: TraktRecord, options: PlanOptions) -> Result<HistoryItem, SkipReason> {
         let play = record.play
+        let media = play.type == .movie ? play.movie : play.show
+        return candidate(kind: record.kind, type: play.type, hasMedia: media != nil, tmdb: media?.tmdb,
+                         episode: play.episode, date: play.date, progress: play.progress, options: options)
+    }
+
+    static func candidate(kind: RecordKind, type: MediaType, hasMedia: Bool, tmdb: Int64?, episode ep: TraktEpisode?,
+                          date recordDate: RecordDate, progress rawProgress: Double?,
+                          options: PlanOptions) -> Result<HistoryItem, SkipReason> {
         let mediaId: MediaID
         var season: Int?
         var episode: Int?
-        switch play.type {
+        switch type {
         case .movie:
-            guard let movie = play.movie else { return .failure(.missingMedia) }
-            guard let tmdb = movie.tmdb else { return .failure(.noTmdbID) }
+            guard hasMedia else { return .failure(.missingMedia) }
+            guard let tmdb else { return .failure(.noTmdbID) }
             mediaId = .movie(tmdb)
         case .episode:
-            guard let show = play.show else { return .failure(.missingMedia) }
-            if record.kind == .watchedShowWithoutEpisodes {
+            guard hasMedia else { return .failure(.missingMedia) }
+            if kind == .watchedShowWithoutEpisodes {
                 // No episode to check; the date rules still come before no-episode-detail.
-                guard show.tmdb != nil else { return .failure(.noTmdbID) }
-                guard case .valid(let date) = play.date else { return .failure(.invalidDate) }
+                guard tmdb != nil else { return .failure(.noTmdbID) }
+                guard case .valid(let date) = recordDate else { return .failure(.invalidDate) }
                 if PlanOptions.isUnknownDate(date), options.unknownDates == .skip { return .failure(.unknownDate) }
                 return .failure(.noEpisodeDetail)
             }
-            guard let ep = play.episode else { return .failure(.missingMedia) }
-            guard let tmdb = show.tmdb else { return .failure(.noTmdbID) }
+            guard let ep else { return .failure(.missingMedia) }
+            guard let tmdb else { return .failure(.noTmdbID) }
             guard let s = ep.season, let n = ep.number, s >= 1, n >= 1 else { return .failure(.specialEpisode) }
             mediaId = .show(tmdb)
             season = s
             episode = n
         }
-        guard case .valid(let date) = play.date else { return .failure(.invalidDate) }
+        guard case .valid(let date) = recordDate else { return .failure(.invalidDate) }
         var updatedAt: Timestamp? = date
         if PlanOptions.isUnknownDate(date) {
             switch options.unknownDates {
@@ -164,7 +195,7 @@ public enum ImportPlanner {
             case .skip: return .failure(.unknownDate)
             }
         }
-        let progress = record.kind == .playback ? HistoryItem.normalizedProgress(play.progress ?? 0) : 100
+        let progress = kind == .playback ? HistoryItem.normalizedProgress(rawProgress ?? 0) : 100
         // Real backups hold many playbacks paused at 0%: nothing was watched, and Discovr would show
         // "watched 0%" in the person's history. A tiny positive progress (0.01) still goes out.
         if progress == 0 { return .failure(.zeroProgress) }
@@ -207,28 +238,28 @@ public enum ImportPlanner {
 }
 
 /// The contract's item key (mediaId, season, episode) as a value: hashing it is much cheaper than
-/// building the string form (`HistoryItem.itemKey`) for every record of a large export.
+/// building the string form (`HistoryItem.itemKey`) for every record of a large export. The kind
+/// is the top bit of `media` (TMDB ids are positive Int64s), so the key is 24 bytes.
 struct ItemKey: Hashable {
-    var show: Bool
-    var tmdb: Int64
+    var media: UInt64
     var season: Int
     var episode: Int
 
     init(_ item: HistoryItem) {
-        show = item.mediaId.kind == .show
-        tmdb = item.mediaId.tmdb
+        media = UInt64(bitPattern: item.mediaId.tmdb) | (item.mediaId.kind == .show ? 1 << 63 : 0)
         season = item.season ?? -1
         episode = item.episode ?? -1
     }
 }
 
-/// The contract's play: (item key, updatedAt); an unknown date is its own value.
+/// The contract's play: (item key, updatedAt); an unknown date is its own value (`Int64.min`: no
+/// timestamp of the accepted years is that far back).
 struct PlayKey: Hashable {
     var item: ItemKey
-    var at: Int64?
+    var at: Int64
 
     init(_ item: HistoryItem) {
         self.item = ItemKey(item)
-        at = item.updatedAt?.millisecondsSince1970
+        at = item.updatedAt?.millisecondsSince1970 ?? Int64.min
     }
 }

@@ -20,12 +20,19 @@ public struct ExportSection: Sendable, Equatable {
 /// What one file held, before file indices are assigned.
 struct ClassifiedFile: Sendable {
     var sections: [ExportSection] = []
-    /// Records of each section, parallel to `sections`.
-    var records: [[TraktRecord]] = []
+    /// Records of each section, parallel to `sections`, their titles interned into `interner`.
+    var records: [RecordRows] = []
     var stats: TraktStats?
     var warnings: [String] = []
+    let interner: TitleInterner
 
-    mutating func add(_ section: ExportSection, _ sectionRecords: [TraktRecord] = []) {
+    init(interner: TitleInterner) {
+        self.interner = interner
+    }
+
+    mutating func add(_ section: ExportSection, _ sectionRecords: RecordRows = RecordRows()) {
+        var sectionRecords = sectionRecords
+        interner.intern(&sectionRecords)
         sections.append(section)
         records.append(sectionRecords)
     }
@@ -39,8 +46,8 @@ enum Classifier {
         case flattenedEpisodes, ratings, list, collection, unknown, empty
     }
 
-    static func classify(_ document: JSONValue, name: String) -> ClassifiedFile {
-        var file = ClassifiedFile()
+    static func classify(_ document: JSONValue, name: String, interner: TitleInterner) -> ClassifiedFile {
+        var file = ClassifiedFile(interner: interner)
         let lower = name.lowercased()
         if baseName(lower).hasPrefix("_errors") {
             let empty = (document.arrayValue?.isEmpty ?? false) || (document.objectValue?.members.isEmpty ?? false)
@@ -107,7 +114,7 @@ enum Classifier {
         if shape == .empty {
             shape = shapeFromName(hint ?? baseName(name.lowercased()))
         }
-        var records: [TraktRecord] = []
+        var records = RecordRows()
         switch shape {
         case .history:
             records.reserveCapacity(elements.count)

@@ -17,7 +17,8 @@ public struct ExportScan: Sendable {
     public var inputs: [Input] = []
     /// Every file (or document section) read or ignored; `TraktRecord.fileIndex` points here.
     public var sections: [ExportSection] = []
-    public var records: [TraktRecord] = []
+    /// The records, compact (see `TraktRecords`); `records[i]` is a whole `TraktRecord`.
+    public var records = TraktRecords()
     public var stats: TraktStats?
     public var warnings: [String] = []
 
@@ -30,15 +31,16 @@ public struct ExportScan: Sendable {
             let fileIndex = sections.count
             indices.append(fileIndex)
             sections.append(section)
-            for record in file.records[k] {
-                var copy = record
-                copy.fileIndex = fileIndex
-                records.append(copy)
-            }
+            records.append(file.records[k], fileIndex: fileIndex)
         }
         if let stats = file.stats { self.stats = stats }
         warnings.append(contentsOf: file.warnings)
         return indices
+    }
+
+    /// Reserves room for `count` more records.
+    mutating func reserveRecords(_ count: Int) {
+        records.rows.reserveCapacity(records.rows.count + count)
     }
 }
 
@@ -69,14 +71,16 @@ public enum ExportReader {
     /// ZIP); the caller must not change any state before this returns.
     public static func read(paths: [String], limits: ReadLimits = ReadLimits()) throws(TraktExportError) -> ExportScan {
         var scan = ExportScan()
+        let interner = TitleInterner()
         for path in paths {
             let sources = try listSources(path: path, limits: limits)
             var indices: [Int] = []
-            try load(sources, limits: limits) { (result: SourceResult) in
+            try load(sources, limits: limits, interner: interner, reserve: { scan.reserveRecords($0) }) { (result: SourceResult) in
                 indices += scan.add(result.file)
             }
             scan.inputs.append(ExportScan.Input(path: path, sectionIndices: indices))
         }
+        scan.records.titles = interner.titles
         try requireWatchData(scan, paths: paths)
         return scan
     }
@@ -89,7 +93,9 @@ public enum ExportReader {
             throw .tooLarge(file: name, reason: "\(data.count) bytes, more than the limit of \(limits.maxFileBytes)")
         }
         var scan = ExportScan()
-        let indices = scan.add(try parse(.file(name: name, path: name), data: data).get())
+        let interner = TitleInterner()
+        let indices = scan.add(try parse(.file(name: name, path: name), data: data, interner: interner).get())
+        scan.records.titles = interner.titles
         scan.inputs.append(ExportScan.Input(path: name, sectionIndices: indices))
         try requireWatchData(scan, paths: [name])
         return scan
@@ -220,7 +226,8 @@ public enum ExportReader {
     /// Reads and parses the files on all cores: each worker takes every n-th file, with its own handle
     /// on each ZIP archive (one `Archive` cannot be read from two threads), and results are handed
     /// over in file order, so the outcome never depends on timing.
-    static func load(_ sources: [Source], limits: ReadLimits,
+    static func load(_ sources: [Source], limits: ReadLimits, interner: TitleInterner,
+                     reserve: (Int) -> Void = { _ in },
                      deliver: (SourceResult) -> Void) throws(TraktExportError) {
         guard !sources.isEmpty else { return }
         let workers = max(1, min(ProcessInfo.processInfo.activeProcessorCount, sources.count))
@@ -233,7 +240,7 @@ public enum ExportReader {
                 let outcome: Result<ClassifiedFile, TraktExportError>
                 do throws(TraktExportError) {
                     let data = try bytes(of: sources[k], limits: limits, archives: &archives)
-                    outcome = parse(sources[k], data: data)
+                    outcome = parse(sources[k], data: data, interner: interner)
                 } catch {
                     outcome = .failure(error)
                 }
@@ -242,10 +249,18 @@ public enum ExportReader {
                 k += workers
             }
         }
-        let ordered = results.withLock { $0 }
-        for outcome in ordered {
+        var ordered = results.withLock { all in
+            defer { all = [] }
+            return all
+        }
+        var total = 0
+        for case .success(let file)? in ordered { total += file.records.reduce(0) { $0 + $1.count } }
+        reserve(total)
+        for k in ordered.indices {
             // After a failure some later files were never read: the first failure in file order is reported.
-            guard let outcome else { continue }
+            // Each file's rows are freed as soon as they are handed over.
+            guard let outcome = ordered[k] else { continue }
+            ordered[k] = nil
             switch outcome {
             case .success(let file): deliver(SourceResult(file: file))
             case .failure(let error): throw error
@@ -325,9 +340,9 @@ public enum ExportReader {
         }
     }
 
-    static func parse(_ source: Source, data: Data?) -> Result<ClassifiedFile, TraktExportError> {
+    static func parse(_ source: Source, data: Data?, interner: TitleInterner) -> Result<ClassifiedFile, TraktExportError> {
         if case .skipped(let name, let note) = source {
-            var file = ClassifiedFile()
+            var file = ClassifiedFile(interner: interner)
             file.add(ExportSection(name: name, kind: .ignored, recordCount: 0, note: note))
             return .success(file)
         }
@@ -342,7 +357,7 @@ public enum ExportReader {
         }
         switch parsed {
         case .success(let document):
-            return .success(Classifier.classify(document, name: source.name))
+            return .success(Classifier.classify(document, name: source.name, interner: interner))
         case .failure(let error):
             return .failure(.malformedJSON(file: displayName(source), line: error.line, column: error.column, reason: error.reason))
         }

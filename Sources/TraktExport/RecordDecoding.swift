@@ -71,7 +71,7 @@ enum RecordDecoding {
     }
 
     /// The records of one `watched-shows` row: one per episode entry, or one row record without detail.
-    static func watchedShow(_ value: JSONValue, fileIndex: Int, into records: inout [TraktRecord]) {
+    static func watchedShow(_ value: JSONValue, fileIndex: Int, into records: inout RecordRows) {
         let object = value.objectValue
         let show = title(object?["show"])
         var produced = false

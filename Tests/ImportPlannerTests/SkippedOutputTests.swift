@@ -53,7 +53,7 @@ extension ExportScan {
     static func of(_ records: [TraktRecord]) -> ExportScan {
         var scan = ExportScan()
         scan.sections = [ExportSection(name: "test.json", kind: .history, recordCount: records.count)]
-        scan.records = records
+        scan.records = TraktRecords(records)
         return scan
     }
 }
