@@ -42,23 +42,61 @@ public struct RateLimitHints: Sendable, Equatable {
         self.resetAt = resetAt
     }
 
-    /// `headers` as (name, value) pairs, names in any case.
+    /// `headers` as (name, value) pairs, names in any case (ASCII: HTTP field names are tokens).
+    /// For each hint the first header that names it counts.
     public init(headers: [(String, String)], now: Timestamp) {
         self.init()
-        func value(_ names: String...) -> String? {
-            for (name, value) in headers where names.contains(where: { $0.caseInsensitiveCompare(name) == .orderedSame }) {
-                return value.trimmingCharacters(in: .whitespaces)
+        // One look at each name (its length, then its bytes lowercased), instead of a Foundation
+        // case-insensitive compare per name and hint: this runs for every answer (5 % of a fast
+        // delivery's CPU time before).
+        var retry: String?, limitText: String?, remainingText: String?, resetText: String?
+        for (name, value) in headers {
+            guard let hint = Self.hint(named: name) else { continue }
+            switch hint {
+            case .retryAfter: if retry == nil { retry = value }
+            case .limit: if limitText == nil { limitText = value }
+            case .remaining: if remainingText == nil { remainingText = value }
+            case .reset: if resetText == nil { resetText = value }
             }
-            return nil
         }
-        if let retry = value("Retry-After") {
+        func trimmed(_ text: String?) -> String? { text?.trimmingCharacters(in: .whitespaces) }
+        if let retry = trimmed(retry) {
             retryAt = RateLimitHints.parseRetryAfter(retry, now: now)
         }
-        limit = value("RateLimit-Limit", "X-RateLimit-Limit").flatMap(ServerNumbers.headerCount).flatMap { $0 > 0 ? $0 : nil }
-        remaining = value("RateLimit-Remaining", "X-RateLimit-Remaining").flatMap(ServerNumbers.headerCount)
-        if let reset = value("RateLimit-Reset", "X-RateLimit-Reset").flatMap(ServerNumbers.headerNumber), reset >= 0 {
+        limit = trimmed(limitText).flatMap(ServerNumbers.headerCount).flatMap { $0 > 0 ? $0 : nil }
+        remaining = trimmed(remainingText).flatMap(ServerNumbers.headerCount)
+        if let reset = trimmed(resetText).flatMap(ServerNumbers.headerNumber), reset >= 0 {
             resetAt = RateLimitHints.resetInstant(reset, now: now)
         }
+    }
+
+    enum Hint { case retryAfter, limit, remaining, reset }
+
+    /// The header names read, lowercase, with the hint each gives.
+    static let hintNames: [(name: [UInt8], hint: Hint)] = ([
+        ("retry-after", .retryAfter),
+        ("ratelimit-limit", .limit), ("x-ratelimit-limit", .limit),
+        ("ratelimit-remaining", .remaining), ("x-ratelimit-remaining", .remaining),
+        ("ratelimit-reset", .reset), ("x-ratelimit-reset", .reset),
+    ] as [(String, Hint)]).map { (Array($0.0.utf8), $0.1) }
+
+    /// The hint a header name gives, compared as ASCII without regard to case; nil for any other name.
+    static func hint(named name: String) -> Hint? {
+        let utf8 = name.utf8
+        let count = utf8.count
+        // The names are 11, 15, 17, 19 and 21 bytes long: most headers are ruled out by length alone.
+        guard count >= 11, count <= 21, count & 1 == 1 else { return nil }
+        for candidate in hintNames where candidate.name.count == count {
+            var k = 0
+            var same = true
+            for byte in utf8 {
+                let lower = byte >= 0x41 && byte <= 0x5A ? byte | 0x20 : byte
+                if lower != candidate.name[k] { same = false; break }
+                k += 1
+            }
+            if same { return candidate.hint }
+        }
+        return nil
     }
 
     /// `RateLimit-Reset`: the draft says delta-seconds; some servers send an epoch time (a value past

@@ -59,6 +59,20 @@ import Testing
         #expect(hints.remaining == count)
     }
 
+    @Test func headerNamesMatchInAnyCaseTheFirstOfEachHintCounting() {
+        let hints = RateLimitHints(headers: [
+            ("Content-Type", "application/json"), ("RateLimit-Limits", "7"), ("X-RateLimit-Limit ", "8"),
+            ("RateLimit\rLimit", "9"), ("ratelimit\u{0D}limit", "9"), ("rAtElImIt-lImIt", "40"), ("X-RateLimit-Limit", "50"),
+            ("x-ratelimit-REMAINING", " 12 "), ("RateLimit-Remaining", "13"),
+            ("RETRY-AFTER", "3"), ("x-RateLimit-Reset", "2"),
+        ], now: Self.now)
+        #expect(hints.limit == 40)
+        #expect(hints.remaining == 12)
+        #expect(hints.retryAt == Timestamp(millisecondsSince1970: Self.now.millisecondsSince1970 + 3_000))
+        #expect(hints.resetAt == Timestamp(millisecondsSince1970: Self.now.millisecondsSince1970 + 2_000))
+        #expect(RateLimitHints(headers: [("Retry-After-", "3"), ("Server", "x")], now: Self.now) == RateLimitHints())
+    }
+
     @Test func aZeroLimitIsNoLimit() {
         #expect(RateLimitHints(headers: [("RateLimit-Limit", "0")], now: Self.now).limit == nil)
     }
