@@ -129,7 +129,7 @@ struct LogoutCommand: AsyncParsableCommand {
             saved = try store.load()
         } catch {
             // Not readable as ours: nothing can be revoked, but forgetting it is still what was asked.
-            try? store.delete()
+            _ = try? store.delete()
             Terminal.warn(error.description)
             Terminal.out("Forgot the sign-in in \(store.path) (it could not be read, so it was not revoked).\n")
             return
