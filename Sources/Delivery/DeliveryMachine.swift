@@ -174,6 +174,8 @@ struct DeliveryMachine: Sendable {
     private(set) var sent = 0
     private(set) var readBacks = 0
     private(set) var foundOnReadBack = 0
+    /// Uncertain items waiting out their grace before their read-back (for the progress line).
+    private(set) var awaitingReadBack: Set<Int64> = []
     private(set) var retries = 0
     private(set) var rateLimited = 0
     /// Items delivered or failed this run (what `limit` counts).
@@ -244,6 +246,7 @@ struct DeliveryMachine: Sendable {
                 ?? (max(item.sentAtMs ?? .min, item.lastSendMs ?? .min) &+ configuration.graceMs)
             if now < due {
                 graceDeferredUntilMs[item.id] = due
+                awaitingReadBack.insert(item.id)
                 // Left by a run that died: its last send may still be under way at the server.
                 counts.inFlight -= 1
                 counts.pending += 1
@@ -253,6 +256,7 @@ struct DeliveryMachine: Sendable {
                 continue
             }
             graceDeferredUntilMs[item.id] = nil
+            awaitingReadBack.remove(item.id)
             hold(Active(item: item, phase: .lookingUp(pageToken: nil)))
             readBacks += 1
             actions.append(.lookUp(item, pageToken: nil))
@@ -485,6 +489,7 @@ struct DeliveryMachine: Sendable {
         counts.pending += 1
         retries += 1
         graceUntilMs = max(graceUntilMs, sentAt &+ configuration.graceMs)
+        awaitingReadBack.insert(item.id)
         actions.append(.write(.uncertain(id: item.id, sentAtMs: sentAt, notBeforeMs: notBefore, countAttempt: countAttempt,
                                          status: status, message: message)))
     }
@@ -634,9 +639,14 @@ struct DeliveryMachine: Sendable {
     // MARK: - Reading
 
     func progress(startedAtMs: Int64, nowMs: Int64) -> DeliveryProgress {
-        DeliveryProgress(delivered: counts.delivered, alreadyPresent: counts.alreadyPresent, failed: counts.failed,
-                         pending: counts.pending, inFlight: counts.inFlight, retries: retries, rateLimited: rateLimited,
-                         total: counts.total, startedAt: Timestamp(millisecondsSince1970: startedAtMs),
-                         now: Timestamp(millisecondsSince1970: nowMs), currentRate: limiter.currentRate)
+        var progress = DeliveryProgress(delivered: counts.delivered, alreadyPresent: counts.alreadyPresent, failed: counts.failed,
+                                        pending: counts.pending, inFlight: counts.inFlight, retries: retries,
+                                        rateLimited: rateLimited, total: counts.total,
+                                        startedAt: Timestamp(millisecondsSince1970: startedAtMs),
+                                        now: Timestamp(millisecondsSince1970: nowMs), currentRate: limiter.currentRate)
+        progress.awaitingReadBack = ending == nil ? awaitingReadBack.count : 0
+        progress.readBacks = readBacks
+        progress.foundOnReadBack = foundOnReadBack
+        return progress
     }
 }

@@ -76,6 +76,12 @@ public struct DeliveryProgress: Sendable {
     public var currentRate: Double
     /// Set while the existing-history check reads the profile's history (and on its last update, with `found`).
     public var existingHistory: ExistingHistoryProgress?
+    /// Uncertain sends of this run (no answer after the request went out) waiting out their grace
+    /// before they are read back.
+    public var awaitingReadBack = 0
+    /// Read-backs begun this run, and how many of them found the play already stored.
+    public var readBacks = 0
+    public var foundOnReadBack = 0
 
     public init(delivered: Int, alreadyPresent: Int, failed: Int, pending: Int, inFlight: Int, retries: Int,
                 rateLimited: Int, total: Int, startedAt: Timestamp, now: Timestamp, currentRate: Double) {

@@ -72,6 +72,10 @@ final class ProgressDisplay: Sendable {
             parts.append("ETA " + duration(Double(left) / rate))
         }
         if p.retries > 0 { parts.append("retries \(Terminal.number(p.retries))") }
+        // Lost or late answers: the plays may be stored, so they wait out the grace and are read back
+        // (the run can sit still for those seconds: this says why).
+        if p.awaitingReadBack > 0 { parts.append("\(Terminal.number(p.awaitingReadBack)) to read back (answers lost)") }
+        if p.readBacks > 0 { parts.append("read back \(Terminal.number(p.readBacks)), found \(Terminal.number(p.foundOnReadBack))") }
         if p.rateLimited > 0 { parts.append("rate-limited \(Terminal.number(p.rateLimited))") }
         if p.failed > 0 { parts.append("failed \(Terminal.number(p.failed))") }
         return parts.joined(separator: "  ")

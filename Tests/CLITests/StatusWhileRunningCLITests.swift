@@ -12,7 +12,7 @@ import Testing
         let input = try DeliveryCLITests.history(dir, count: count)
         let state = dir.path("state.sqlite")
         let run = try CLI.start(["import", input, "--api-url", server.url, "--token-file", server.tokenFile, "--state", state,
-                                 "--no-progress", "--concurrency", "2", "--rate", "500"] + extra)
+                                 "--concurrency", "2", "--rate", "500"] + extra)
         return (dir, state, run)
     }
 
@@ -20,7 +20,7 @@ import Testing
     func statusDuringARunningImportExitsZeroAndShowsTheCounts() throws {
         // Every answer takes 0.3 s: with 2 in flight, 60 items take about 9 s.
         let server = try SandboxProcess(["--slow-rate", "1", "--slow-delay", "0.3"])
-        let (dir, state, run) = try Self.startImport(server, count: 60)
+        let (dir, state, run) = try Self.startImport(server, count: 60, extra: ["--no-progress"])
         defer { run.stop(); _ = dir }
         #expect(CLI.waitFor("some plays stored") { ((try? server.stats()["stored"] as? Int) ?? 0) >= 3 })
 
@@ -71,6 +71,10 @@ import Testing
         #expect(seen["running"] as? Bool == true, "\(seen)")
         let finished = run.result()
         #expect(finished.status == 0, "\(finished.stderr)")
+        // The progress line (stderr is not a terminal: a plain line every 10 s and one at the end) says
+        // what the read-backs did.
+        let last = finished.stderr.split(separator: "\n").last { $0.contains(" done") }.map(String.init) ?? ""
+        #expect(last.contains("30/30 done") && last.contains("read back ") && last.contains(", found "), "\(finished.stderr)")
         let stats = try server.stats()
         #expect(stats["stored"] as? Int == 30 && stats["repeats"] as? Int == 0, "\(stats)")
         let after = CLI.json(try CLI.run(["status", "--json", "--state", state]).stdout)

@@ -229,6 +229,8 @@ import Testing
         }
         #expect(notBefore >= sentAt + grace, "read back no sooner than the grace after the send")
         #expect(h.sends.isEmpty, "never re-sent blind")
+        #expect(h.machine.awaitingReadBack == [1])
+        #expect(h.machine.progress(startedAtMs: Self.start, nowMs: h.now).awaitingReadBack == 1)
         // The queue holds it back until then.
         #expect(h.claim != nil)
         h.claimed([], nextReadyAtMs: notBefore)
@@ -240,12 +242,15 @@ import Testing
         h.claimed([Self.item(1, attempts: 1, uncertain: true, sentAtMs: sentAt, lastSendMs: sentAt)])
         #expect(h.lookUps.map(\.id) == [1] && h.lookUps.first?.token == nil)
         #expect(h.sends.isEmpty)
+        #expect(h.machine.awaitingReadBack.isEmpty)
         // Found: delivered, already present, nothing sent.
         h.handle(.lookedUp(id: 1, Self.page([Self.entry(2), Self.entry(1)])))
         #expect(h.writes == [.delivered(id: 1, status: 200, message: DeliveryMachine.foundMessage, added: nil, removed: nil,
                                         alreadyPresent: true)])
         #expect(h.sends.isEmpty)
         #expect(h.machine.counts.alreadyPresent == 1 && h.machine.foundOnReadBack == 1 && h.machine.readBacks == 1)
+        let progress = h.machine.progress(startedAtMs: Self.start, nowMs: h.now)
+        #expect(progress.readBacks == 1 && progress.foundOnReadBack == 1 && progress.awaitingReadBack == 0)
     }
 
     @Test func aLostConnectionAndA502AreUncertainToo() {
@@ -375,6 +380,7 @@ import Testing
         #expect(h.writes == [.retry(id: 1, status: nil, message: nil, notBeforeMs: due, countAttempt: false, clearUncertain: false)])
         #expect(h.lookUps.isEmpty && h.sends.isEmpty)
         #expect(h.wait == .some(due))
+        #expect(h.machine.awaitingReadBack == [1])
         // Once due the queue hands it out again, and that claim's row says it was last claimed now
         // (the claim that deferred it wrote claimed_at): the due time set then holds, and it is read
         // back (a due time counted from the last claim would move one grace further on every claim).
