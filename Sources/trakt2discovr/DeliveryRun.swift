@@ -127,8 +127,8 @@ struct DeliveryRun {
 
     static func recoveredNote(_ n: Int) -> String {
         "\(Terminal.number(n)) item\(n == 1 ? " was" : "s were") in flight when the last run stopped without settling "
-            + "(crash, kill or power loss): \(n == 1 ? "it is" : "they are") sent again, and any the server already has "
-            + "count as already there"
+            + "(crash, kill or power loss): \(n == 1 ? "its send" : "their sends") may have been stored, so "
+            + "\(n == 1 ? "it is" : "each is") read back first and sent only if not there (found ones count as already there)"
     }
 
     static func exitCode(for error: QueueError) -> ExitCode {

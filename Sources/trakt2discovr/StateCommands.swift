@@ -9,8 +9,8 @@ struct ResumeCommand: AsyncParsableCommand {
         commandName: "resume",
         abstract: "Deliver what the state still holds (after --limit, a stop, a crash or an outage).",
         discussion: """
-            Sends every item not confirmed delivered. Items that were in flight when a run died are \
-            sent again (the server treats a repeat as already present).
+            Sends every item not confirmed delivered. Items that were in flight when a run died may \
+            have been stored: each is read back first and sent only if it is not there.
 
             Examples:
               trakt2discovr resume --token-file ~/.discovr-token
@@ -45,8 +45,9 @@ struct StatusCommand: ParsableCommand {
         abstract: "Show the queue: counts by state, and failures with their reasons.",
         discussion: """
             After a crash or kill -9, the first command to open the state reports how many items the \
-            dead run left in flight (JSON: "recoveredInFlight"); they are pending again, and `resume` \
-            sends them again.
+            dead run left in flight (JSON: "recoveredInFlight"); they are pending again, and uncertain \
+            (JSON: "uncertain"): their sends may have been stored, so `resume` reads each back and sends \
+            only those not there.
 
             Examples:
               trakt2discovr status
@@ -90,7 +91,7 @@ struct StatusCommand: ParsableCommand {
             // `open` has already put rows a dead run left in flight back to pending; it says how many.
             let leftInFlight = counts.inFlight + view.recoveredInFlight
             lines.append("pending   \(Terminal.number(counts.pending + counts.inFlight))" + (leftInFlight > 0
-                ? " (\(Terminal.number(leftInFlight)) were in flight when the last run stopped without settling: `resume` sends them again)" : ""))
+                ? " (\(Terminal.number(leftInFlight)) were in flight when the last run stopped without settling: `resume` reads them back and sends those not there)" : ""))
         }
         if view.uncertain > 0 {
             lines.append("uncertain \(Terminal.number(view.uncertain)) of those pending or in flight: their last send got no answer "
