@@ -124,11 +124,23 @@ public enum SkippedTitles {
     /// a title (a deleted movie or show) are not named.
     public static func top(scan: ExportScan, plan: ImportPlan, limit: Int = 3) -> [SkipReason: [Entry]] {
         var counts: [SkipReason: [String: Int]] = [:]
-        for s in plan.skipped {
-            let play = scan.records[s.recordIndex].play
-            guard let media = play.type == .movie ? play.movie : play.show, let title = media.title else { continue }
+        func count(_ media: TraktTitle?, _ reason: SkipReason, _ plays: Int) {
+            guard let media, let title = media.title else { return }
             let label = media.year.map { "\(printable(title)) (\($0))" } ?? printable(title)
-            counts[s.reason, default: [:]][label, default: 0] += 1
+            counts[reason, default: [:]][label, default: 0] += plays
+        }
+        // Counted by title first (integers), then by label: one label per title, not per skipped record.
+        var byTitle: [SkipReason: [Int: Int]] = [:]
+        for s in plan.skipped {
+            if let title = scan.records.mediaTitleIndex(at: s.recordIndex) {
+                byTitle[s.reason, default: [:]][title, default: 0] += 1
+            } else {
+                let play = scan.records[s.recordIndex].play
+                count(play.type == .movie ? play.movie : play.show, s.reason, 1)
+            }
+        }
+        for (reason, titles) in byTitle {
+            for (title, plays) in titles { count(scan.records.title(title), reason, plays) }
         }
         return counts.mapValues { byLabel in
             byLabel.map { Entry(label: $0.key, plays: $0.value) }

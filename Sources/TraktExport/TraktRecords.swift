@@ -277,3 +277,18 @@ extension TraktRecords {
             progress: row.flags & Flags.hasProgress != 0 ? row.progress : nil)
     }
 }
+
+extension TraktRecords {
+    /// The record's movie (for a movie) or show (for an episode) as an index for `title(_:)`: records
+    /// of one title give one index, so they can be counted by title without building their strings.
+    /// Nil when the record names none, or is kept whole (then read `self[position]`).
+    public func mediaTitleIndex(at position: Int) -> Int? {
+        let row = rows[position]
+        if row.flags & Flags.whole != 0 { return nil }
+        let media = row.flags & Flags.episodeType != 0 ? row.show : row.movie
+        return media == Self.noTitle ? nil : Int(media)
+    }
+
+    /// The title at an index given by `mediaTitleIndex(at:)`.
+    public func title(_ index: Int) -> TraktTitle { titles[index] }
+}
