@@ -24,16 +24,31 @@ public struct HistoryItem: Hashable, Sendable {
     }
 
     /// The item key of the contract: (mediaId, season, episode). Plays of one key are sent one at a time.
-    public var itemKey: String {
-        if let season, let episode {
-            return "\(mediaId.rawValue):\(season):\(episode)"
-        }
-        return mediaId.rawValue
-    }
+    public var itemKey: String { keys.item }
 
     /// The play key of the contract: (item key, updatedAt). Unique in the queue.
-    public var playKey: String {
-        itemKey + "@" + (updatedAt.map { String($0.millisecondsSince1970) } ?? "-")
+    public var playKey: String { keys.play }
+
+    /// Both keys at once (the queue stores both for every item), written byte by byte:
+    /// `TV_TMDBID1396:1:5` and `TV_TMDBID1396:1:5@1673740800000` (`@-` without a date).
+    public var keys: (item: String, play: String) {
+        var itemLength = 0
+        let play = String(unsafeUninitializedCapacity: 96) { buffer in
+            var out = BodyWriter(buffer: buffer)
+            out.append(mediaId.kind == .movie ? "MV_TMDBID" : "TV_TMDBID")
+            out.append(integer: mediaId.tmdb)
+            if let season, let episode {
+                out.append(":")
+                out.append(integer: Int64(season))
+                out.append(":")
+                out.append(integer: Int64(episode))
+            }
+            itemLength = out.count
+            out.append("@")
+            if let updatedAt { out.append(integer: updatedAt.millisecondsSince1970) } else { out.append("-") }
+            return out.count
+        }
+        return (String(play.utf8.prefix(itemLength))!, play)
     }
 
     /// The JSON body, keys in a fixed order, no whitespace:

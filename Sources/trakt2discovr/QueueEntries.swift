@@ -21,8 +21,9 @@ enum QueueEntries {
             DispatchQueue.concurrentPerform(iterations: chunks) { c in
                 for i in c * chunk ..< min(count, (c + 1) * chunk) {
                     let p = items[i]
+                    let keys = p.item.keys
                     (base + i).initialize(to: QueueEntry(
-                        playKey: p.item.playKey, itemKey: p.item.itemKey, body: p.item.jsonBody,
+                        playKey: keys.play, itemKey: keys.item, body: p.item.jsonBody,
                         sortAt: p.item.updatedAt?.millisecondsSince1970,
                         title: ImportPlanner.label(scan.records[p.recordIndex].play)))
                 }

@@ -40,6 +40,16 @@ import Testing
         return items
     }()
 
+    @Test func keysAreExactlyTheInterpolatedOnes() {
+        for item in Self.items {
+            let itemKey = item.season != nil && item.episode != nil
+                ? "\(item.mediaId.rawValue):\(item.season!):\(item.episode!)" : item.mediaId.rawValue
+            #expect(item.itemKey == itemKey)
+            #expect(item.playKey == itemKey + "@" + (item.updatedAt.map { String($0.millisecondsSince1970) } ?? "-"))
+            #expect(item.keys.item == itemKey && item.keys.play == item.playKey)
+        }
+    }
+
     @Test func bodiesAreExactlyTheConcatenatedOnes() {
         for item in Self.items {
             for form in MediaIDForm.allCases {
