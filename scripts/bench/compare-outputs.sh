@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Output equality of two builds (issue #11: a change to reading or planning must not change a byte):
-# runs `import PATH --dry-run --json --items-out I --skipped-out S` with both binaries, on the samples,
+# runs `import PATH --dry-run --report R --items-out I --skipped-out S` (the human summary on stdout) with both binaries, on the samples,
 # the real-world files (../shared/realworld) and the bench exports that exist, with the default
-# options and the other planning options, and compares the report, the items and the skipped CSV.
+# options and the other planning options, and compares the summary (with its most-skipped titles),
+# the report, the items and the skipped CSV.
 #
 #   scripts/bench/compare-outputs.sh OLD_BIN NEW_BIN [path...]     default paths: see below
 #
@@ -29,10 +30,12 @@ for p in "${PATHS[@]}"; do
         rm -f "$tmp"/*
         for side in old new; do
             bin=$OLD; [ $side = new ] && bin=$NEW
+            # The same output paths for both (the summary names them), moved aside after each run.
             # shellcheck disable=SC2086
-            "$bin" import "$p" --dry-run --json $opt --items-out "$tmp/$side.items" --skipped-out "$tmp/$side.csv" > "$tmp/$side.json" 2> "$tmp/$side.err" || echo "exit $?" >> "$tmp/$side.json"
+            "$bin" import "$p" --dry-run --report "$tmp/out.report" $opt --items-out "$tmp/out.items" --skipped-out "$tmp/out.csv" > "$tmp/$side.json" 2> "$tmp/$side.err" || echo "exit $?" >> "$tmp/$side.json"
+            for f in report items csv; do if [ -e "$tmp/out.$f" ]; then mv "$tmp/out.$f" "$tmp/$side.$f"; fi; done
         done
-        for f in json items csv err; do
+        for f in json report items csv err; do
             [ -e "$tmp/old.$f" ] || [ -e "$tmp/new.$f" ] || continue
             if ! cmp -s "$tmp/old.$f" "$tmp/new.$f"; then
                 echo "DIFFERENT ($f): $p $opt"; diff "$tmp/old.$f" "$tmp/new.$f" | head -5; exit 1
