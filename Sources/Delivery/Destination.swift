@@ -127,7 +127,7 @@ public func prepareDestination(client: DiscovrClient, request: DestinationReques
         let decision = try await retrying.run { () async throws(IdentityError) -> MediaIDFormDecision in
             try await probeMediaIDForm(client: client, refreshToken: request.refreshToken, profileId: profile.id,
                                        sampleBody: sample, logger: logger, pause: { asked in
-                                           // The run's own sleep (a stop cuts it short: the next try then ends the probe).
+                                           // The run's own sleep: at most 1.75 s a form; a stop is seen after the probe.
                                            try? await retrying.sleep(retrying.now() + (250 << Int64(min(max(asked - 1, 0), 4))))
                                        })
         }
