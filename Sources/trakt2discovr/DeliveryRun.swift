@@ -99,7 +99,8 @@ struct DeliveryRun {
         }
     }
 
-    /// The report's delivery section: stored now, already there (409), failed, and everything else
+    /// The report's delivery section: stored now, already there (found by the existing-history check
+    /// or a read-back), failed, and everything else
     /// still to send (rows a killed run left in flight count as pending).
     static func delivery(_ counts: StateCounts) -> ImportReport.Delivery {
         ImportReport.Delivery(delivered: counts.delivered - counts.alreadyPresent, alreadyPresent: counts.alreadyPresent,
@@ -110,7 +111,8 @@ struct DeliveryRun {
     var logger: Logger { Logger(label: "trakt2discovr") }
 
     /// Opens the state, and says so when a run that died (crash, kill -9, power loss) left items in
-    /// flight: those are sent again, so the user knows why the server may answer "already there".
+    /// flight: those are read back before anything is sent, so the user knows why some plays count as
+    /// "already there".
     func openQueue() throws -> ImportQueue {
         let queue: ImportQueue
         do {
