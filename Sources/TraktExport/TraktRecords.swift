@@ -102,14 +102,14 @@ public struct TraktRecords: RandomAccessCollection, Sendable, Equatable {
 struct RecordRows: Sendable {
     var rows: [TraktRecords.Row] = []
     var whole: [TraktPlay] = []
-    var localTitles: [TraktTitle] = []
-    var localIndex: [TitleKey: Int32] = [:]
+    /// This section's titles, numbered in the order first met.
+    var ownTitles = TitleInterner.Table()
 
     var count: Int { rows.count }
 
     mutating func reserveCapacity(_ n: Int) {
         rows.reserveCapacity(n)
-        localIndex.reserveCapacity(n)
+        ownTitles.index.reserveCapacity(n)
     }
 
     mutating func append(_ record: TraktRecord) {
@@ -157,25 +157,19 @@ struct RecordRows: Sendable {
 
     private mutating func local(_ title: TraktTitle) -> Int32 {
         // Consecutive records mostly name the same show (a season watched in a row).
-        if let last = localTitles.last, TitleKey.same(last, title) { return Int32(localTitles.count - 1) }
-        let key = TitleKey(title: title)
-        if let known = localIndex[key] { return known }
-        let index = Int32(localTitles.count)
-        localTitles.append(title)
-        localIndex[key] = index
-        return index
+        if let last = ownTitles.titles.last, TitleKey.same(last, title) { return Int32(ownTitles.titles.count - 1) }
+        return ownTitles.index(of: title)
     }
 
     /// Renumbers the titles into `table` and drops the local ones.
     mutating func intern(into table: inout TitleInterner.Table) {
-        guard !localTitles.isEmpty else { return }
-        let global = localTitles.map { table.index(of: $0) }
+        guard !ownTitles.titles.isEmpty else { return }
+        let global = ownTitles.titles.map { table.index(of: $0) }
         for k in rows.indices where rows[k].flags & TraktRecords.Flags.whole == 0 {
             if rows[k].movie != TraktRecords.noTitle { rows[k].movie = global[Int(rows[k].movie)] }
             if rows[k].show != TraktRecords.noTitle { rows[k].show = global[Int(rows[k].show)] }
         }
-        localTitles = []
-        localIndex = [:]
+        ownTitles = TitleInterner.Table()
     }
 }
 
