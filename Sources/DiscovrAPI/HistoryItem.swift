@@ -35,8 +35,7 @@ public struct HistoryItem: Hashable, Sendable {
         var itemLength = 0
         let play = String(unsafeUninitializedCapacity: 96) { buffer in
             var out = BodyWriter(buffer: buffer)
-            out.append(mediaId.kind == .movie ? "MV_TMDBID" : "TV_TMDBID")
-            out.append(integer: mediaId.tmdb)
+            out.append(mediaId: mediaId, form: .tmdbid)
             if let season, let episode {
                 out.append(":")
                 out.append(integer: Int64(season))
@@ -65,9 +64,7 @@ public struct HistoryItem: Hashable, Sendable {
         return String(unsafeUninitializedCapacity: capacity) { buffer in
             var out = BodyWriter(buffer: buffer)
             out.append("{\"mediaId\":\"")
-            out.append(mediaId.kind == .movie ? "MV_" : "TV_")
-            if form == .tmdbid { out.append("TMDBID") }
-            out.append(integer: mediaId.tmdb)
+            out.append(mediaId: mediaId, form: form)
             out.append("\"")
             if let season { out.append(",\"season\":"); out.append(integer: Int64(season)) }
             if let episode { out.append(",\"episode\":"); out.append(integer: Int64(episode)) }
@@ -140,7 +137,15 @@ struct BodyWriter {
         count += width
     }
 
-    /// `Timestamp.iso8601`, without its temporary arrays.
+    /// `id` as `MediaID.rawValue(in: form)` writes it, from the same parts (`MediaID.Kind.head`).
+    mutating func append(mediaId id: MediaID, form: MediaIDForm) {
+        append(text: id.kind.head)
+        append("_")
+        if form == .tmdbid { append("TMDBID") }
+        append(integer: id.tmdb)
+    }
+
+    /// `Timestamp.iso8601` (which is written by this): 24 bytes, `2023-01-15T00:00:00.000Z`.
     mutating func append(timestamp: Timestamp) {
         let ms = timestamp.millisecondsSince1970
         let totalSeconds = ms >= 0 ? ms / 1000 : (ms - 999) / 1000
@@ -148,7 +153,6 @@ struct BodyWriter {
         let days = totalSeconds >= 0 ? totalSeconds / 86_400 : (totalSeconds - 86_399) / 86_400
         let secOfDay = Int(totalSeconds - days * 86_400)
         let (y, m, d) = Timestamp.civilFromDays(Int(days))
-        guard (0...9999).contains(y) else { append(text: timestamp.iso8601); return }
         append(y, width: 4); append("-"); append(m, width: 2); append("-"); append(d, width: 2); append("T")
         append(secOfDay / 3600, width: 2); append(":"); append(secOfDay / 60 % 60, width: 2); append(":")
         append(secOfDay % 60, width: 2); append("."); append(millis, width: 3); append("Z")

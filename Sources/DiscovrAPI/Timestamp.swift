@@ -105,29 +105,11 @@ public struct Timestamp: Hashable, Comparable, Sendable, CustomStringConvertible
 
     /// `YYYY-MM-DDTHH:MM:SS.sssZ`, always UTC, always milliseconds.
     public var iso8601: String {
-        let ms = millisecondsSince1970
-        let totalSeconds = ms >= 0 ? ms / 1000 : (ms - 999) / 1000
-        let millis = Int(ms - totalSeconds * 1000)
-        let days = totalSeconds >= 0 ? totalSeconds / 86_400 : (totalSeconds - 86_399) / 86_400
-        let secOfDay = Int(totalSeconds - days * 86_400)
-        let (y, m, d) = Timestamp.civilFromDays(Int(days))
-        var out = [UInt8]()
-        out.reserveCapacity(24)
-        func put(_ v: Int, _ width: Int) {
-            var digits = [UInt8](repeating: 48, count: width)
-            var x = v
-            for k in stride(from: width - 1, through: 0, by: -1) {
-                digits[k] = UInt8(48 + x % 10)
-                x /= 10
-            }
-            out.append(contentsOf: digits)
+        String(unsafeUninitializedCapacity: 24) { buffer in
+            var out = BodyWriter(buffer: buffer)
+            out.append(timestamp: self)
+            return out.count
         }
-        put(y, 4); out.append(UInt8(ascii: "-")); put(m, 2); out.append(UInt8(ascii: "-")); put(d, 2)
-        out.append(UInt8(ascii: "T"))
-        put(secOfDay / 3600, 2); out.append(UInt8(ascii: ":")); put(secOfDay / 60 % 60, 2)
-        out.append(UInt8(ascii: ":")); put(secOfDay % 60, 2); out.append(UInt8(ascii: "."))
-        put(millis, 3); out.append(UInt8(ascii: "Z"))
-        return String(decoding: out, as: UTF8.self)
     }
 
     public var year: Int {

@@ -20,6 +20,19 @@ public struct TraktRecords: RandomAccessCollection, Sendable, Equatable {
         var number: Int32
         var kind: UInt8
         var flags: UInt8
+
+        var isWhole: Bool { flags & Flags.whole != 0 }
+        var isEpisode: Bool { flags & Flags.episodeType != 0 }
+        /// The movie (for a movie) or the show (for an episode): a title index, or `noTitle`.
+        var media: Int32 { isEpisode ? show : movie }
+        var episode: TraktEpisode? {
+            guard flags & Flags.hasEpisode != 0 else { return nil }
+            return TraktEpisode(season: season == TraktRecords.noNumber ? nil : Int(season),
+                                number: number == TraktRecords.noNumber ? nil : Int(number))
+        }
+        /// nil when the record has no date (a row kept whole has none here either: read `whole`).
+        var timestamp: Timestamp? { flags & Flags.dateMissing != 0 ? nil : Timestamp(millisecondsSince1970: value) }
+        var progressValue: Double? { flags & Flags.hasProgress != 0 ? progress : nil }
     }
 
     enum Flags {
@@ -66,16 +79,13 @@ public struct TraktRecords: RandomAccessCollection, Sendable, Equatable {
     public func kind(at position: Int) -> RecordKind { Self.kinds[Int(rows[position].kind)] }
 
     func play(_ row: Row) -> TraktPlay {
-        if row.flags & Flags.whole != 0 { return whole[Int(row.value)] }
-        var play = TraktPlay(type: row.flags & Flags.episodeType != 0 ? .episode : .movie, timestamp: nil)
+        if row.isWhole { return whole[Int(row.value)] }
+        var play = TraktPlay(type: row.isEpisode ? .episode : .movie, timestamp: nil)
         if row.movie != Self.noTitle { play.movie = titles[Int(row.movie)] }
         if row.show != Self.noTitle { play.show = titles[Int(row.show)] }
-        if row.flags & Flags.hasEpisode != 0 {
-            play.episode = TraktEpisode(season: row.season == Self.noNumber ? nil : Int(row.season),
-                                        number: row.number == Self.noNumber ? nil : Int(row.number))
-        }
-        play.date = row.flags & Flags.dateMissing != 0 ? .missing : .valid(Timestamp(millisecondsSince1970: row.value))
-        if row.flags & Flags.hasProgress != 0 { play.progress = row.progress }
+        play.episode = row.episode
+        play.date = row.timestamp.map(RecordDate.valid) ?? .missing
+        play.progress = row.progressValue
         return play
     }
 
@@ -86,7 +96,7 @@ public struct TraktRecords: RandomAccessCollection, Sendable, Equatable {
         rows.reserveCapacity(rows.count + section.rows.count)
         for var row in section.rows {
             row.fileIndex = Int32(truncatingIfNeeded: fileIndex)
-            if row.flags & Flags.whole != 0 { row.value += offset }
+            if row.isWhole { row.value += offset }
             rows.append(row)
         }
         whole.append(contentsOf: section.whole)
@@ -165,7 +175,7 @@ struct RecordRows: Sendable {
     mutating func intern(into table: inout TitleInterner.Table) {
         guard !ownTitles.titles.isEmpty else { return }
         let global = ownTitles.titles.map { table.index(of: $0) }
-        for k in rows.indices where rows[k].flags & TraktRecords.Flags.whole == 0 {
+        for k in rows.indices where !rows[k].isWhole {
             if rows[k].movie != TraktRecords.noTitle { rows[k].movie = global[Int(rows[k].movie)] }
             if rows[k].show != TraktRecords.noTitle { rows[k].show = global[Int(rows[k].show)] }
         }
@@ -256,19 +266,13 @@ extension TraktRecords {
     /// The record's facts, or nil when the record is kept whole (an invalid date, say): read `self[position]` then.
     public func facts(at position: Int) -> Facts? {
         let row = rows[position]
-        if row.flags & Flags.whole != 0 { return nil }
-        let isEpisode = row.flags & Flags.episodeType != 0
-        let media = isEpisode ? row.show : row.movie
+        if row.isWhole { return nil }
         return Facts(
             kind: Self.kinds[Int(row.kind)],
-            type: isEpisode ? .episode : .movie,
-            hasMedia: media != Self.noTitle,
-            tmdb: media == Self.noTitle ? nil : titles[Int(media)].tmdb,
-            episode: row.flags & Flags.hasEpisode == 0 ? nil
-                : TraktEpisode(season: row.season == Self.noNumber ? nil : Int(row.season),
-                               number: row.number == Self.noNumber ? nil : Int(row.number)),
-            date: row.flags & Flags.dateMissing != 0 ? nil : Timestamp(millisecondsSince1970: row.value),
-            progress: row.flags & Flags.hasProgress != 0 ? row.progress : nil)
+            type: row.isEpisode ? .episode : .movie,
+            hasMedia: row.media != Self.noTitle,
+            tmdb: row.media == Self.noTitle ? nil : titles[Int(row.media)].tmdb,
+            episode: row.episode, date: row.timestamp, progress: row.progressValue)
     }
 }
 
@@ -278,9 +282,8 @@ extension TraktRecords {
     /// Nil when the record names none, or is kept whole (then read `self[position]`).
     public func mediaTitleIndex(at position: Int) -> Int? {
         let row = rows[position]
-        if row.flags & Flags.whole != 0 { return nil }
-        let media = row.flags & Flags.episodeType != 0 ? row.show : row.movie
-        return media == Self.noTitle ? nil : Int(media)
+        if row.isWhole || row.media == Self.noTitle { return nil }
+        return Int(row.media)
     }
 
     /// The title at an index given by `mediaTitleIndex(at:)`.
