@@ -128,7 +128,7 @@ public func prepareDestination(client: DiscovrClient, request: DestinationReques
             try await probeMediaIDForm(client: client, refreshToken: request.refreshToken, profileId: profile.id,
                                        sampleBody: sample, logger: logger, pause: { asked in
                                            // The run's own sleep: at most 1.75 s a form; a stop is seen after the probe.
-                                           try? await retrying.sleep(retrying.now() + (250 << Int64(min(max(asked - 1, 0), 4))))
+                                           try? await retrying.sleep(retrying.now() + probePauseMs(afterTry: asked))
                                        })
         }
         (form, canSwitch, reason) = (decision.form, !decision.otherRefused, decision.reason)

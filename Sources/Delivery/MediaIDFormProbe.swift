@@ -84,9 +84,12 @@ public func probeMediaIDForm(client: DiscovrClient, refreshToken: String, profil
 /// How often the probe asks about one form before leaving it without a verdict.
 public let probeTries = 4
 
-/// The probe's wait after its n-th try of a form: 0.25 s, 0.5 s, 1 s.
+/// The probe's wait after its n-th try of a form, in ms: 250, 500, 1,000.
+public func probePauseMs(afterTry asked: Int) -> Int64 { 250 << Int64(min(max(asked - 1, 0), 4)) }
+
+/// Sleeps `probePauseMs` (the default when no clock is injected).
 public let probePause: @Sendable (Int) async -> Void = { asked in
-    try? await Task.sleep(for: .milliseconds(250 << min(max(asked - 1, 0), 4)))
+    try? await Task.sleep(for: .milliseconds(probePauseMs(afterTry: asked)))
 }
 
 /// The key fields of a queued body, for the probe's lookup.
