@@ -14,6 +14,10 @@ extension ImportQueue {
     /// Which of `playKeys` the state holds, in any state. One read; meant for a page of history (50).
     public func heldPlays(_ playKeys: [String]) throws -> Set<String> {
         guard !playKeys.isEmpty else { return [] }
+        // The check needs every play as a row: a staged plan is unpacked once, the first time.
+        if try read({ db in try StagedPlan.hasPages(db) }) {
+            try write { db in try StagedPlan.unpackAll(db) }
+        }
         return try read { db in
             let statement = try db.cachedStatement(sql: "SELECT 1 FROM item WHERE play_key = ?")
             var held = Set<String>()
@@ -33,7 +37,11 @@ extension ImportQueue {
     /// profile costs one commit, not 20,000.
     public func markAlreadyPresent(playKeys: some Sequence<String>, meta: (key: String, value: @Sendable (Int) -> String)?) throws -> Int {
         let states = Self.markableStates.map { "'\($0)'" }.joined(separator: ", ")
+        let playKeys = Array(playKeys)
         return try write { db in
+            if !playKeys.isEmpty {
+                try StagedPlan.unpackAll(db)  // the plays to mark may be staged
+            }
             let statement = try db.cachedStatement(sql: """
                 UPDATE item SET state = 'delivered', already_present = 1, last_status = NULL, last_message = ?,
                     not_before = 0

@@ -2,16 +2,27 @@ import GRDB
 
 // Internal hooks for ImportQueueTests (`@testable import`), so the tests need not import GRDB.
 extension ImportQueue {
-    /// Runs SQL outside a transaction (pragmas such as `query_only` or `max_page_count` included).
-    func inspectionExecute(_ sql: String) throws {
+    /// Runs SQL outside a transaction (pragmas such as `query_only` or `max_page_count` included),
+    /// after unpacking a staged plan unless `unpacking` is false (see `inspectionRows`).
+    func inspectionExecute(_ sql: String, unpacking: Bool = true) throws {
         try withDatabase { database in
-            try database.writeWithoutTransaction { db in try db.execute(sql: sql) }
+            try database.writeWithoutTransaction { db in
+                if unpacking, try StagedPlan.hasPages(db) {
+                    try db.inTransaction { try StagedPlan.unpackAll(db); return .commit }
+                }
+                try db.execute(sql: sql)
+            }
         }
     }
 
-    /// The rows of a query, each column rendered as text (NULL as nil).
-    func inspectionRows(_ sql: String, arguments: [Int64] = []) throws -> [[String?]] {
-        try read { db in
+    /// The rows of a query, each column rendered as text (NULL as nil). By default a staged plan is
+    /// unpacked first (a write), so that `item` holds every planned play, as the tests written before
+    /// staging expect; `unpacking: false` looks at the file as it is.
+    func inspectionRows(_ sql: String, arguments: [Int64] = [], unpacking: Bool = true) throws -> [[String?]] {
+        if unpacking {
+            try inspectionExecute("SELECT 1")
+        }
+        return try read { db in
             try Row.fetchAll(db, sql: sql, arguments: StatementArguments(arguments)).map { row in
                 row.databaseValues.map { value in
                     switch value.storage {

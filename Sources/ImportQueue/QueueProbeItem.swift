@@ -5,10 +5,11 @@ extension ImportQueue {
     /// (the media id form probe). Nil when nothing is pending. (`open` has already put items a dead
     /// run left in flight back to pending.)
     public func firstUnsentBody() throws -> String? {
+        // Staged plays all come after the rows in send order (see StagedPlan).
         try read { db in
             try String.fetchOne(db, sql: """
                 SELECT body FROM item WHERE state = 'pending' ORDER BY sort_at, id LIMIT 1
-                """)
+                """) ?? StagedPlan.firstEntry(db)?.body
         }
     }
 }

@@ -86,6 +86,17 @@ enum QueueSchema {
                 CREATE INDEX item_uncertain ON item (id) WHERE uncertain = 1;
                 """)
         }
+        // A plan enqueued into an empty state is stored packed, a page of plays to a row, in send
+        // order; claim unpacks pages into `item` as delivery needs them (StagedPlan). A new table only.
+        migrator.registerMigration("v3-staged-plan") { db in
+            try db.execute(sql: """
+                CREATE TABLE staged_page (
+                    id INTEGER PRIMARY KEY,   -- send order of the pages
+                    items INTEGER NOT NULL CHECK (items > 0),
+                    rows BLOB NOT NULL
+                );
+                """)
+        }
         return migrator
     }()
 

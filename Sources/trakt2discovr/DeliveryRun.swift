@@ -18,12 +18,13 @@ struct DeliveryRun {
     func importAndDeliver(scan: ExportScan, plan: ImportPlan, report: inout ImportReport) async throws -> ExitCode {
         let apiURL = options.sandbox ? nil : try options.checkedAPIURL()
         let token = options.sandbox ? nil : try options.refreshToken()
-        // Built before the state is opened, so the enqueue transaction starts right after `open`.
-        let entries = QueueEntries.make(plan: plan, scan: scan)
+        // The queue's rows are built (on every core) while the sandbox starts and the state file is
+        // opened and migrated, which mostly wait on the disk; the enqueue starts when both are done.
+        let building = Task.detached(priority: .userInitiated) { QueueEntries.make(plan: plan, scan: scan) }
         let (code, counts, destination) = try await withTarget(apiURL: apiURL, refreshToken: token) { target in
             let queue = try openQueue()
             defer { queue.close() }
-            try enqueue(entries, into: queue)
+            try enqueue(await building.value, into: queue)
             return try await deliver(queue: queue, target: target)
         }
         report.delivery = Self.delivery(counts)

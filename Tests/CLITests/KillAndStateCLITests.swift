@@ -199,68 +199,74 @@ import Testing
 
     // MARK: - Kill during enqueue
 
-    /// A 20,000-play plan takes a while to save; kill -9 (a) inside the open enqueue transaction, before
-    /// anything of it reaches the disk, and (b) while its commit is being written to the WAL. The
-    /// state then holds the whole plan or none of it, and `import` again finishes the job cleanly.
+    /// A 20,000-play plan saved into a new state file is written as packed pages in one transaction
+    /// with a rollback journal (ImportQueue.writeDurably, freshPages). kill -9 (a) right after the
+    /// enqueue starts, and (b) while its commit writes the state file (the file grows while its
+    /// -journal exists). The state then holds the whole plan or none of it, and `import` again
+    /// finishes the job cleanly.
     @Test func aKillWhileThePlanIsSavedLeavesAllOrNothing() throws {
         let dir = try TempDir()
         let count = 20_000
         let input = try DeliveryCLITests.history(dir, count: count)
         let state = dir.path("state.sqlite")
-        let wal = state + "-wal"
         // Nothing can be delivered in (a) and (b), even if a kill came late: no server listens there.
         let deadToken = try dir.write("dead-token", "rt_00000000000000000000000000000000\n")
-        let dead = ["import", input, "--api-url", "http://127.0.0.1:9", "--token-file", deadToken, "--state", state,
-                    "--no-progress", "--verbose", "--give-up-after", "2"]
+        func dead(_ state: String) -> [String] {
+            ["import", input, "--api-url", "http://127.0.0.1:9", "--token-file", deadToken, "--state", state,
+             "--no-progress", "--verbose", "--give-up-after", "2"]
+        }
+        /// The plan a state holds after the kill: all of it or nothing, and nothing delivered.
+        func expectAllOrNothing(_ state: String, _ when: String) throws -> Int {
+            let status = try CLI.run(["status", "--json", "--state", state])
+            #expect(status.status == 0, "\(status.stderr)")
+            let counts = CLI.json(status.stdout)["counts"] as? [String: Int] ?? [:]
+            let total = counts["total"] ?? -1
+            #expect(total == 0 || total == count, "a partial plan after a kill \(when): \(status.stdout)")
+            #expect((counts["pending"] ?? -1) == total, "nothing can have been delivered: \(status.stdout)")
+            #expect(!FileManager.default.fileExists(atPath: state + "-journal"), "status left a hot journal")
+            return total
+        }
 
-        // (a) Inside the transaction: "enqueue started" is logged just before it begins, and the
-        // commit of this plan takes hundreds of milliseconds to build in memory.
+        // (a) Right after "enqueue started" (logged just before the transaction begins).
         do {
-            let run = try CLI.start(dead)
+            let first = dir.path("state-a.sqlite")
+            let run = try CLI.start(dead(first))
             _ = CLI.waitFor("the enqueue to start", timeout: 60) { run.stderr.contains("enqueue started") || !run.process.isRunning }
-            let walBefore = Self.size(wal)
-            usleep(30_000)
-            let walAtKill = Self.size(wal)
             kill(run.process.processIdentifier, SIGKILL)
             run.process.waitUntilExit()
             let log = run.stderr
             run.stop()
             #expect(log.contains("enqueue started"), "\(log)")
-            #expect(!log.contains("enqueue committed"), "the kill came after the commit: \(log)")
-            #expect(walBefore != nil && walAtKill == walBefore, "the commit had begun: wal \(String(describing: walBefore)) -> \(String(describing: walAtKill))")
-            let status = try CLI.run(["status", "--json", "--state", state])
-            #expect(status.status == 0, "\(status.stderr)")
-            let counts = CLI.json(status.stdout)["counts"] as? [String: Int] ?? [:]
-            #expect(counts["total"] == 0, "a kill inside the enqueue left rows: \(status.stdout)")
-            let human = try CLI.run(["status", "--state", state])
-            #expect(human.stdout.contains("nothing planned"), "\(human.stdout)")
+            let total = try expectAllOrNothing(first, "right after the enqueue started")
+            if !log.contains("enqueue committed") {
+                let human = try CLI.run(["status", "--state", first])
+                #expect(total == 0 && human.stdout.contains("nothing planned"), "\(human.stdout)")
+            }
+            print("kill right after the enqueue started: plan after it: \(total) items")
         }
 
-        // (b) During the commit: kill as soon as the WAL grows past what `open` left in it.
+        // (b) During the commit: kill as soon as the state file grows while its journal exists.
         var caughtMidCommit = false
         do {
-            let run = try CLI.start(dead)
+            let journal = state + "-journal"
+            let run = try CLI.start(dead(state))
             _ = CLI.waitFor("the enqueue to start", timeout: 60) { run.stderr.contains("enqueue started") || !run.process.isRunning }
-            let walBase = Self.size(wal) ?? 0
-            var walAtKill = walBase
+            let fileBase = Self.size(state) ?? 0
+            var fileAtKill = fileBase
             let deadline = Date().addingTimeInterval(30)
             while run.process.isRunning && Date() < deadline {
-                if let size = Self.size(wal), size > walBase + 256 * 1024 { walAtKill = size; break }
-                usleep(200)
+                if Self.size(journal) != nil, let size = Self.size(state), size > fileBase + 256 * 1024 { fileAtKill = size; break }
+                usleep(50)
             }
             kill(run.process.processIdentifier, SIGKILL)
             run.process.waitUntilExit()
             let log = run.stderr
             run.stop()
-            let status = try CLI.run(["status", "--json", "--state", state])
-            #expect(status.status == 0, "\(status.stderr)")
-            let counts = CLI.json(status.stdout)["counts"] as? [String: Int] ?? [:]
-            let total = counts["total"] ?? -1
-            #expect(total == 0 || total == count, "a partial plan after a kill during the commit: \(status.stdout)")
-            #expect((counts["pending"] ?? -1) == total, "nothing can have been delivered: \(status.stdout)")
-            caughtMidCommit = total == 0 && walAtKill > walBase && !log.contains("enqueue committed")
-            print("kill during the enqueue commit: wal \(walBase) -> \(walAtKill) bytes at the kill, plan after it: \(total) items"
-                  + (caughtMidCommit ? " (killed mid-commit: the frames on disk without their commit frame were ignored)" : ""))
+            let hotJournal = FileManager.default.fileExists(atPath: journal)
+            let total = try expectAllOrNothing(state, "during the commit")
+            caughtMidCommit = total == 0 && fileAtKill > fileBase && hotJournal && !log.contains("enqueue committed")
+            print("kill during the enqueue commit: state file \(fileBase) -> \(fileAtKill) bytes at the kill, hot journal \(hotJournal), plan after it: \(total) items"
+                  + (caughtMidCommit ? " (killed mid-commit: the journal rolled the file back)" : ""))
         }
 
         // Then: import again, deliver 50. The plan is whole, nothing repeated.

@@ -10,10 +10,10 @@ import Testing
             #expect(objects == [
                 "index item_backoff_by_not_before", "index item_failed_send_order", "index item_in_flight_by_key", "index item_pending_by_key",
                 "index item_pending_send_order", "index item_uncertain",
-                "table grdb_migrations", "table item", "table meta", "table state_count",
+                "table grdb_migrations", "table item", "table meta", "table staged_page", "table state_count",
                 "trigger item_counted_delete", "trigger item_counted_update",
             ])
-            #expect(try queue.inspectionRows("SELECT identifier FROM grdb_migrations") == [["v1"], ["v2-uncertain"]])
+            #expect(try queue.inspectionRows("SELECT identifier FROM grdb_migrations") == [["v1"], ["v2-uncertain"], ["v3-staged-plan"]])
             #expect(try queue.inspectionRows("PRAGMA journal_mode") == [["wal"]])
             #expect(try queue.inspectionRows("PRAGMA synchronous") == [["1"]])  // NORMAL
             #expect(try queue.inspectionRows("PRAGMA application_id") == [[String(QueueSchema.applicationID)]])
@@ -78,7 +78,7 @@ import Testing
             defer { second.close() }
             #expect(second.recoveredInFlight == 0)
             #expect(try second.counts() == StateCounts(pending: 1, delivered: 1))
-            #expect(try second.inspectionRows("SELECT identifier FROM grdb_migrations") == [["v1"], ["v2-uncertain"]])
+            #expect(try second.inspectionRows("SELECT identifier FROM grdb_migrations") == [["v1"], ["v2-uncertain"], ["v3-staged-plan"]])
         }
     }
 }
@@ -86,7 +86,9 @@ import Testing
 @Suite struct OpeningTests {
     @Test func stateFileAndItsJournalFilesAreOwnerOnly() throws {
         try withNewQueue { queue, path throws in
-            _ = try queue.enqueue([entry("a", 1)])  // makes sure the -wal file has content
+            _ = try queue.enqueue([entry("a", 1)])  // staged with the rollback journal: no -wal file yet
+            #expect(permissions(of: path + "-journal") == nil)
+            _ = try queue.claim(max: 1, nowMs: 0)  // back in WAL mode: makes sure the -wal file has content
             #expect(permissions(of: path) == 0o600)
             #expect(permissions(of: path + "-wal") == 0o600)
             #expect(permissions(of: path + "-shm") == 0o600)

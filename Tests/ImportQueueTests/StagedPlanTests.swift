@@ -1,0 +1,162 @@
+import Foundation
+import DiscovrAPI
+import Testing
+@testable import ImportQueue
+
+/// A plan enqueued into an empty state is staged (packed pages, unpacked by claim): these tests check
+/// that it is stored as pages, and that a delivery from it sees exactly what a delivery from rows sees.
+@Suite struct StagedPlanTests {
+    /// A plan of `count` plays over fewer item keys (rewatches wait for the play before them), about
+    /// one in ten without a date, dates with ties; in no particular order.
+    static func plan(count: Int, seed: UInt64) -> [QueueEntry] {
+        var random = SplitMix64(seed: seed)
+        return (0..<count).map { n in
+            let key = "TV_TMDBID\(random.next(below: count / 3 + 1)):1:\(random.next(below: 3) + 1)"
+            let at: Int64? = random.next(below: 10) == 0 ? nil : Int64(random.next(below: count)) * 1_000
+            var planned = entry(key, at)
+            planned.playKey += "#\(n)"  // distinct even when key and date repeat
+            planned.title += " \u{e9}\u{1F37F}"
+            return planned
+        }
+    }
+
+    @Test func aPlanEnqueuedIntoAnEmptyStateIsStoredAsPages() throws {
+        try withNewQueue { queue, _ throws in
+            let planned = Self.plan(count: StagedPlan.pageSize * 2 + 7, seed: 1)
+            #expect(try queue.enqueue(planned) == EnqueueSummary(added: planned.count, alreadyQueued: 0))
+            #expect(try queue.inspectionRows("SELECT count(*) FROM item", unpacking: false) == [["0"]])
+            #expect(try queue.inspectionRows("SELECT items FROM staged_page ORDER BY id", unpacking: false)
+                == [["\(StagedPlan.pageSize)"], ["\(StagedPlan.pageSize)"], ["7"]])
+            #expect(try queue.counts() == StateCounts(pending: planned.count))
+            // The first claim unpacks one page, no more.
+            #expect(try queue.claim(max: 1, nowMs: 0).count == 1)
+            #expect(try queue.inspectionRows("SELECT count(*) FROM item", unpacking: false) == [["\(StagedPlan.pageSize)"]])
+            #expect(try queue.counts() == StateCounts(pending: planned.count - 1, inFlight: 1))
+        }
+    }
+
+    @Test func stagedRowsAreTheEnqueuedEntriesInSendOrder() throws {
+        try withNewQueue { queue, _ throws in
+            let planned = Self.plan(count: 1_500, seed: 2)
+            _ = try queue.enqueue(planned)
+            let rows = try queue.inspectionRows("SELECT play_key, item_key, body, title, sort_at FROM item ORDER BY id")
+            let expected = ImportQueue.sendOrder(planned).map { planned[$0] }
+                .map { [$0.playKey, $0.itemKey, $0.body, $0.title, $0.sortAt.map { String($0) }] }
+            #expect(rows == expected)
+            #expect(try queue.inspectionRows("SELECT count(*) FROM staged_page", unpacking: false) == [["0"]])
+        }
+    }
+
+    /// The same plan delivered twice by one scripted sender (random claim sizes, answers, backoffs and
+    /// clock), once from a staged state and once from rows: every claim, every nextReadyAt, every count
+    /// and the first unsent body must be the same at each step.
+    @Test(arguments: [UInt64(3), 4, 5])
+    func deliveryFromPagesMatchesDeliveryFromRows(seed: UInt64) throws {
+        let planned = Self.plan(count: StagedPlan.pageSize * 3 + 100, seed: seed)
+        try withNewQueue { staged, _ throws in
+            try withNewQueue { rows, _ throws in
+                #expect(try staged.enqueue(planned).added == planned.count)
+                // A plan naming a play twice is not staged: the second queue gets rows.
+                #expect(try rows.enqueue(planned + [planned[0]]) == EnqueueSummary(added: planned.count, alreadyQueued: 1))
+                #expect(try rows.inspectionRows("SELECT count(*) FROM staged_page", unpacking: false) == [["0"]])
+                #expect(try staged.inspectionRows("SELECT count(*) FROM staged_page", unpacking: false) == [["4"]])
+
+                var script = SplitMix64(seed: seed &* 7919)
+                var now: Int64 = 0
+                var steps = 0
+                while try staged.counts().pending + staged.counts().inFlight > 0, steps < 20_000 {
+                    steps += 1
+                    #expect(try staged.firstUnsentBody() == rows.firstUnsentBody())
+                    let max = script.next(below: 24) + 1
+                    let a = try staged.claim(max: max, nowMs: now)
+                    let b = try rows.claim(max: max, nowMs: now)
+                    try #require(a.map(\.playKey) == b.map(\.playKey), "claim \(steps) differs")
+                    for (x, y) in zip(a, b) {
+                        #expect(x.body == y.body && x.title == y.title && x.itemKey == y.itemKey)
+                        switch script.next(below: 10) {
+                        case 0:
+                            let until = now + Int64(script.next(below: 5_000))
+                            try staged.markRetry(id: x.id, status: 503, message: "busy", notBeforeMs: until, countAttempt: true)
+                            try rows.markRetry(id: y.id, status: 503, message: "busy", notBeforeMs: until, countAttempt: true)
+                        case 1:
+                            let until = now + Int64(script.next(below: 5_000))
+                            try staged.markUncertain(id: x.id, sentAtMs: now, notBeforeMs: until, countAttempt: true, message: "lost")
+                            try rows.markUncertain(id: y.id, sentAtMs: now, notBeforeMs: until, countAttempt: true, message: "lost")
+                        case 2 where script.next(below: 4) == 0:
+                            try staged.markFailed(id: x.id, status: 422, message: "no")
+                            try rows.markFailed(id: y.id, status: 422, message: "no")
+                        default:
+                            try staged.markDelivered(id: x.id, status: 201, message: nil, added: nil, removed: nil)
+                            try rows.markDelivered(id: y.id, status: 201, message: nil, added: nil, removed: nil)
+                        }
+                    }
+                    let nextA = try staged.nextReadyAt()
+                    let nextB = try rows.nextReadyAt()
+                    try #require(nextA == nextB, "nextReadyAt \(steps) differs")
+                    #expect(try staged.counts() == rows.counts())
+                    now += Int64(script.next(below: 400))
+                    if a.isEmpty, let next = nextA { now = Swift.max(now, next) }
+                }
+                #expect(try staged.counts() == rows.counts())
+                #expect(try staged.counts().pending == 0)
+                #expect(try staged.failures(limit: nil) == rows.failures(limit: nil))
+                #expect(try staged.inspectionRows("SELECT count(*) FROM staged_page", unpacking: false) == [["0"]])
+            }
+        }
+    }
+
+    @Test func aSecondEnqueueComparesWithTheStagedPlays() throws {
+        try withNewQueue { queue, _ throws in
+            let planned = Self.plan(count: 700, seed: 6)
+            _ = try queue.enqueue(planned)
+            let newer = [entry("late", 1)]
+            #expect(try queue.enqueue(planned + newer) == EnqueueSummary(added: 1, alreadyQueued: planned.count))
+            #expect(try queue.inspectionRows("SELECT count(*) FROM staged_page", unpacking: false) == [["0"]])
+            #expect(try queue.inspectionRows("SELECT count(*) FROM item", unpacking: false) == [["701"]])
+            #expect(try queue.counts() == StateCounts(pending: 701))
+        }
+    }
+
+    @Test func theExistingHistoryCheckFindsStagedPlays() throws {
+        try withNewQueue { queue, _ throws in
+            let planned = Self.plan(count: 1_200, seed: 7)
+            _ = try queue.enqueue(planned)
+            let last = planned[planned.count - 1].playKey
+            #expect(try queue.heldPlays([last, "nowhere@1"]) == [last])
+            #expect(try queue.markAlreadyPresent(playKeys: [last], meta: nil) == 1)
+            #expect(try queue.counts() == StateCounts(pending: 1_199, delivered: 1, alreadyPresent: 1))
+        }
+    }
+
+    @Test func aDamagedPageIsAStorageErrorNotACrash() throws {
+        try withNewQueue { queue, path throws in
+            _ = try queue.enqueue(Self.plan(count: 10, seed: 8))
+            try queue.inspectionExecute("UPDATE staged_page SET rows = x'01ffffff'", unpacking: false)
+            #expect {
+                _ = try queue.claim(max: 1, nowMs: 0)
+            } throws: { error in
+                guard case .storage(let at, let reason) = error as? QueueError else { return false }
+                return at == path && reason.contains("damaged")
+            }
+            // Nothing was half unpacked: the claim's transaction rolled back.
+            #expect(try queue.inspectionRows("SELECT count(*) FROM item", unpacking: false) == [["0"]])
+            #expect(try queue.counts() == StateCounts(pending: 10))
+        }
+    }
+
+    @Test func pagesDecodeWhatWasEncoded() throws {
+        let planned = Self.plan(count: 50, seed: 9) + [QueueEntry(playKey: "", itemKey: "", body: "", sortAt: Int64.min, title: "")]
+        var page = [UInt8]()
+        for one in planned { StagedPlan.encode(one, into: &page) }
+        #expect(try StagedPlan.decode(Data(page), count: planned.count, page: 1) == planned)
+        // Cut anywhere, or with bytes left over, a page is damaged.
+        for cut in [1, 9, page.count / 2, page.count - 1] {
+            #expect(throws: (any Error).self) { try StagedPlan.decode(Data(page.prefix(cut)), count: planned.count, page: 1) }
+        }
+        #expect(throws: (any Error).self) { try StagedPlan.decode(Data(page + [0]), count: planned.count, page: 1) }
+    }
+}
+
+extension SplitMix64 {
+    mutating func next(below bound: Int) -> Int { Int(next() % UInt64(Swift.max(bound, 1))) }
+}
