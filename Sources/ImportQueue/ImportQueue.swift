@@ -290,11 +290,12 @@ public final class ImportQueue: Sendable {
     /// past: then something is claimable now. Nil when nothing pending can become ready by waiting
     /// alone (nothing pending, or every pending key waits for a play in flight to settle).
     public func nextReadyAt() throws -> Int64? {
-        let staged = try read { db in try StagedPlan.hasPages(db) }
-        guard staged else {
-            return try read { db in try Int64.fetchOne(db.cachedStatement(sql: Self.nextReadySQL)) }
+        // One read when nothing is staged (the usual case) or something is ready now: nothing is
+        // sooner than "now" (0). Anything else may be beaten by a play still staged.
+        let (next, staged) = try read { db in
+            try (Int64.fetchOne(db.cachedStatement(sql: Self.nextReadySQL)), StagedPlan.hasPages(db))
         }
-        // Nothing sooner than "now" (0) exists; anything else may be beaten by a play still staged.
+        guard staged, next != 0 else { return next }
         return try write { db in
             var next = try Int64.fetchOne(db.cachedStatement(sql: Self.nextReadySQL))
             while next != 0, try StagedPlan.unpackNextPage(db) > 0 {

@@ -7,11 +7,17 @@ extension ImportQueue {
     func inspectionExecute(_ sql: String, unpacking: Bool = true) throws {
         try withDatabase { database in
             try database.writeWithoutTransaction { db in
-                if unpacking, try StagedPlan.hasPages(db) {
-                    try db.inTransaction { try StagedPlan.unpackAll(db); return .commit }
-                }
+                if unpacking { try Self.unpackForInspection(db) }
                 try db.execute(sql: sql)
             }
+        }
+    }
+
+    /// Unpacks a staged plan in its own transaction; begins none when nothing is staged (so that
+    /// pragmas such as `query_only = 1` set by a test do not make it fail).
+    private static func unpackForInspection(_ db: Database) throws {
+        if try StagedPlan.hasPages(db) {
+            try db.inTransaction { try StagedPlan.unpackAll(db); return .commit }
         }
     }
 
@@ -20,7 +26,7 @@ extension ImportQueue {
     /// staging expect; `unpacking: false` looks at the file as it is.
     func inspectionRows(_ sql: String, arguments: [Int64] = [], unpacking: Bool = true) throws -> [[String?]] {
         if unpacking {
-            try inspectionExecute("SELECT 1")
+            try withDatabase { database in try database.writeWithoutTransaction(Self.unpackForInspection) }
         }
         return try read { db in
             try Row.fetchAll(db, sql: sql, arguments: StatementArguments(arguments)).map { row in

@@ -50,13 +50,7 @@ enum StagedPlan {
     /// the page. Returns how many rows it added: 0 when nothing is staged.
     @discardableResult
     static func unpackNextPage(_ db: Database) throws -> Int {
-        guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT id, items, rows FROM staged_page ORDER BY id LIMIT 1")) else {
-            return 0
-        }
-        let id: Int64 = row[0]
-        let count: Int = row[1]
-        let bytes: Data = row[2]
-        let entries = try decode(bytes, count: count, page: id)
+        guard let (id, entries) = try firstPage(db) else { return 0 }
         _ = try ImportQueue.insertRows(entries, order: entries.indices, into: db, skipPresent: false)
         try db.cachedStatement(sql: "DELETE FROM staged_page WHERE id = ?").execute(arguments: [id])
         return entries.count
@@ -69,11 +63,17 @@ enum StagedPlan {
 
     /// The first packed play, without unpacking it.
     static func firstEntry(_ db: Database) throws -> QueueEntry? {
-        guard let row = try Row.fetchOne(db, sql: "SELECT id, items, rows FROM staged_page ORDER BY id LIMIT 1") else {
+        try firstPage(db)?.entries.first
+    }
+
+    /// The first page (in send order), decoded; nil when nothing is staged.
+    private static func firstPage(_ db: Database) throws -> (id: Int64, entries: [QueueEntry])? {
+        guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT id, items, rows FROM staged_page ORDER BY id LIMIT 1")) else {
             return nil
         }
+        let id: Int64 = row[0]
         let bytes: Data = row[2]
-        return try decode(bytes, count: row[1], page: row[0]).first
+        return (id, try decode(bytes, count: row[1], page: id))
     }
 
     // MARK: - Page format
