@@ -33,18 +33,9 @@ public struct HistoryItem: Hashable, Sendable {
     /// `TV_TMDBID1396:1:5` and `TV_TMDBID1396:1:5@1673740800000` (`@-` without a date).
     public var keys: (item: String, play: String) {
         var itemLength = 0
-        let play = String(unsafeUninitializedCapacity: 96) { buffer in
+        let play = String(unsafeUninitializedCapacity: Self.keysCapacity) { buffer in
             var out = BodyWriter(buffer: buffer)
-            out.append(mediaId: mediaId, form: .tmdbid)
-            if let season, let episode {
-                out.append(":")
-                out.append(integer: Int64(season))
-                out.append(":")
-                out.append(integer: Int64(episode))
-            }
-            itemLength = out.count
-            out.append("@")
-            if let updatedAt { out.append(integer: updatedAt.millisecondsSince1970) } else { out.append("-") }
+            itemLength = out.append(keysOf: self)
             return out.count
         }
         return (String(play.utf8.prefix(itemLength))!, play)
@@ -58,23 +49,45 @@ public struct HistoryItem: Hashable, Sendable {
     /// own buffer: a 200,000-item plan builds one body per item when it is queued, and the string
     /// concatenation this replaced was most of the cost of building the queue's rows.
     public func jsonBody(form: MediaIDForm) -> String {
-        let importedText = imported == Self.importSource ? Self.importSource : JSONText.escape(imported)
-        let progressText: String? = progress == progress.rounded() && abs(progress) < 1e15 ? nil : String(progress)
-        let capacity = 224 + importedText.utf8.count + (progressText?.utf8.count ?? 0)
-        return String(unsafeUninitializedCapacity: capacity) { buffer in
+        let parts = BodyParts(self)
+        return String(unsafeUninitializedCapacity: parts.capacity) { buffer in
             var out = BodyWriter(buffer: buffer)
-            out.append("{\"mediaId\":\"")
-            out.append(mediaId: mediaId, form: form)
-            out.append("\"")
-            if let season { out.append(",\"season\":"); out.append(integer: Int64(season)) }
-            if let episode { out.append(",\"episode\":"); out.append(integer: Int64(episode)) }
-            out.append(",\"progress\":")
-            if let progressText { out.append(text: progressText) } else { out.append(integer: Int64(progress)) }
-            if let updatedAt { out.append(",\"updatedAt\":\""); out.append(timestamp: updatedAt); out.append("\"") }
-            out.append(",\"imported\":\"")
-            out.append(text: importedText)
-            out.append("\"}")
+            out.append(bodyOf: self, form: form, parts: parts)
             return out.count
+        }
+    }
+
+    /// The play key, the item key and the JSON body (`.tmdbid` form), as `keys` and `jsonBody` write
+    /// them, handed to `use` as UTF-8 bytes in a scratch buffer (valid during the call only): the queue
+    /// copies them into its pages without a string per key and body.
+    public func withQueueBytes<R>(_ use: (_ playKey: UnsafeRawBufferPointer, _ itemKey: UnsafeRawBufferPointer,
+                                          _ body: UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        let parts = BodyParts(self)
+        return try withUnsafeTemporaryAllocation(of: UInt8.self, capacity: Self.keysCapacity + parts.capacity) { buffer in
+            var out = BodyWriter(buffer: buffer)
+            let itemLength = out.append(keysOf: self)
+            let playLength = out.count
+            out.append(bodyOf: self, form: .tmdbid, parts: parts)
+            let bytes = UnsafeRawBufferPointer(buffer)
+            return try use(UnsafeRawBufferPointer(rebasing: bytes[0..<playLength]),
+                           UnsafeRawBufferPointer(rebasing: bytes[0..<itemLength]),
+                           UnsafeRawBufferPointer(rebasing: bytes[playLength..<out.count]))
+        }
+    }
+
+    /// Room for both keys: the longest media id, two Int season and episode numbers and a date.
+    static let keysCapacity = 96
+
+    /// The parts of the body that are not written digit by digit, and the room the body needs.
+    struct BodyParts {
+        var imported: String
+        var progress: String?
+        var capacity: Int
+
+        init(_ item: HistoryItem) {
+            imported = item.imported == HistoryItem.importSource ? HistoryItem.importSource : JSONText.escape(item.imported)
+            progress = item.progress == item.progress.rounded() && abs(item.progress) < 1e15 ? nil : String(item.progress)
+            capacity = 224 + imported.utf8.count + (progress?.utf8.count ?? 0)
         }
     }
 
@@ -135,6 +148,37 @@ struct BodyWriter {
             x /= 10
         }
         count += width
+    }
+
+    /// The play key (`TV_TMDBID1396:1:5@1673740800000`, `@-` without a date), whose start is the item
+    /// key: returns the item key's length.
+    mutating func append(keysOf item: HistoryItem) -> Int {
+        append(mediaId: item.mediaId, form: .tmdbid)
+        if let season = item.season, let episode = item.episode {
+            append(":")
+            append(integer: Int64(season))
+            append(":")
+            append(integer: Int64(episode))
+        }
+        let itemLength = count
+        append("@")
+        if let updatedAt = item.updatedAt { append(integer: updatedAt.millisecondsSince1970) } else { append("-") }
+        return itemLength
+    }
+
+    /// `HistoryItem.jsonBody(form:)`; `parts` sized the buffer.
+    mutating func append(bodyOf item: HistoryItem, form: MediaIDForm, parts: HistoryItem.BodyParts) {
+        append("{\"mediaId\":\"")
+        append(mediaId: item.mediaId, form: form)
+        append("\"")
+        if let season = item.season { append(",\"season\":"); append(integer: Int64(season)) }
+        if let episode = item.episode { append(",\"episode\":"); append(integer: Int64(episode)) }
+        append(",\"progress\":")
+        if let progress = parts.progress { append(text: progress) } else { append(integer: Int64(item.progress)) }
+        if let updatedAt = item.updatedAt { append(",\"updatedAt\":\""); append(timestamp: updatedAt); append("\"") }
+        append(",\"imported\":\"")
+        append(text: parts.imported)
+        append("\"}")
     }
 
     /// `id` as `MediaID.rawValue(in: form)` writes it, from the same parts (`MediaID.Kind.head`).

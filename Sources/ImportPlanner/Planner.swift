@@ -232,6 +232,32 @@ public enum ImportPlanner {
         return text
     }
 
+    /// `label(records[position].play)` as UTF-8, appended to `bytes`: read from the record's row
+    /// without building the record (its title strings, its play), for the queue's pages.
+    public static func appendLabel(of position: Int, in records: TraktRecords, to bytes: inout [UInt8]) {
+        guard let facts = records.facts(at: position) else {
+            bytes.append(contentsOf: label(records[position].play).utf8)
+            return
+        }
+        func append(_ text: String) {
+            var text = text
+            text.withUTF8 { bytes.append(contentsOf: $0) }
+        }
+        let media = records.mediaTitleIndex(at: position).map { records.title($0) }
+        append(media?.title ?? "(unknown title)")
+        if let year = media?.year {
+            append(" (")
+            append(String(year))
+            append(")")
+        }
+        if facts.type == .episode, let ep = facts.episode {
+            append(" S")
+            append(ep.season.map(format2) ?? "?")
+            append("E")
+            append(ep.number.map(format2) ?? "?")
+        }
+    }
+
     static func format2(_ n: Int) -> String {
         n >= 0 && n < 10 ? "0\(n)" : String(n)
     }

@@ -134,18 +134,44 @@ public final class ImportQueue: Sendable {
     public func enqueue(_ entries: [QueueEntry]) throws -> EnqueueSummary {
         let order = Self.sendOrder(entries)
         let distinct = !entries.isEmpty && Self.playKeysAreDistinct(entries)
-        return try writeDurably(freshPages: { db in try distinct && StagedPlan.stateIsEmpty(db) }) { db in
+        return try save(
+            count: entries.count, stage: distinct ? { db in try StagedPlan.stage(entries, order: order, into: db) } : nil,
+            rows: { db in try Self.insertRows(entries, order: order, into: db, skipPresent: true) })
+    }
+
+    /// Plays per staged page: a maker of `PlanPages` that splits a plan into parts (one per core) cuts
+    /// it at multiples of this, so that every page but the last is full.
+    public static var stagedPageSize: Int { StagedPlan.pageSize }
+
+    /// `enqueue` of a plan its maker wrote as pages (`PlanPages`): staged as they are when the state is
+    /// empty, the plays are in send order and no two play keys have the same hash value; otherwise the
+    /// plays are read back as entries and enqueued as any other list (sorted, keys compared, rows
+    /// when the state already holds a plan).
+    public func enqueue(_ pages: PlanPages) throws -> EnqueueSummary {
+        guard !pages.isEmpty, pages.inSendOrder, pages.keyHashesAreDistinct else {
+            return try enqueue(pages.entries())
+        }
+        return try save(count: pages.count, stage: { db in try StagedPlan.stage(pages, into: db) }, rows: { db in
+            let entries = try pages.entries()
+            return try Self.insertRows(entries, order: entries.indices, into: db, skipPresent: true)
+        })
+    }
+
+    /// The one durable transaction of an enqueue of `count` plays: `stage` writes them as pages when it
+    /// is given and the state is empty, else every play becomes a row (`rows` returns how many were new).
+    private func save(count: Int, stage: ((Database) throws -> Void)?, rows: (Database) throws -> Int) throws -> EnqueueSummary {
+        try writeDurably(freshPages: { db in try stage != nil && StagedPlan.stateIsEmpty(db) }) { db in
             let added: Int
             // Checked again inside the transaction; only this connection writes (the flock), so it holds.
-            if distinct, try StagedPlan.stateIsEmpty(db) {
-                try StagedPlan.stage(entries, order: order, into: db)
-                added = entries.count
+            if let stage, try StagedPlan.stateIsEmpty(db) {
+                try stage(db)
+                added = count
             } else {
                 try StagedPlan.unpackAll(db)
-                added = try Self.insertRows(entries, order: order, into: db, skipPresent: true)
+                added = try rows(db)
             }
             try db.execute(sql: "UPDATE state_count SET items = items + ? WHERE state = 'pending'", arguments: [added])
-            return EnqueueSummary(added: added, alreadyQueued: entries.count - added)
+            return EnqueueSummary(added: added, alreadyQueued: count - added)
         }
     }
 

@@ -32,17 +32,17 @@ enum StagedPlan {
     /// Writes `entries` in the order `order` gives, as pages. The caller has checked that the state is
     /// empty and that no play key appears twice.
     static func stage(_ entries: [QueueEntry], order: [Int], into db: Database) throws {
+        var pages = PlanPages()
+        for index in order { pages.append(entries[index]) }
+        try stage(pages, into: db)
+    }
+
+    /// Writes pages made by `PlanPages`. The caller has checked that the state is empty, that the plays
+    /// are in send order and that no play key appears twice.
+    static func stage(_ pages: PlanPages, into db: Database) throws {
         let insert = try db.cachedStatement(sql: "INSERT INTO staged_page (items, rows) VALUES (?, ?)")
-        var page = [UInt8]()
-        var start = 0
-        while start < order.count {
-            let end = min(order.count, start + pageSize)
-            page.removeAll(keepingCapacity: true)
-            for index in order[start..<end] {
-                encode(entries[index], into: &page)
-            }
-            try insert.execute(arguments: [end - start, Data(page)])
-            start = end
+        for page in pages.pages {
+            try insert.execute(arguments: [page.count, page.bytes.withUnsafeBytes { Data($0) }])
         }
     }
 
@@ -73,72 +73,174 @@ enum StagedPlan {
         }
         let id: Int64 = row[0]
         let bytes: Data = row[2]
-        return (id, try decode(bytes, count: row[1], page: id))
+        return (id, try bytes.withUnsafeBytes { try decode($0, count: row[1], page: id) })
     }
 
     // MARK: - Page format
 
     // Per play: one flag byte (1: a date follows), the date (ms since 1970, 8 bytes little-endian) if
-    // any, then play key, item key, body and title, each as a 4-byte little-endian length and its UTF-8.
+    // any, then play key, item key, body and title, each as a 4-byte little-endian length and its UTF-8
+    // (written by `PlanPages.append`).
 
-    static func encode(_ entry: QueueEntry, into page: inout [UInt8]) {
-        if let sortAt = entry.sortAt {
-            page.append(1)
-            withUnsafeBytes(of: sortAt.littleEndian) { page.append(contentsOf: $0) }
-        } else {
-            page.append(0)
+    static func decode(_ raw: UnsafeRawBufferPointer, count: Int, page: Int64) throws -> [QueueEntry] {
+        var at = 0
+        func damaged() -> DatabaseError {
+            DatabaseError(resultCode: .SQLITE_CORRUPT, message: "staged page \(page) of the plan cannot be read")
         }
-        func append(_ text: String) {
-            var text = text
-            text.withUTF8 { utf8 in
-                withUnsafeBytes(of: UInt32(utf8.count).littleEndian) { page.append(contentsOf: $0) }
-                page.append(contentsOf: utf8)
+        func take(_ n: Int) throws -> UnsafeRawBufferPointer {
+            guard n >= 0, raw.count - at >= n else { throw damaged() }
+            defer { at += n }
+            return UnsafeRawBufferPointer(rebasing: raw[at..<at + n])
+        }
+        func integer<T: FixedWidthInteger>(_: T.Type) throws -> T {
+            let bytes = try take(MemoryLayout<T>.size)
+            var value = T.zero
+            withUnsafeMutableBytes(of: &value) { $0.copyMemory(from: bytes) }
+            return T(littleEndian: value)
+        }
+        func text() throws -> String {
+            let length = Int(try integer(UInt32.self))
+            return String(decoding: try take(length), as: UTF8.self)
+        }
+        var entries: [QueueEntry] = []
+        entries.reserveCapacity(count)
+        for _ in 0..<count {
+            guard raw.count - at >= 1 else { throw damaged() }
+            let flag = raw[at]
+            at += 1
+            var sortAt: Int64?
+            switch flag {
+            case 0: sortAt = nil
+            case 1: sortAt = try integer(Int64.self)
+            default: throw damaged()
             }
+            let playKey = try text(), itemKey = try text(), body = try text(), title = try text()
+            entries.append(QueueEntry(playKey: playKey, itemKey: itemKey, body: body, sortAt: sortAt, title: title))
         }
-        append(entry.playKey)
-        append(entry.itemKey)
-        append(entry.body)
-        append(entry.title)
+        guard at == raw.count else { throw damaged() }
+        return entries
+    }
+}
+
+/// A plan written as staged pages by its maker, play by play, in send order: the queue's rows as bytes,
+/// without a `QueueEntry` (four strings) per play. Parts made separately (on several cores) are joined
+/// in order with `joined`. `ImportQueue.enqueue(_:)` stages the pages as they are when the state is
+/// empty, the plays are in send order and their play keys are distinct (all three known from what was
+/// appended); otherwise it reads them back as entries and takes the row path.
+public struct PlanPages: Sendable {
+    // Pages are filled to `StagedPlan.pageSize` plays; a part's last page may hold fewer.
+    struct Page: Sendable {
+        var bytes: [UInt8] = []
+        var count = 0
     }
 
-    static func decode(_ bytes: Data, count: Int, page: Int64) throws -> [QueueEntry] {
-        try bytes.withUnsafeBytes { (raw: UnsafeRawBufferPointer) -> [QueueEntry] in
-            var at = 0
-            func damaged() -> DatabaseError {
-                DatabaseError(resultCode: .SQLITE_CORRUPT, message: "staged page \(page) of the plan cannot be read")
-            }
-            func take(_ n: Int) throws -> UnsafeRawBufferPointer {
-                guard n >= 0, raw.count - at >= n else { throw damaged() }
-                defer { at += n }
-                return UnsafeRawBufferPointer(rebasing: raw[at..<at + n])
-            }
-            func integer<T: FixedWidthInteger>(_: T.Type) throws -> T {
-                let bytes = try take(MemoryLayout<T>.size)
-                var value = T.zero
-                withUnsafeMutableBytes(of: &value) { $0.copyMemory(from: bytes) }
-                return T(littleEndian: value)
-            }
-            func text() throws -> String {
-                let length = Int(try integer(UInt32.self))
-                return String(decoding: try take(length), as: UTF8.self)
-            }
-            var entries: [QueueEntry] = []
-            entries.reserveCapacity(count)
-            for _ in 0..<count {
-                guard raw.count - at >= 1 else { throw damaged() }
-                let flag = raw[at]
-                at += 1
-                var sortAt: Int64?
-                switch flag {
-                case 0: sortAt = nil
-                case 1: sortAt = try integer(Int64.self)
-                default: throw damaged()
-                }
-                let playKey = try text(), itemKey = try text(), body = try text(), title = try text()
-                entries.append(QueueEntry(playKey: playKey, itemKey: itemKey, body: body, sortAt: sortAt, title: title))
-            }
-            guard at == raw.count else { throw damaged() }
-            return entries
+    var pages: [Page] = []
+    /// Plays appended so far.
+    public private(set) var count = 0
+    /// Every play's date is at or after the one before it (no date first): the send order.
+    private(set) var inSendOrder = true
+    /// The first and last play's dates, to check the order where parts are joined (nil: no date).
+    private var first: Int64??
+    private var last: Int64??
+    /// The hash value of each play key: distinct hash values mean distinct keys.
+    private(set) var keyHashes: [Int] = []
+
+    public init() {}
+
+    public var isEmpty: Bool { count == 0 }
+
+    /// Appends one play; the byte ranges are copied. `title` is the human label (see `QueueEntry`).
+    public mutating func append(sortAt: Int64?, playKey: UnsafeRawBufferPointer, itemKey: UnsafeRawBufferPointer,
+                                body: UnsafeRawBufferPointer, title: UnsafeRawBufferPointer) {
+        if pages.last.map({ $0.count >= StagedPlan.pageSize }) ?? true {
+            var page = Page()
+            page.bytes.reserveCapacity(StagedPlan.pageSize * 256)
+            pages.append(page)
         }
+        if let last, !Self.inOrder(last, sortAt) { inSendOrder = false }
+        if first == nil { first = .some(sortAt) }
+        last = .some(sortAt)
+        var hasher = Hasher()
+        hasher.combine(bytes: playKey)
+        keyHashes.append(hasher.finalize())
+        let at = pages.count - 1
+        pages[at].count += 1
+        Self.write(sortAt: sortAt, into: &pages[at].bytes)
+        Self.write(playKey, into: &pages[at].bytes)
+        Self.write(itemKey, into: &pages[at].bytes)
+        Self.write(body, into: &pages[at].bytes)
+        Self.write(title, into: &pages[at].bytes)
+        count += 1
+    }
+
+    /// Appends an entry as its strings' UTF-8.
+    public mutating func append(_ entry: QueueEntry) {
+        var entry = entry
+        entry.playKey.withUTF8 { playKey in
+            entry.itemKey.withUTF8 { itemKey in
+                entry.body.withUTF8 { body in
+                    entry.title.withUTF8 { title in
+                        append(sortAt: entry.sortAt, playKey: UnsafeRawBufferPointer(playKey), itemKey: UnsafeRawBufferPointer(itemKey),
+                               body: UnsafeRawBufferPointer(body), title: UnsafeRawBufferPointer(title))
+                    }
+                }
+            }
+        }
+    }
+
+    /// The parts, in order, as one plan (the plays in the order of the parts).
+    public static func joined(_ parts: [PlanPages]) -> PlanPages {
+        var whole = PlanPages()
+        whole.keyHashes.reserveCapacity(parts.reduce(0) { $0 + $1.count })
+        for part in parts where !part.isEmpty {
+            if let last = whole.last, let first = part.first, !inOrder(last, first) { whole.inSendOrder = false }
+            whole.inSendOrder = whole.inSendOrder && part.inSendOrder
+            if whole.first == nil { whole.first = part.first }
+            whole.last = part.last
+            whole.pages.append(contentsOf: part.pages)
+            whole.keyHashes.append(contentsOf: part.keyHashes)
+            whole.count += part.count
+        }
+        return whole
+    }
+
+    /// No two play keys have the same hash value, so no two plays share a play key. (When two do, the
+    /// keys may still differ: `enqueue` then compares the keys themselves.)
+    var keyHashesAreDistinct: Bool {
+        var seen = Set<Int>(minimumCapacity: keyHashes.count)
+        return keyHashes.allSatisfy { seen.insert($0).inserted }
+    }
+
+    /// The plays as entries, in the order appended.
+    func entries() throws -> [QueueEntry] {
+        var entries: [QueueEntry] = []
+        entries.reserveCapacity(count)
+        for (n, page) in pages.enumerated() {
+            entries += try page.bytes.withUnsafeBytes { try StagedPlan.decode($0, count: page.count, page: Int64(n + 1)) }
+        }
+        return entries
+    }
+
+    /// Send order: plays without a date first, then by date; equal dates keep the order given.
+    private static func inOrder(_ earlier: Int64?, _ later: Int64?) -> Bool {
+        switch (earlier, later) {
+        case (nil, _): return true
+        case (_?, nil): return false
+        case let (a?, b?): return a <= b
+        }
+    }
+
+    private static func write(sortAt: Int64?, into bytes: inout [UInt8]) {
+        if let sortAt {
+            bytes.append(1)
+            withUnsafeBytes(of: sortAt.littleEndian) { bytes.append(contentsOf: $0) }
+        } else {
+            bytes.append(0)
+        }
+    }
+
+    private static func write(_ field: UnsafeRawBufferPointer, into bytes: inout [UInt8]) {
+        withUnsafeBytes(of: UInt32(field.count).littleEndian) { bytes.append(contentsOf: $0) }
+        bytes.append(contentsOf: field)
     }
 }

@@ -18,9 +18,9 @@ struct DeliveryRun {
     func importAndDeliver(scan: ExportScan, plan: ImportPlan, report: inout ImportReport) async throws -> ExitCode {
         let apiURL = options.sandbox ? nil : try options.checkedAPIURL()
         let token = options.sandbox ? nil : try options.refreshToken()
-        // The queue's rows are built (on every core) while the sandbox starts and the state file is
+        // The queue's pages are written (on every core) while the sandbox starts and the state file is
         // opened and migrated, which mostly wait on the disk; the enqueue starts when both are done.
-        let building = Task.detached(priority: .userInitiated) { QueueEntries.make(plan: plan, scan: scan) }
+        let building = Task.detached(priority: .userInitiated) { QueuePages.make(plan: plan, scan: scan) }
         let (code, counts, destination) = try await withTarget(apiURL: apiURL, refreshToken: token) { target in
             let queue = try openQueue()
             defer { queue.close() }
@@ -32,7 +32,7 @@ struct DeliveryRun {
         return code
     }
 
-    private func enqueue(_ entries: [QueueEntry], into queue: ImportQueue) throws {
+    private func enqueue(_ entries: PlanPages, into queue: ImportQueue) throws {
         do {
             // One transaction: a run killed before it commits leaves no plan at all (import again),
             // never a part of one.

@@ -146,14 +146,97 @@ import Testing
 
     @Test func pagesDecodeWhatWasEncoded() throws {
         let planned = Self.plan(count: 50, seed: 9) + [QueueEntry(playKey: "", itemKey: "", body: "", sortAt: Int64.min, title: "")]
-        var page = [UInt8]()
-        for one in planned { StagedPlan.encode(one, into: &page) }
-        #expect(try StagedPlan.decode(Data(page), count: planned.count, page: 1) == planned)
+        var pages = PlanPages()
+        for one in planned { pages.append(one) }
+        let page = try #require(pages.pages.first).bytes
+        #expect(pages.pages.count == 1 && pages.pages[0].count == planned.count)
+        func decode(_ bytes: [UInt8]) throws -> [QueueEntry] {
+            try bytes.withUnsafeBytes { try StagedPlan.decode($0, count: planned.count, page: 1) }
+        }
+        #expect(try decode(page) == planned)
+        #expect(try pages.entries() == planned)
         // Cut anywhere, or with bytes left over, a page is damaged.
         for cut in [1, 9, page.count / 2, page.count - 1] {
-            #expect(throws: (any Error).self) { try StagedPlan.decode(Data(page.prefix(cut)), count: planned.count, page: 1) }
+            #expect(throws: (any Error).self) { try decode(Array(page.prefix(cut))) }
         }
-        #expect(throws: (any Error).self) { try StagedPlan.decode(Data(page + [0]), count: planned.count, page: 1) }
+        #expect(throws: (any Error).self) { try decode(page + [0]) }
+    }
+
+    /// The plan in send order, written play by play as `PlanPages` (as the CLI writes it, from bytes).
+    static func pages(_ entries: [QueueEntry]) -> PlanPages {
+        var pages = PlanPages()
+        for one in entries { pages.append(one) }
+        return pages
+    }
+
+    @Test func pagesWrittenByTheMakerAreStagedAsEntriesWouldBe() throws {
+        let planned = Self.plan(count: StagedPlan.pageSize * 2 + 33, seed: 10)
+        let sorted = ImportQueue.sendOrder(planned).map { planned[$0] }
+        try withNewQueue { fromPages, _ throws in
+            try withNewQueue { fromEntries, _ throws in
+                #expect(try fromPages.enqueue(Self.pages(sorted)) == EnqueueSummary(added: planned.count, alreadyQueued: 0))
+                #expect(try fromEntries.enqueue(planned) == EnqueueSummary(added: planned.count, alreadyQueued: 0))
+                let staged = "SELECT items, hex(rows) FROM staged_page ORDER BY id"
+                let pages = try fromPages.inspectionRows(staged, unpacking: false)
+                #expect(pages.count == 3)
+                #expect(pages == (try fromEntries.inspectionRows(staged, unpacking: false)))
+                #expect(try fromPages.counts() == StateCounts(pending: planned.count))
+                let rows = "SELECT play_key, item_key, body, title, sort_at FROM item ORDER BY id"
+                #expect(try fromPages.inspectionRows(rows) == fromEntries.inspectionRows(rows))
+                // Into a state that holds the plan already: nothing is added, nothing staged again.
+                #expect(try fromPages.enqueue(Self.pages(sorted)) == EnqueueSummary(added: 0, alreadyQueued: planned.count))
+                #expect(try fromPages.counts() == StateCounts(pending: planned.count))
+            }
+        }
+    }
+
+    /// Pages whose plays are out of send order, or name a play twice, cannot be staged as they are:
+    /// they are enqueued as entries (sorted; the repeat counted as already queued).
+    @Test func pagesOutOfOrderOrWithARepeatAreEnqueuedAsEntries() throws {
+        let planned = Self.plan(count: 900, seed: 11)
+        let sorted = ImportQueue.sendOrder(planned).map { planned[$0] }
+        #expect(!Self.pages(planned).inSendOrder)
+        #expect(Self.pages(sorted).inSendOrder && Self.pages(sorted).keyHashesAreDistinct)
+        #expect(!Self.pages(sorted + [sorted[sorted.count - 1]]).keyHashesAreDistinct)
+        let rows = "SELECT play_key, item_key, body, title, sort_at FROM item ORDER BY sort_at, id"
+        try withNewQueue { fromPages, _ throws in
+            try withNewQueue { fromEntries, _ throws in
+                #expect(try fromPages.enqueue(Self.pages(planned)) == EnqueueSummary(added: planned.count, alreadyQueued: 0))
+                #expect(try fromEntries.enqueue(planned) == EnqueueSummary(added: planned.count, alreadyQueued: 0))
+                #expect(try fromPages.inspectionRows(rows) == fromEntries.inspectionRows(rows))
+            }
+        }
+        try withNewQueue { queue, _ throws in
+            let repeated = sorted + [sorted[sorted.count - 1]]
+            #expect(try queue.enqueue(Self.pages(repeated)) == EnqueueSummary(added: planned.count, alreadyQueued: 1))
+            #expect(try queue.inspectionRows("SELECT count(*) FROM staged_page", unpacking: false) == [["0"]])
+            #expect(try queue.inspectionRows("SELECT count(*) FROM item", unpacking: false) == [["\(planned.count)"]])
+        }
+    }
+
+    @Test func partsJoinedInOrderAreOnePlan() throws {
+        let planned = Self.plan(count: StagedPlan.pageSize * 4 + 5, seed: 12)
+        let sorted = ImportQueue.sendOrder(planned).map { planned[$0] }
+        let whole = Self.pages(sorted)
+        for cuts in [[StagedPlan.pageSize, StagedPlan.pageSize * 3], [0, 700, 701, sorted.count]] {
+            let bounds = [0] + cuts + [sorted.count]
+            let parts = zip(bounds, bounds.dropFirst()).map { Self.pages(Array(sorted[$0..<$1])) }
+            let joined = PlanPages.joined(parts)
+            #expect(joined.count == sorted.count && joined.inSendOrder && joined.keyHashes == whole.keyHashes)
+            #expect(try joined.entries() == sorted)
+            if cuts[0] == StagedPlan.pageSize {
+                // Cut at whole pages: the same pages as one maker writes.
+                #expect(joined.pages.map(\.bytes) == whole.pages.map(\.bytes))
+            }
+        }
+        // Parts in the wrong order, or a play without a date after dated ones, are out of send order.
+        let half = sorted.count / 2
+        #expect(!PlanPages.joined([Self.pages(Array(sorted[half...])), Self.pages(Array(sorted[..<half]))]).inSendOrder)
+        let dated = sorted.filter { $0.sortAt != nil }, undated = sorted.filter { $0.sortAt == nil }
+        #expect(!undated.isEmpty)
+        #expect(PlanPages.joined([Self.pages(undated), Self.pages(dated)]).inSendOrder)
+        #expect(!PlanPages.joined([Self.pages(dated), Self.pages(undated)]).inSendOrder)
+        #expect(!Self.pages(dated + undated).inSendOrder)
     }
 }
 
