@@ -116,14 +116,41 @@ public struct DeliveryDriver: Sendable {
     }
 
     private enum GroupEvent: Sendable {
-        case sent(Int64, DeliveryMachine.SendResult)
-        case lookedUp(Int64, DeliveryMachine.LookupResult)
+        /// A request's answer is in the inbox (perhaps already taken with an earlier one's).
+        case answered
         case timer(Int64)
         case stop
     }
 
-    /// Runs the machine's actions until it ends. Claims and writes happen here, in this one task, in the
-    /// order the machine asked for them; requests run in child tasks and come back as events.
+    /// The answers of finished requests, put here by their tasks as they finish: one wake-up of the
+    /// drain takes every answer that is in, not only the one `group.next()` returned, so that the
+    /// answers that came back together are settled in one transaction.
+    private final class Inbox: Sendable {
+        private let answers = Mutex<[DeliveryMachine.Event]>([])
+
+        func put(_ answer: DeliveryMachine.Event) {
+            answers.withLock { $0.append(answer) }
+        }
+
+        func take() -> [DeliveryMachine.Event] {
+            answers.withLock { answers in
+                defer { answers.removeAll(keepingCapacity: true) }
+                return answers
+            }
+        }
+    }
+
+    /// Runs the machine's actions until it ends. Claims and writes happen here, in this one task; requests
+    /// run in child tasks and come back as events.
+    ///
+    /// Writes are collected and committed together (one transaction for all the answers of one
+    /// wake-up) before anything that depends on them or is seen outside: before a request is sent (a
+    /// send's start, `sendStarted`, is on disk before the request goes out), before a claim (which must
+    /// see the plays settled before it), before the run ends and before the drain waits. A claim the
+    /// machine asks for is made once the answers in hand are handled (it asks for one at a time and
+    /// waits for its answer), so that their writes go in the same transaction. A kill before a
+    /// commit leaves those plays in flight, as a kill before each single write did: the next run reads
+    /// them back before sending anything again.
     private func drain(context: SendContext, machine: inout DeliveryMachine, counts: StateCounts, startedAtMs: Int64,
                        progress: @escaping @Sendable (DeliveryProgress) -> Void) async -> DeliveryStop {
         await withTaskGroup(of: GroupEvent.self, returning: DeliveryStop.self) { group in
@@ -132,6 +159,7 @@ public struct DeliveryDriver: Sendable {
                 await stop.wait()
                 return .stop
             }
+            let inbox = Inbox()
             var events: [DeliveryMachine.Event] = []
             do {
                 events.append(.start(counts, uncertainDueAtMs: try queue.latestUncertainDueAt()))
@@ -139,35 +167,50 @@ public struct DeliveryDriver: Sendable {
                 events.append(.start(counts))
                 events.append(.storageFailed(Self.queueError(error, queue: queue)))
             }
+            var writes = SettleBatch()
             var timerAtMs: Int64?
             var lastProgressMs: Int64?
             while true {
                 var deadline: Int64?
                 var finish: DeliveryStop?
-                while !events.isEmpty {
+                var claim: Int?
+                while true {
+                    // The claim asked for is made after the answers in hand, before anything else: the
+                    // machine hears what it claimed before any other event, as when it was made at once.
+                    if let max = claim, finish == nil, !(events.first.map(Self.isAnswer) ?? false) {
+                        claim = nil
+                        commit(&writes, failures: &events)
+                        let now = context.time.nowMs()
+                        do {
+                            let items = try queue.claim(max: max, nowMs: now)
+                            let exhausted = items.count < max
+                            let next = exhausted ? try queue.nextReadyAt() : nil
+                            events.insert(.claimed(items, exhausted: exhausted, nextReadyAtMs: next), at: 0)
+                        } catch {
+                            events.insert(.storageFailed(Self.queueError(error, queue: queue)), at: 0)
+                        }
+                    }
+                    guard !events.isEmpty else { break }
                     let event = events.removeFirst()
                     let now = context.time.nowMs()
                     for action in machine.handle(event, nowMs: now) {
                         switch action {
                         case .claim(let max):
-                            do {
-                                let items = try queue.claim(max: max, nowMs: now)
-                                let exhausted = items.count < max
-                                let next = exhausted ? try queue.nextReadyAt() : nil
-                                events.append(.claimed(items, exhausted: exhausted, nextReadyAtMs: next))
-                            } catch {
-                                events.append(.storageFailed(Self.queueError(error, queue: queue)))
-                            }
+                            claim = max // one at a time: the machine waits for `.claimed` before another
                         case .send(let item):
-                            group.addTask { .sent(item.id, await context.send(item)) }
-                        case .lookUp(let item, let token):
-                            group.addTask { .lookedUp(item.id, await context.lookUp(item, pageToken: token)) }
-                        case .write(let write):
-                            do {
-                                try apply(write)
-                            } catch {
-                                events.append(.storageFailed(Self.queueError(error, queue: queue)))
+                            commit(&writes, failures: &events)
+                            group.addTask {
+                                inbox.put(.sent(id: item.id, await context.send(item)))
+                                return .answered
                             }
+                        case .lookUp(let item, let token):
+                            commit(&writes, failures: &events)
+                            group.addTask {
+                                inbox.put(.lookedUp(id: item.id, await context.lookUp(item, pageToken: token)))
+                                return .answered
+                            }
+                        case .write(let write):
+                            add(write, to: &writes)
                         case .cancelRequests:
                             group.cancelAll()
                         case .wait(let until):
@@ -177,11 +220,14 @@ public struct DeliveryDriver: Sendable {
                         }
                     }
                 }
+                commit(&writes, failures: &events)
                 let now = context.time.nowMs()
                 if let finish {
                     group.cancelAll() // the stop watcher and any timer
                     return finish
                 }
+                // A write that failed just now: the machine hears of it before anything else happens.
+                if !events.isEmpty { continue }
                 if lastProgressMs.map({ now - $0 >= Self.progressEveryMs }) ?? true {
                     lastProgressMs = now
                     progress(machine.progress(startedAtMs: startedAtMs, nowMs: now))
@@ -196,9 +242,9 @@ public struct DeliveryDriver: Sendable {
                     }
                 }
                 guard let next = await group.next() else { return .finished }
+                events += inbox.take()
                 switch next {
-                case .sent(let id, let result): events.append(.sent(id: id, result))
-                case .lookedUp(let id, let result): events.append(.lookedUp(id: id, result))
+                case .answered: break
                 case .timer(let at):
                     if timerAtMs == at { timerAtMs = nil }
                     events.append(.tick)
@@ -209,30 +255,48 @@ public struct DeliveryDriver: Sendable {
         }
     }
 
-    /// Writes one of the machine's decisions to the queue.
-    private func apply(_ write: DeliveryMachine.QueueWrite) throws {
+    private static func isAnswer(_ event: DeliveryMachine.Event) -> Bool {
+        switch event {
+        case .sent, .lookedUp: return true
+        default: return false
+        }
+    }
+
+    /// Commits the writes collected so far in one transaction; a failure becomes the machine's next event.
+    private func commit(_ writes: inout SettleBatch, failures events: inout [DeliveryMachine.Event]) {
+        guard !writes.isEmpty else { return }
+        defer { writes = SettleBatch() }
+        do {
+            try queue.settle(writes)
+        } catch {
+            events.append(.storageFailed(Self.queueError(error, queue: queue)))
+        }
+    }
+
+    /// Adds one of the machine's decisions to the writes to commit.
+    private func add(_ write: DeliveryMachine.QueueWrite, to writes: inout SettleBatch) {
         switch write {
         case .delivered(let id, let status, let message, let added, let removed, let alreadyPresent):
-            try queue.markDelivered(id: id, status: status, message: message, added: added, removed: removed,
-                                    alreadyPresent: alreadyPresent)
+            writes.markDelivered(id: id, status: status, message: message, added: added, removed: removed,
+                                 alreadyPresent: alreadyPresent)
         case .retry(let id, let status, let message, let notBeforeMs, let countAttempt, let clearUncertain):
-            try queue.markRetry(id: id, status: status, message: message, notBeforeMs: notBeforeMs,
-                                countAttempt: countAttempt, clearUncertain: clearUncertain)
+            writes.markRetry(id: id, status: status, message: message, notBeforeMs: notBeforeMs,
+                             countAttempt: countAttempt, clearUncertain: clearUncertain)
         case .uncertain(let id, let sentAtMs, let notBeforeMs, let countAttempt, let status, let message):
             logger.debug("send outcome unknown: read back before sending again", metadata: [
                 "id": .stringConvertible(id), "problem": .string(message ?? "-"),
             ])
-            try queue.markUncertain(id: id, sentAtMs: sentAtMs, notBeforeMs: notBeforeMs, countAttempt: countAttempt,
-                                    status: status, message: message)
+            writes.markUncertain(id: id, sentAtMs: sentAtMs, notBeforeMs: notBeforeMs, countAttempt: countAttempt,
+                                 status: status, message: message)
         case .failed(let id, let status, let message):
-            try queue.markFailed(id: id, status: status, message: message)
+            writes.markFailed(id: id, status: status, message: message)
             logger.warning("item failed", metadata: [
                 "id": .stringConvertible(id), "status": .string(status.map(String.init) ?? "-"), "reason": .string(message),
             ])
         case .release(let ids):
-            try queue.release(ids: ids)
+            writes.release(ids: ids)
         case .sendStarted(let id, let atMs):
-            try queue.noteSend(id: id, atMs: atMs)
+            writes.noteSend(id: id, atMs: atMs)
         }
     }
 

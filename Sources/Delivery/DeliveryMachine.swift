@@ -154,6 +154,9 @@ struct DeliveryMachine: Sendable {
     private var order: [Int64] = []
     /// When `claim` may give something: now or a known moment; nil until a settle changes the queue.
     private var claimableAtMs: Int64? = .min
+    /// A claim was asked for and its answer (`.claimed`) has not come: no second one until it has
+    /// (its size was worked out without the items it will bring, so a second would count that room twice).
+    private var claimOutstanding = false
     /// During an outage: no request before this moment, then one at a time.
     private var outagePauseUntilMs: Int64?
     private var lastAnswerMs: Int64
@@ -203,6 +206,7 @@ struct DeliveryMachine: Sendable {
             graceUntilMs = max(graceUntilMs, uncertainDueAtMs ?? .min)
             started = true
         case .claimed(let items, let exhausted, let nextReadyAtMs):
+            claimOutstanding = false
             claimableAtMs = exhausted ? nextReadyAtMs : .min
             claimed(items, now: now, into: &actions)
         case .sent(let id, let result):
@@ -595,7 +599,9 @@ struct DeliveryMachine: Sendable {
             actions.append(.end(stop))
             return
         }
-        if room > 0, let claimable = claimableAtMs {
+        if claimOutstanding {
+            // Its answer comes next; what it brings is sent then.
+        } else if room > 0, let claimable = claimableAtMs {
             if claimable <= now {
                 var slots = 0
                 while slots < room {
@@ -611,6 +617,7 @@ struct DeliveryMachine: Sendable {
                 if slots > 0 {
                     // Assume nothing else is ready until the claim's answer says otherwise.
                     claimableAtMs = nil
+                    claimOutstanding = true
                     actions.append(.claim(max: slots))
                     return
                 }

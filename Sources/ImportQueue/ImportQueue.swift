@@ -337,12 +337,9 @@ public final class ImportQueue: Sendable {
     /// by a read-back; nil means "409 or not"). Counts the attempt; the item is certain from now on.
     public func markDelivered(id: Int64, status: Int, message: String?, added: String?, removed: String?,
                               alreadyPresent: Bool? = nil) throws {
-        let present = alreadyPresent ?? (status == 409)
-        try settle(id: id, sql: """
-            UPDATE item SET state = 'delivered', attempts = attempts + 1, last_status = ?, last_message = ?,
-                already_present = ?, added = ?, removed = ?, not_before = 0, uncertain = 0, sent_at = NULL
-            WHERE id = ? AND state = 'in-flight'
-            """, arguments: [status, message, present ? 1 : 0, added, removed, id])
+        var batch = SettleBatch()
+        batch.markDelivered(id: id, status: status, message: message, added: added, removed: removed, alreadyPresent: alreadyPresent)
+        try settle(batch)
     }
 
     /// Back to pending, to be sent again at/after notBeforeMs. countAttempt=false for 401-refresh retries
@@ -351,13 +348,10 @@ public final class ImportQueue: Sendable {
     /// the server then answered that it did not store this send either.
     public func markRetry(id: Int64, status: Int?, message: String?, notBeforeMs: Int64, countAttempt: Bool,
                           clearUncertain: Bool = false) throws {
-        try settle(id: id, sql: """
-            UPDATE item SET state = 'pending', attempts = attempts + ?, last_status = ?, last_message = ?,
-                not_before = ?,
-                uncertain = CASE WHEN ? THEN 0 ELSE uncertain END,
-                sent_at = CASE WHEN ? THEN NULL ELSE sent_at END
-            WHERE id = ? AND state = 'in-flight'
-            """, arguments: [countAttempt ? 1 : 0, status, message, max(notBeforeMs, 0), clearUncertain, clearUncertain, id])
+        var batch = SettleBatch()
+        batch.markRetry(id: id, status: status, message: message, notBeforeMs: notBeforeMs, countAttempt: countAttempt,
+                        clearUncertain: clearUncertain)
+        try settle(batch)
     }
 
     /// Back to pending as uncertain: a send begun at `sentAtMs` got no answer that says what happened (it
@@ -366,47 +360,46 @@ public final class ImportQueue: Sendable {
     /// latest send time moves to `sentAtMs` when later. `status` is a gateway's answer, if any.
     public func markUncertain(id: Int64, sentAtMs: Int64, notBeforeMs: Int64, countAttempt: Bool,
                               status: Int? = nil, message: String?) throws {
-        try settle(id: id, sql: """
-            UPDATE item SET state = 'pending', attempts = attempts + ?, last_status = ?, last_message = ?,
-                not_before = ?,
-                sent_at = CASE WHEN uncertain = 1 AND sent_at IS NOT NULL THEN min(sent_at, ?) ELSE ? END,
-                claimed_at = max(coalesce(claimed_at, 0), ?),
-                uncertain = 1
-            WHERE id = ? AND state = 'in-flight'
-            """, arguments: [countAttempt ? 1 : 0, status, message, max(notBeforeMs, 0), sentAtMs, sentAtMs, sentAtMs, id])
+        var batch = SettleBatch()
+        batch.markUncertain(id: id, sentAtMs: sentAtMs, notBeforeMs: notBeforeMs, countAttempt: countAttempt,
+                            status: status, message: message)
+        try settle(batch)
     }
 
     /// An item in flight is sent (again) at `atMs` without a new claim (after a read-back found
     /// nothing, or after a 401): if the run dies now, the read-back's grace runs from this moment.
     public func noteSend(id: Int64, atMs: Int64) throws {
-        try settle(id: id, sql: "UPDATE item SET claimed_at = ? WHERE id = ? AND state = 'in-flight'", arguments: [atMs, id])
+        var batch = SettleBatch()
+        batch.noteSend(id: id, atMs: atMs)
+        try settle(batch)
     }
 
     /// Failed permanently; counts the attempt. `retryFailed()` can bring it back.
     public func markFailed(id: Int64, status: Int?, message: String?) throws {
-        try settle(id: id, sql: """
-            UPDATE item SET state = 'failed', attempts = attempts + 1, last_status = ?, last_message = ?,
-                not_before = 0, uncertain = 0, sent_at = NULL
-            WHERE id = ? AND state = 'in-flight'
-            """, arguments: [status, message, id])
-    }
-
-    private func settle(id: Int64, sql: String, arguments: StatementArguments) throws {
-        try write { db in
-            try db.cachedStatement(sql: sql).execute(arguments: arguments)
-            if db.changesCount == 0 {
-                throw QueueError.notInFlight(id: id)
-            }
-        }
+        var batch = SettleBatch()
+        batch.markFailed(id: id, status: status, message: message)
+        try settle(batch)
     }
 
     /// In-flight -> pending, no attempt counted (graceful stop). Ids not in flight are left alone.
     public func release(ids: [Int64]) throws {
         guard !ids.isEmpty else { return }
+        var batch = SettleBatch()
+        batch.release(ids: ids)
+        try settle(batch)
+    }
+
+    /// Applies `batch`'s changes in order, in one transaction: all of them or, on any error (an item
+    /// that is not in flight: `QueueError.notInFlight`), none. The delivery driver settles the answers
+    /// that came back together this way, one commit instead of one each.
+    public func settle(_ batch: SettleBatch) throws {
+        guard !batch.changes.isEmpty else { return }
         try write { db in
-            let statement = try db.cachedStatement(sql: "UPDATE item SET state = 'pending' WHERE id = ? AND state = 'in-flight'")
-            for id in ids {
-                try statement.execute(arguments: [id])
+            for change in batch.changes {
+                try db.cachedStatement(sql: change.sql).execute(arguments: change.arguments)
+                if change.mustBeInFlight && db.changesCount == 0 {
+                    throw QueueError.notInFlight(id: change.id)
+                }
             }
         }
     }

@@ -115,6 +115,30 @@ import Testing
         #expect(h.machine.sent == 3 && h.machine.readBacks == 0 && h.machine.settled == 3)
     }
 
+    /// Answers that come in while a claim is asked for and not yet answered (the driver makes the claim
+    /// after the answers in hand) do not ask for a second claim: the first one's size was worked out
+    /// without the items it will bring, so a second would take that room again (over the concurrency,
+    /// over `--limit`). Nor does the run end while one is out.
+    @Test func noSecondClaimWhileOneIsOut() {
+        var h = Harness(concurrency: 3, limit: 4, pending: 10)
+        #expect(h.claim == 3)
+        h.claimed([Self.item(1), Self.item(2), Self.item(3)], exhausted: false)
+        #expect(h.sends == [1, 2, 3])
+        h.answer(1, 201)
+        #expect(h.claim == 1) // limit 4: one settled, two out, room for one
+        h.answer(2, 201)
+        #expect(h.writes.count == 1 && h.claim == nil)
+        h.answer(3, 201)
+        #expect(h.writes.count == 1 && h.claim == nil && h.ended == nil)
+        h.tick(at: h.now + 10)
+        #expect(h.claim == nil && h.ended == nil)
+        h.claimed([Self.item(4)], exhausted: false)
+        #expect(h.sends == [4] && h.claim == nil)
+        h.answer(4, 201)
+        #expect(h.ended == .limitReached)
+        #expect(h.machine.counts.delivered == 4)
+    }
+
     @Test func aLimitEndsTheRunWithWorkLeft() {
         var h = Harness(concurrency: 4, limit: 2, pending: 5)
         // Room for the limit only, not for the concurrency.

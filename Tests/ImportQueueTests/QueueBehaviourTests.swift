@@ -191,6 +191,41 @@ import Testing
         }
     }
 
+    /// A batch is one transaction: its changes land together, in order, or (one item not in flight) not at all.
+    @Test func aSettleBatchCommitsOnceOrNotAtAll() throws {
+        try withNewQueue { queue, _ throws in
+            _ = try queue.enqueue([entry("a", 1), entry("b", 2), entry("c", 3), entry("d", 4), entry("e", 5)])
+            let items = try queue.claim(max: 5, nowMs: 10)
+            #expect(items.playKeys == ["a@1", "b@2", "c@3", "d@4", "e@5"])
+            var batch = SettleBatch()
+            batch.noteSend(id: items[0].id, atMs: 20)
+            batch.markDelivered(id: items[0].id, status: 201, message: nil, added: "x", removed: nil)
+            batch.markRetry(id: items[1].id, status: 503, message: "busy", notBeforeMs: 5_000, countAttempt: true)
+            batch.markUncertain(id: items[2].id, sentAtMs: 10, notBeforeMs: 6_000, countAttempt: true, message: "lost")
+            batch.markFailed(id: items[3].id, status: 422, message: "no")
+            batch.release(ids: [items[4].id, 9_999])
+            #expect(batch.count == 7)
+            let ((), commits) = try queue.countingCommits { try queue.settle(batch) }
+            #expect(commits == 1)
+            #expect(try queue.counts() == StateCounts(pending: 3, delivered: 1, failed: 1))
+            #expect(try queue.uncertainCount() == 1)
+            #expect(try queue.nextReadyAt() == 0) // e, released
+            #expect(try queue.failures(limit: nil).map(\.playKey) == ["d@4"])
+
+            // One change refused: the whole batch is rolled back.
+            let again = try queue.claim(max: 1, nowMs: 30)
+            #expect(again.playKeys == ["e@5"])
+            var refused = SettleBatch()
+            refused.markDelivered(id: again[0].id, status: 201, message: nil, added: nil, removed: nil)
+            refused.markDelivered(id: items[0].id, status: 201, message: nil, added: nil, removed: nil) // delivered already
+            #expect(throws: QueueError.notInFlight(id: items[0].id)) { try queue.settle(refused) }
+            #expect(try queue.counts() == StateCounts(pending: 2, inFlight: 1, delivered: 1, failed: 1))
+            // An empty batch writes nothing.
+            let ((), none) = try queue.countingCommits { try queue.settle(SettleBatch()) }
+            #expect(none == 0)
+        }
+    }
+
     @Test func failuresListFailedItemsInSendOrder() throws {
         try withNewQueue { queue, _ throws in
             _ = try queue.enqueue([entry("c", 30), entry("a", 10), entry("b", 20), entry("ok", 5)])

@@ -1,0 +1,73 @@
+import GRDB
+
+/// Changes to items in flight, collected to be written in one transaction by `ImportQueue.settle(_:)`.
+/// Each method is the change the `ImportQueue` method of the same name makes (see there); the single
+/// ones are a batch of one.
+public struct SettleBatch {
+    struct Change {
+        var sql: String
+        var arguments: StatementArguments
+        var id: Int64
+        /// Not in flight is an error (every change but `release`, which leaves such ids alone).
+        var mustBeInFlight = true
+    }
+
+    var changes: [Change] = []
+
+    public init() {}
+
+    public var isEmpty: Bool { changes.isEmpty }
+    public var count: Int { changes.count }
+
+    public mutating func markDelivered(id: Int64, status: Int, message: String?, added: String?, removed: String?,
+                                       alreadyPresent: Bool? = nil) {
+        let present = alreadyPresent ?? (status == 409)
+        changes.append(Change(sql: """
+            UPDATE item SET state = 'delivered', attempts = attempts + 1, last_status = ?, last_message = ?,
+                already_present = ?, added = ?, removed = ?, not_before = 0, uncertain = 0, sent_at = NULL
+            WHERE id = ? AND state = 'in-flight'
+            """, arguments: [status, message, present ? 1 : 0, added, removed, id], id: id))
+    }
+
+    public mutating func markRetry(id: Int64, status: Int?, message: String?, notBeforeMs: Int64, countAttempt: Bool,
+                                   clearUncertain: Bool = false) {
+        changes.append(Change(sql: """
+            UPDATE item SET state = 'pending', attempts = attempts + ?, last_status = ?, last_message = ?,
+                not_before = ?,
+                uncertain = CASE WHEN ? THEN 0 ELSE uncertain END,
+                sent_at = CASE WHEN ? THEN NULL ELSE sent_at END
+            WHERE id = ? AND state = 'in-flight'
+            """, arguments: [countAttempt ? 1 : 0, status, message, max(notBeforeMs, 0), clearUncertain, clearUncertain, id], id: id))
+    }
+
+    public mutating func markUncertain(id: Int64, sentAtMs: Int64, notBeforeMs: Int64, countAttempt: Bool,
+                                       status: Int? = nil, message: String?) {
+        changes.append(Change(sql: """
+            UPDATE item SET state = 'pending', attempts = attempts + ?, last_status = ?, last_message = ?,
+                not_before = ?,
+                sent_at = CASE WHEN uncertain = 1 AND sent_at IS NOT NULL THEN min(sent_at, ?) ELSE ? END,
+                claimed_at = max(coalesce(claimed_at, 0), ?),
+                uncertain = 1
+            WHERE id = ? AND state = 'in-flight'
+            """, arguments: [countAttempt ? 1 : 0, status, message, max(notBeforeMs, 0), sentAtMs, sentAtMs, sentAtMs, id], id: id))
+    }
+
+    public mutating func noteSend(id: Int64, atMs: Int64) {
+        changes.append(Change(sql: "UPDATE item SET claimed_at = ? WHERE id = ? AND state = 'in-flight'", arguments: [atMs, id], id: id))
+    }
+
+    public mutating func markFailed(id: Int64, status: Int?, message: String?) {
+        changes.append(Change(sql: """
+            UPDATE item SET state = 'failed', attempts = attempts + 1, last_status = ?, last_message = ?,
+                not_before = 0, uncertain = 0, sent_at = NULL
+            WHERE id = ? AND state = 'in-flight'
+            """, arguments: [status, message, id], id: id))
+    }
+
+    public mutating func release(ids: [Int64]) {
+        for id in ids {
+            changes.append(Change(sql: "UPDATE item SET state = 'pending' WHERE id = ? AND state = 'in-flight'",
+                                  arguments: [id], id: id, mustBeInFlight: false))
+        }
+    }
+}
