@@ -157,6 +157,40 @@ public final class ImportQueue: Sendable {
         })
     }
 
+    /// `enqueue` of a plan its maker writes part by part while it is saved: `write` hands each part (plays
+    /// in send order, after those of the parts before) to the function it is given, as soon as it is
+    /// made, so that a large plan is never in memory as pages all at once. Into an empty state the parts
+    /// are staged as they come, in the one durable transaction. Otherwise (a state that holds a plan
+    /// already, plays out of send order, two play keys with one hash value) nothing is kept of them
+    /// and `write` is called again: its parts, joined, are enqueued as `enqueue(PlanPages)` does.
+    public func enqueue(parts write: (_ save: (PlanPages) throws -> Void) throws -> Void) throws -> EnqueueSummary {
+        let staged = try writeDurably(freshPages: { db in try StagedPlan.stateIsEmpty(db) }) { db -> Int? in
+            guard try StagedPlan.stateIsEmpty(db) else { return nil }
+            var continuity = PlanPages.Continuity()
+            var count = 0
+            var stageable = true
+            try write { part in
+                guard stageable, continuity.accepts(part) else {
+                    stageable = false
+                    return
+                }
+                try StagedPlan.stage(part, into: db)
+                count += part.count
+            }
+            guard stageable, count > 0 else {
+                // Committed as nothing: the pages written so far go with the same transaction.
+                try db.execute(sql: "DELETE FROM staged_page")
+                return nil
+            }
+            try db.execute(sql: "UPDATE state_count SET items = items + ? WHERE state = 'pending'", arguments: [count])
+            return count
+        }
+        if let staged { return EnqueueSummary(added: staged, alreadyQueued: 0) }
+        var parts: [PlanPages] = []
+        try write { parts.append($0) }
+        return try enqueue(PlanPages.joined(parts))
+    }
+
     /// The one durable transaction of an enqueue of `count` plays: `stage` writes them as pages when it
     /// is given and the state is empty, else every play becomes a row (`rows` returns how many were new).
     private func save(count: Int, stage: ((Database) throws -> Void)?, rows: (Database) throws -> Int) throws -> EnqueueSummary {

@@ -204,6 +204,21 @@ public struct PlanPages: Sendable {
         return whole
     }
 
+    /// Whether parts handed over one after the other (`ImportQueue.enqueue(parts:)`) are, together, in
+    /// send order with distinct play-key hash values.
+    struct Continuity {
+        private var last: Int64??
+        private var hashes = Set<Int>()
+
+        mutating func accepts(_ part: PlanPages) -> Bool {
+            guard part.inSendOrder else { return false }
+            if let last, let first = part.first, !PlanPages.inOrder(last, first) { return false }
+            for hash in part.keyHashes where !hashes.insert(hash).inserted { return false }
+            if let end = part.last { last = end }
+            return true
+        }
+    }
+
     /// No two play keys have the same hash value, so no two plays share a play key. (When two do, the
     /// keys may still differ: `enqueue` then compares the keys themselves.)
     var keyHashesAreDistinct: Bool {

@@ -18,13 +18,10 @@ struct DeliveryRun {
     func importAndDeliver(scan: ExportScan, plan: ImportPlan, report: inout ImportReport) async throws -> ExitCode {
         let apiURL = options.sandbox ? nil : try options.checkedAPIURL()
         let token = options.sandbox ? nil : try options.refreshToken()
-        // The queue's pages are written (on every core) while the sandbox starts and the state file is
-        // opened and migrated, which mostly wait on the disk; the enqueue starts when both are done.
-        let building = Task.detached(priority: .userInitiated) { QueuePages.make(plan: plan, scan: scan) }
         let (code, counts, destination) = try await withTarget(apiURL: apiURL, refreshToken: token) { target in
             let queue = try openQueue()
             defer { queue.close() }
-            try enqueue(await building.value, into: queue)
+            try enqueue(plan: plan, scan: scan, into: queue)
             return try await deliver(queue: queue, target: target)
         }
         report.delivery = Self.delivery(counts)
@@ -32,17 +29,18 @@ struct DeliveryRun {
         return code
     }
 
-    private func enqueue(_ entries: PlanPages, into queue: ImportQueue) throws {
+    private func enqueue(plan: ImportPlan, scan: ExportScan, into queue: ImportQueue) throws {
+        let planned = plan.items.count
         do {
             // One transaction: a run killed before it commits leaves no plan at all (import again),
-            // never a part of one.
-            logger.info("enqueue started", metadata: ["items": .stringConvertible(entries.count)])
-            let summary = try queue.enqueue(entries)
+            // never a part of one. The pages are written while they are saved (QueuePages).
+            logger.info("enqueue started", metadata: ["items": .stringConvertible(planned)])
+            let summary = try queue.enqueue(parts: { save in try QueuePages.write(plan: plan, scan: scan, to: save) })
             logger.info("enqueue committed", metadata: [
                 "added": .stringConvertible(summary.added), "alreadyQueued": .stringConvertible(summary.alreadyQueued),
             ])
             if summary.alreadyQueued > 0 && !output.json {
-                Terminal.note("\(Terminal.number(summary.alreadyQueued)) of the \(Terminal.number(entries.count)) planned items were queued by an earlier import; \(Terminal.number(summary.added)) are new")
+                Terminal.note("\(Terminal.number(summary.alreadyQueued)) of the \(Terminal.number(planned)) planned items were queued by an earlier import; \(Terminal.number(summary.added)) are new")
             }
         } catch let error as QueueError {
             // The transaction was rolled back: no plan was saved, so `resume` would find nothing.

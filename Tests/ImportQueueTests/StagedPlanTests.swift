@@ -214,6 +214,98 @@ import Testing
         }
     }
 
+    /// `enqueue(parts:)`: the parts a maker hands over one by one, cut at `bounds`.
+    static func parts(_ entries: [QueueEntry], cutAt bounds: [Int]) -> [PlanPages] {
+        let edges = [0] + bounds + [entries.count]
+        return zip(edges, edges.dropFirst()).map { Self.pages(Array(entries[$0..<$1])) }
+    }
+
+    @Test func partsSavedAsTheyComeAreStagedAsOnePlan() throws {
+        let planned = Self.plan(count: StagedPlan.pageSize * 3 + 20, seed: 13)
+        let sorted = ImportQueue.sendOrder(planned).map { planned[$0] }
+        let staged = "SELECT items, hex(rows) FROM staged_page ORDER BY id"
+        try withNewQueue { fromParts, _ throws in
+            try withNewQueue { whole, _ throws in
+                var calls = 0
+                let summary = try fromParts.enqueue(parts: { save in
+                    calls += 1
+                    for part in Self.parts(sorted, cutAt: [StagedPlan.pageSize, StagedPlan.pageSize * 3]) { try save(part) }
+                })
+                #expect(summary == EnqueueSummary(added: planned.count, alreadyQueued: 0))
+                #expect(calls == 1)
+                #expect(try whole.enqueue(Self.pages(sorted)).added == planned.count)
+                #expect(try fromParts.inspectionRows(staged, unpacking: false) == whole.inspectionRows(staged, unpacking: false))
+                #expect(try fromParts.counts() == StateCounts(pending: planned.count))
+                // Again into the same state: the parts are made again and compared with what is held.
+                let again = try fromParts.enqueue(parts: { save in
+                    calls += 1
+                    for part in Self.parts(sorted + [entry("late", nil)], cutAt: [100]) { try save(part) }
+                })
+                #expect(again == EnqueueSummary(added: 1, alreadyQueued: planned.count))
+                #expect(calls == 2) // not inside the transaction: the state holds a plan
+                #expect(try fromParts.counts() == StateCounts(pending: planned.count + 1))
+            }
+        }
+    }
+
+    /// Parts that are out of send order across a cut, or repeat a play of an earlier part, are not
+    /// staged as they come: nothing of them is kept, and they are made again and enqueued as entries
+    /// (sorted, and then staged if the keys are distinct; as rows if not).
+    @Test(arguments: ["order", "repeat"])
+    func partsThatCannotBeStagedAreEnqueuedAsEntries(_ what: String) throws {
+        let planned = Self.plan(count: 1_300, seed: 14)
+        let sorted = ImportQueue.sendOrder(planned).map { planned[$0] }
+        let cut = sorted.count / 2
+        let parts = what == "order"
+            ? [Self.pages(Array(sorted[cut...])), Self.pages(Array(sorted[..<cut]))]
+            : Self.parts(sorted, cutAt: [cut]) + [Self.pages([sorted[3]])]
+        try withNewQueue { queue, _ throws in
+            var calls = 0
+            let summary = try queue.enqueue(parts: { save in
+                calls += 1
+                for part in parts { try save(part) }
+            })
+            #expect(calls == 2)
+            #expect(summary == EnqueueSummary(added: sorted.count, alreadyQueued: what == "order" ? 0 : 1))
+            let staged = try queue.inspectionRows("SELECT count(*) FROM staged_page", unpacking: false)
+            #expect(staged == [[what == "order" ? "3" : "0"]])
+            #expect(try queue.counts() == StateCounts(pending: sorted.count))
+            // The plays as given, sorted (equal dates keep the order given).
+            let given = try parts.flatMap { try $0.entries() }
+            var seen = Set<String>()
+            let expected = ImportQueue.sendOrder(given).map { given[$0] }.filter { seen.insert($0.playKey).inserted }
+            let rows = try queue.inspectionRows("SELECT play_key FROM item ORDER BY id")
+            let inSendOrder = rows == expected.map { [$0.playKey] }
+            #expect(inSendOrder)
+        }
+    }
+
+    /// A maker that fails half way (the disk filled, say) leaves nothing: the one transaction is rolled back.
+    @Test func aMakerThatFailsHalfWayLeavesNoPlan() throws {
+        struct Broke: Error {}
+        let planned = Self.plan(count: 2_000, seed: 15)
+        let sorted = ImportQueue.sendOrder(planned).map { planned[$0] }
+        try withNewQueue { queue, path throws in
+            #expect(throws: (any Error).self) {
+                _ = try queue.enqueue(parts: { save in
+                    for (n, part) in Self.parts(sorted, cutAt: [600, 1_200]).enumerated() {
+                        if n == 2 { throw Broke() }
+                        try save(part)
+                    }
+                })
+            }
+            #expect(try queue.inspectionRows("SELECT count(*) FROM staged_page", unpacking: false) == [["0"]])
+            #expect(try queue.counts() == StateCounts())
+            // And the state takes the plan afterwards.
+            #expect(try queue.enqueue(Self.pages(sorted)).added == sorted.count)
+            #expect(!FileManager.default.fileExists(atPath: path + "-journal"))
+        }
+        try withNewQueue { queue, _ throws in
+            #expect(try queue.enqueue(parts: { _ in }) == EnqueueSummary(added: 0, alreadyQueued: 0))
+            #expect(try queue.counts() == StateCounts())
+        }
+    }
+
     @Test func partsJoinedInOrderAreOnePlan() throws {
         let planned = Self.plan(count: StagedPlan.pageSize * 4 + 5, seed: 12)
         let sorted = ImportQueue.sendOrder(planned).map { planned[$0] }
