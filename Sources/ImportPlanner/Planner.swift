@@ -221,40 +221,43 @@ public enum ImportPlanner {
 
     /// `Breaking Bad (2008) S01E05`, `Heat (1995)`, or `(unknown title)`.
     public static func label(_ play: TraktPlay) -> String {
-        let media = play.type == .movie ? play.movie : play.show
-        var text = media?.title ?? "(unknown title)"
-        if let year = media?.year { text += " (\(year))" }
-        if play.type == .episode, let ep = play.episode {
-            let s = ep.season.map { String(format2($0)) } ?? "?"
-            let e = ep.number.map { String(format2($0)) } ?? "?"
-            text += " S\(s)E\(e)"
-        }
-        return text
+        var bytes: [UInt8] = []
+        appendLabel(play, to: &bytes)
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     /// `label(records[position].play)` as UTF-8, appended to `bytes`: read from the record's row
     /// without building the record (its title strings, its play), for the queue's pages.
     public static func appendLabel(of position: Int, in records: TraktRecords, to bytes: inout [UInt8]) {
         guard let facts = records.facts(at: position) else {
-            bytes.append(contentsOf: label(records[position].play).utf8)
+            appendLabel(records[position].play, to: &bytes)
             return
         }
+        appendLabel(media: records.mediaTitleIndex(at: position).map { records.title($0) }, type: facts.type,
+                    episode: facts.episode, to: &bytes)
+    }
+
+    private static func appendLabel(_ play: TraktPlay, to bytes: inout [UInt8]) {
+        appendLabel(media: play.type == .movie ? play.movie : play.show, type: play.type, episode: play.episode, to: &bytes)
+    }
+
+    /// The label of a play of `type` whose movie or show is `media`.
+    private static func appendLabel(media: TraktTitle?, type: MediaType, episode: TraktEpisode?, to bytes: inout [UInt8]) {
         func append(_ text: String) {
             var text = text
             text.withUTF8 { bytes.append(contentsOf: $0) }
         }
-        let media = records.mediaTitleIndex(at: position).map { records.title($0) }
         append(media?.title ?? "(unknown title)")
         if let year = media?.year {
             append(" (")
             append(String(year))
             append(")")
         }
-        if facts.type == .episode, let ep = facts.episode {
+        if type == .episode, let episode {
             append(" S")
-            append(ep.season.map(format2) ?? "?")
+            append(episode.season.map(format2) ?? "?")
             append("E")
-            append(ep.number.map(format2) ?? "?")
+            append(episode.number.map(format2) ?? "?")
         }
     }
 

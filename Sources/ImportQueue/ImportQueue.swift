@@ -134,27 +134,28 @@ public final class ImportQueue: Sendable {
     public func enqueue(_ entries: [QueueEntry]) throws -> EnqueueSummary {
         let order = Self.sendOrder(entries)
         let distinct = !entries.isEmpty && Self.playKeysAreDistinct(entries)
-        return try save(
-            count: entries.count, stage: distinct ? { db in try StagedPlan.stage(entries, order: order, into: db) } : nil,
-            rows: { db in try Self.insertRows(entries, order: order, into: db, skipPresent: true) })
+        return try writeDurably(freshPages: { db in try distinct && StagedPlan.stateIsEmpty(db) }) { db in
+            let added: Int
+            // Checked again inside the transaction; only this connection writes (the flock), so it holds.
+            if distinct, try StagedPlan.stateIsEmpty(db) {
+                try StagedPlan.stage(entries, order: order, into: db)
+                added = entries.count
+            } else {
+                try StagedPlan.unpackAll(db)
+                added = try Self.insertRows(entries, order: order, into: db, skipPresent: true)
+            }
+            try Self.countPending(added, in: db)
+            return EnqueueSummary(added: added, alreadyQueued: entries.count - added)
+        }
     }
 
     /// Plays per staged page: a maker of `PlanPages` that splits a plan into parts (one per core) cuts
     /// it at multiples of this, so that every page but the last is full.
     public static var stagedPageSize: Int { StagedPlan.pageSize }
 
-    /// `enqueue` of a plan its maker wrote as pages (`PlanPages`): staged as they are when the state is
-    /// empty, the plays are in send order and no two play keys have the same hash value; otherwise the
-    /// plays are read back as entries and enqueued as any other list (sorted, keys compared, rows
-    /// when the state already holds a plan).
+    /// `enqueue` of a plan its maker wrote as pages (`PlanPages`): one part for `enqueue(parts:)`.
     public func enqueue(_ pages: PlanPages) throws -> EnqueueSummary {
-        guard !pages.isEmpty, pages.inSendOrder, pages.keyHashesAreDistinct else {
-            return try enqueue(pages.entries())
-        }
-        return try save(count: pages.count, stage: { db in try StagedPlan.stage(pages, into: db) }, rows: { db in
-            let entries = try pages.entries()
-            return try Self.insertRows(entries, order: entries.indices, into: db, skipPresent: true)
-        })
+        try enqueue(parts: { save in try save(pages) })
     }
 
     /// `enqueue` of a plan its maker writes part by part while it is saved: `write` hands each part (plays
@@ -162,7 +163,8 @@ public final class ImportQueue: Sendable {
     /// made, so that a large plan is never in memory as pages all at once. Into an empty state the parts
     /// are staged as they come, in the one durable transaction. Otherwise (a state that holds a plan
     /// already, plays out of send order, two play keys with one hash value) nothing is kept of them
-    /// and `write` is called again: its parts, joined, are enqueued as `enqueue(PlanPages)` does.
+    /// and `write` is called again: its plays, read back as entries, are enqueued as any other list
+    /// (sorted, keys compared, rows when the state already holds a plan).
     public func enqueue(parts write: (_ save: (PlanPages) throws -> Void) throws -> Void) throws -> EnqueueSummary {
         let staged = try writeDurably(freshPages: { db in try StagedPlan.stateIsEmpty(db) }) { db -> Int? in
             guard try StagedPlan.stateIsEmpty(db) else { return nil }
@@ -182,31 +184,18 @@ public final class ImportQueue: Sendable {
                 try db.execute(sql: "DELETE FROM staged_page")
                 return nil
             }
-            try db.execute(sql: "UPDATE state_count SET items = items + ? WHERE state = 'pending'", arguments: [count])
+            try Self.countPending(count, in: db)
             return count
         }
         if let staged { return EnqueueSummary(added: staged, alreadyQueued: 0) }
         var parts: [PlanPages] = []
         try write { parts.append($0) }
-        return try enqueue(PlanPages.joined(parts))
+        return try enqueue(parts.flatMap { try $0.entries() })
     }
 
-    /// The one durable transaction of an enqueue of `count` plays: `stage` writes them as pages when it
-    /// is given and the state is empty, else every play becomes a row (`rows` returns how many were new).
-    private func save(count: Int, stage: ((Database) throws -> Void)?, rows: (Database) throws -> Int) throws -> EnqueueSummary {
-        try writeDurably(freshPages: { db in try stage != nil && StagedPlan.stateIsEmpty(db) }) { db in
-            let added: Int
-            // Checked again inside the transaction; only this connection writes (the flock), so it holds.
-            if let stage, try StagedPlan.stateIsEmpty(db) {
-                try stage(db)
-                added = count
-            } else {
-                try StagedPlan.unpackAll(db)
-                added = try rows(db)
-            }
-            try db.execute(sql: "UPDATE state_count SET items = items + ? WHERE state = 'pending'", arguments: [added])
-            return EnqueueSummary(added: added, alreadyQueued: count - added)
-        }
+    /// Plays added as pending (rows or staged): no trigger counts an insert, so the enqueue does.
+    private static func countPending(_ added: Int, in db: Database) throws {
+        try db.execute(sql: "UPDATE state_count SET items = items + ? WHERE state = 'pending'", arguments: [added])
     }
 
     static func playKeysAreDistinct(_ entries: [QueueEntry]) -> Bool {

@@ -123,10 +123,10 @@ enum StagedPlan {
 }
 
 /// A plan written as staged pages by its maker, play by play, in send order: the queue's rows as bytes,
-/// without a `QueueEntry` (four strings) per play. Parts made separately (on several cores) are joined
-/// in order with `joined`. `ImportQueue.enqueue(_:)` stages the pages as they are when the state is
-/// empty, the plays are in send order and their play keys are distinct (all three known from what was
-/// appended); otherwise it reads them back as entries and takes the row path.
+/// without a `QueueEntry` (four strings) per play. Parts made separately (on several cores) are handed
+/// to `ImportQueue.enqueue(parts:)` in order, which stages them as they are when the state is empty,
+/// the plays are in send order and their play keys are distinct (checked by `Continuity` from what was
+/// appended); otherwise it reads them back as entries and takes the entries path.
 public struct PlanPages: Sendable {
     // Pages are filled to `StagedPlan.pageSize` plays; a part's last page may hold fewer.
     struct Page: Sendable {
@@ -139,7 +139,7 @@ public struct PlanPages: Sendable {
     public private(set) var count = 0
     /// Every play's date is at or after the one before it (no date first): the send order.
     private(set) var inSendOrder = true
-    /// The first and last play's dates, to check the order where parts are joined (nil: no date).
+    /// The first and last play's dates, to check the order where parts meet (nil: no date).
     private var first: Int64??
     private var last: Int64??
     /// The hash value of each play key: distinct hash values mean distinct keys.
@@ -188,24 +188,9 @@ public struct PlanPages: Sendable {
         }
     }
 
-    /// The parts, in order, as one plan (the plays in the order of the parts).
-    public static func joined(_ parts: [PlanPages]) -> PlanPages {
-        var whole = PlanPages()
-        whole.keyHashes.reserveCapacity(parts.reduce(0) { $0 + $1.count })
-        for part in parts where !part.isEmpty {
-            if let last = whole.last, let first = part.first, !inOrder(last, first) { whole.inSendOrder = false }
-            whole.inSendOrder = whole.inSendOrder && part.inSendOrder
-            if whole.first == nil { whole.first = part.first }
-            whole.last = part.last
-            whole.pages.append(contentsOf: part.pages)
-            whole.keyHashes.append(contentsOf: part.keyHashes)
-            whole.count += part.count
-        }
-        return whole
-    }
-
     /// Whether parts handed over one after the other (`ImportQueue.enqueue(parts:)`) are, together, in
-    /// send order with distinct play-key hash values.
+    /// send order with distinct play-key hash values (so no two plays share a play key; when two hash
+    /// values are equal the keys may still differ, and `enqueue` compares the keys themselves).
     struct Continuity {
         private var last: Int64??
         private var hashes = Set<Int>()
@@ -217,13 +202,6 @@ public struct PlanPages: Sendable {
             if let end = part.last { last = end }
             return true
         }
-    }
-
-    /// No two play keys have the same hash value, so no two plays share a play key. (When two do, the
-    /// keys may still differ: `enqueue` then compares the keys themselves.)
-    var keyHashesAreDistinct: Bool {
-        var seen = Set<Int>(minimumCapacity: keyHashes.count)
-        return keyHashes.allSatisfy { seen.insert($0).inserted }
     }
 
     /// The plays as entries, in the order appended.
