@@ -43,13 +43,20 @@ extension HistoryEntry {
     /// millisecond. Nil when it cannot be one of ours: an id in neither form, an episode without both
     /// numbers (a season default), no `updatedAt`.
     var plannedPlayKey: String? {
-        guard let mediaId, let updatedAt else { return nil }
+        guard updatedAt != nil else { return nil }
+        return asPlannedItem?.playKey
+    }
+
+    /// The item this entry would be if the importer had sent it (its `updatedAt` too, nil or not); nil
+    /// for an id in neither form, and for an episode without both numbers (a season default).
+    var asPlannedItem: HistoryItem? {
+        guard let mediaId else { return nil }
         switch mediaId.kind {
         case .movie:
-            return HistoryItem(mediaId: mediaId, updatedAt: updatedAt).playKey
+            return HistoryItem(mediaId: mediaId, updatedAt: updatedAt)
         case .show:
             guard let season, let episode, season >= 1, episode >= 1 else { return nil }
-            return HistoryItem(mediaId: mediaId, season: season, episode: episode, updatedAt: updatedAt).playKey
+            return HistoryItem(mediaId: mediaId, season: season, episode: episode, updatedAt: updatedAt)
         }
     }
 }
@@ -84,9 +91,14 @@ struct ExistingHistoryScan: Sendable {
             progress.readingAll = true
         }
         playKeys.formUnion(keys)
+        return Self.next(after: page, pages: progress.pages, tokensSeen: &tokensSeen)
+    }
+
+    /// Where paging goes after `page`, the `pages`-th read: on, done, or round in circles.
+    static func next(after page: HistoryPage, pages: Int, tokensSeen: inout Set<String>) -> Next {
         guard page.hasMore, let token = page.nextPageToken else { return .done }
         guard tokensSeen.insert(token).inserted else {
-            return .badPaging("the server gave the same page token twice (after \(progress.pages) pages)")
+            return .badPaging("the server gave the same page token twice (after \(pages) pages)")
         }
         return .read(token: token)
     }
@@ -138,9 +150,10 @@ struct ExistingHistoryCheck {
         logger.info("existing history check started")
         show(scan.progress)
         var token: String?
+        let reader = HistoryPageReader(settings: settings, context: context, logger: logger)
         reading: while true {
             let page: HistoryPage
-            switch await fetch(token: token, page: scan.progress.pages + 1, requests: &requests) {
+            switch await reader.page(after: token, number: scan.progress.pages + 1, requests: &requests) {
             case .page(let got): page = got
             case .stop(let stop): return stop
             }
@@ -181,6 +194,15 @@ struct ExistingHistoryCheck {
         "{\"pages\":\(progress.pages),\"entries\":\(progress.entries),\"requests\":\(progress.requests),"
             + "\"found\":\(found)}"
     }
+}
+
+/// Reads the profile's whole history a page at a time (`GET /profile/history?limit=50`), for the
+/// existing-history check and for `verify`: one reader, so both page at the run's pace with the same
+/// retries, session refresh and `--give-up-after`.
+struct HistoryPageReader {
+    let settings: DeliverySettings
+    let context: SendContext
+    let logger: Logger
 
     enum Fetch {
         case page(HistoryPage)
@@ -192,11 +214,11 @@ struct ExistingHistoryCheck {
     /// `--max-attempts`, 429 after its `Retry-After` (not counted), 401 with a fresh session, a server
     /// that cannot be reached until `--give-up-after`. A 403 stops the run as for a send; any other
     /// refusal, or an answer that is not a history page, ends it with `historyUnreadable`.
-    private func fetch(token: String?, page: Int, requests: inout Int) async -> Fetch {
+    func page(after token: String?, number page: Int, requests: inout Int) async -> Fetch {
         var policy = RetryPolicy(maxAttempts: settings.maxAttempts, seed: (settings.jitterSeed ?? 0) &+ 0xE815_7123)
         var attempts = 0
         var unauthorized = 0
-        let unreachableAfterMs = Int64(max(0, settings.unreachableAfter) * 1000)
+        let unreachableAfterMs = DeliveryMachine.Configuration.ms(settings.unreachableAfter)
         let what = "page \(page) of the profile's history"
         while true {
             guard await context.waitForSlot() else { return .stop(.stopped) }

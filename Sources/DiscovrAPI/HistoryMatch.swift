@@ -47,10 +47,11 @@ public struct SentPlay: Sendable, Equatable {
 
     /// Whether `entry` is this play. `createdWithinMs` (ms since 1970, both ends included) is when the
     /// send may have been stored: it is what a play without `updatedAt` is matched by, and such a play
-    /// never matches without it.
-    public func isMatched(by entry: HistoryEntry, createdWithinMs: ClosedRange<Int64>?) -> Bool {
+    /// never matches without it. `anyImport` leaves `imported` out of the match: for a play the
+    /// existing-history check found (it matched the entry whatever its `imported`).
+    public func isMatched(by entry: HistoryEntry, createdWithinMs: ClosedRange<Int64>?, anyImport: Bool = false) -> Bool {
         guard entry.mediaId == mediaId, entry.season == season, entry.episode == episode,
-              entry.imported == imported else { return false }
+              anyImport || entry.imported == imported else { return false }
         if let updatedAt {
             return entry.updatedAt?.millisecondsSince1970 == updatedAt.millisecondsSince1970
         }

@@ -319,9 +319,33 @@ public final class DiscovrSandbox: Sendable {
         router.get("/_sandbox/items") { [self] _, _ in
             Self.json(status: .ok, encoding: self.store.storedItems())
         }
+        // Test-only damage, so that tests can show `verify` finding exactly what was changed:
+        // `?count=N[&seed=S][&profileId=ID]`, among entries `imported: "trakt"`; answers the entries
+        // dropped or copied (docs/sandbox.md).
+        router.post("/_sandbox/history/drop") { [self] request, _ in
+            let (count, seed, profile) = Self.damageQuery(request)
+            return Self.json(status: .ok, encoding: self.store.drop(count: count, profileId: profile, seed: seed) {
+                $0.imported == HistoryItem.importSource
+            })
+        }
+        router.post("/_sandbox/history/duplicate") { [self] request, _ in
+            let (count, seed, profile) = Self.damageQuery(request)
+            return Self.json(status: .ok, encoding: self.store.duplicate(count: count, profileId: profile, seed: seed,
+                                                                         now: self.configuration.now()) {
+                $0.imported == HistoryItem.importSource
+            })
+        }
         router.get("/health") { _, _ in
             Self.message(.ok, "ok")
         }
+    }
+
+    /// `count` (default 1, at most 100,000), `seed` (default 1) and `profileId` of a damage route.
+    private static func damageQuery(_ request: Request) -> (count: Int, seed: UInt64, profileId: String?) {
+        let query = request.uri.queryParameters
+        let count = query["count"].flatMap { Int(String($0)) }.map { min(max($0, 0), 100_000) } ?? 1
+        let seed = query["seed"].flatMap { UInt64(String($0)) } ?? 1
+        return (count, seed, query["profileId"].map(String.init))
     }
 
     /// Admits a request through the rate limiter (when one is configured): the RateLimit headers for

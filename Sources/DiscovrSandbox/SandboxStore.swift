@@ -323,6 +323,61 @@ public final class SandboxStore: Sendable {
         }
     }
 
+    /// Test-only damage (`/_sandbox/history/drop`, `verify`'s tests): removes `count` entries of
+    /// `profileId` (every profile when nil), chosen by a generator seeded with `seed` among the entries
+    /// `include` keeps, and returns them in arrival order. Not counted in the stats.
+    func drop(count: Int, profileId: String?, seed: UInt64, where include: (StoredHistoryItem) -> Bool) -> [StoredHistoryItem] {
+        state.withLock { state in
+            let chosen = Set(Self.choose(count, from: Self.candidates(in: state, profileId: profileId, where: include), seed: seed))
+            guard !chosen.isEmpty else { return [] }
+            let removed = chosen.sorted().map { state.entries[$0].item }
+            state.entries = state.entries.enumerated().filter { !chosen.contains($0.offset) }.map(\.element)
+            state.byProfile = [:]
+            for (index, entry) in state.entries.enumerated() { state.byProfile[entry.item.profileId, default: []].append(index) }
+            state.listingCache = [:]
+            state.identities = Set(state.entries.map(\.item.playIdentity))
+            return removed
+        }
+    }
+
+    /// Test-only damage (`/_sandbox/history/duplicate`): appends a second entry, made now, for each of
+    /// `count` entries chosen as `drop` chooses them, and returns the entries copied. Not counted in the stats.
+    func duplicate(count: Int, profileId: String?, seed: UInt64, now: Timestamp,
+                   where include: (StoredHistoryItem) -> Bool) -> [StoredHistoryItem] {
+        state.withLock { state in
+            let chosen = Self.choose(count, from: Self.candidates(in: state, profileId: profileId, where: include), seed: seed).sorted()
+            for index in chosen {
+                var copy = state.entries[index]
+                state.sequence += 1
+                copy.sequence = state.sequence
+                copy.createdAtMs = now.millisecondsSince1970
+                copy.item.createdAt = now.iso8601
+                state.byProfile[copy.item.profileId, default: []].append(state.entries.count)
+                state.listingCache[copy.item.profileId] = nil
+                state.entries.append(copy)
+            }
+            return chosen.map { state.entries[$0].item }
+        }
+    }
+
+    private static func candidates(in state: State, profileId: String?, where include: (StoredHistoryItem) -> Bool) -> [Int] {
+        state.entries.indices.filter { index in
+            let item = state.entries[index].item
+            return (profileId == nil || item.profileId == profileId) && include(item)
+        }
+    }
+
+    /// `count` of `positions` (all when there are fewer), drawn without repeats by a seeded generator.
+    private static func choose(_ count: Int, from positions: [Int], seed: UInt64) -> [Int] {
+        var pool = positions
+        var generator = SplitMix64(seed: seed)
+        var chosen: [Int] = []
+        while chosen.count < count, !pool.isEmpty {
+            chosen.append(pool.remove(at: Int(generator.next() % UInt64(pool.count))))
+        }
+        return chosen
+    }
+
     /// The entries of one profile that `include` keeps, sorted by `order` (a "comes first" test).
     func entries(profileId: String, where include: (Entry) -> Bool,
                  order: (Entry, Entry) -> Bool) -> [Entry] {

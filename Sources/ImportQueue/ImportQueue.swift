@@ -490,11 +490,14 @@ public final class ImportQueue: Sendable {
 
     /// Stores a small value (for example the export's identity) under `key`; replaces an older value.
     public func setMeta(_ key: String, _ value: String) throws {
-        try write { db in
-            try db.execute(sql: """
-                INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value
-                """, arguments: [key, value])
-        }
+        try write { db in try Self.storeMeta(key, value, in: db) }
+    }
+
+    /// `setMeta` inside a transaction of the caller's.
+    static func storeMeta(_ key: String, _ value: String, in db: Database) throws {
+        try db.execute(sql: """
+            INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value
+            """, arguments: [key, value])
     }
 
     public func meta(_ key: String) throws -> String? {

@@ -53,9 +53,7 @@ extension ImportQueue {
                 marked += db.changesCount
             }
             if let meta {
-                try db.execute(sql: """
-                    INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value
-                    """, arguments: [meta.key, meta.value(marked)])
+                try Self.storeMeta(meta.key, meta.value(marked), in: db)
             }
             return marked
         }

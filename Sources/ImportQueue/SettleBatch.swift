@@ -19,12 +19,14 @@ public struct SettleBatch {
     public var isEmpty: Bool { changes.isEmpty }
     public var count: Int { changes.count }
 
+    /// Keeps `sent_at` (set only while the play was uncertain): `verify` matches a play sent without
+    /// `updatedAt` by an entry created from then on, as the read-back that found it did.
     public mutating func markDelivered(id: Int64, status: Int, message: String?, added: String?, removed: String?,
                                        alreadyPresent: Bool? = nil) {
         let present = alreadyPresent ?? (status == 409)
         changes.append(Change(sql: """
             UPDATE item SET state = 'delivered', attempts = attempts + 1, last_status = ?, last_message = ?,
-                already_present = ?, added = ?, removed = ?, not_before = 0, uncertain = 0, sent_at = NULL
+                already_present = ?, added = ?, removed = ?, not_before = 0, uncertain = 0
             WHERE id = ? AND state = 'in-flight'
             """, arguments: [status, message, present ? 1 : 0, added, removed, id], id: id))
     }

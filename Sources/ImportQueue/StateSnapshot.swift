@@ -15,6 +15,8 @@ public struct StateSnapshot: Sendable, Equatable {
     /// Items not settled whose last send may have been stored (read back before any resend); 0 in a
     /// file older than the `v2-uncertain` migration.
     public var uncertain: Int = 0
+    /// The last `verify`'s result as the state keeps it (`ImportQueue.lastVerifyKey`); nil if none ran.
+    public var lastVerify: String?
     /// The migrations applied to the file, oldest first (`v1`, ...).
     public var migrations: [String]
 
@@ -65,6 +67,8 @@ extension ImportQueue {
                 if try db.columns(in: "item").contains(where: { $0.name == "uncertain" }) {
                     snapshot.uncertain = try Int.fetchOne(db, sql: "SELECT count(*) FROM item WHERE uncertain = 1") ?? 0
                 }
+                snapshot.lastVerify = try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = ?",
+                                                          arguments: [ImportQueue.lastVerifyKey])
                 if try db.tableExists("grdb_migrations") {
                     snapshot.migrations = try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations ORDER BY rowid")
                 }

@@ -6,8 +6,10 @@ import Synchronization
 /// otherwise (logs, CI), nothing with --no-progress.
 final class ProgressDisplay: Sendable {
     private struct State {
-        var last: DeliveryProgress?
+        var lastLine: String?
         var lastPlainLine: Int64 = 0
+        /// The line last written as a plain line (not on a terminal): the final line is not written twice.
+        var lastWritten: String?
         var drewLine = false
     }
 
@@ -27,14 +29,20 @@ final class ProgressDisplay: Sendable {
     func update(_ p: DeliveryProgress) {
         if let reading = p.existingHistory { existing.withLock { $0 = reading } }
         guard enabled else { return }
-        let line = ProgressDisplay.line(p)
+        show(ProgressDisplay.line(p), nowMs: p.now.millisecondsSince1970)
+    }
+
+    /// Shows `line` (the progress of any command): in place on a terminal, else every ten seconds.
+    func show(_ line: String, nowMs: Int64) {
+        guard enabled else { return }
         state.withLock { s in
-            s.last = p
+            s.lastLine = line
             if isTerminal {
                 write("\r\u{1B}[2K" + line)
                 s.drewLine = true
-            } else if p.now.millisecondsSince1970 - s.lastPlainLine >= 10_000 {
-                s.lastPlainLine = p.now.millisecondsSince1970
+            } else if nowMs - s.lastPlainLine >= 10_000 {
+                s.lastPlainLine = nowMs
+                s.lastWritten = line
                 write(line + "\n")
             }
         }
@@ -44,9 +52,9 @@ final class ProgressDisplay: Sendable {
         guard enabled else { return }
         state.withLock { s in
             if isTerminal, s.drewLine {
-                write("\r\u{1B}[2K" + (s.last.map(ProgressDisplay.line) ?? "") + "\n")
-            } else if !isTerminal, let last = s.last {
-                write(ProgressDisplay.line(last) + "\n")
+                write("\r\u{1B}[2K" + (s.lastLine ?? "") + "\n")
+            } else if !isTerminal, let last = s.lastLine, last != s.lastWritten {
+                write(last + "\n")
             }
         }
     }

@@ -74,7 +74,9 @@ struct StatusCommand: ParsableCommand {
             out += failures.map { f in
                 "\n  {\"title\": \(JSONText.quote(f.title)), \"playKey\": \(JSONText.quote(f.playKey)), \"attempts\": \(f.attempts), \"status\": \(f.lastStatus.map(String.init) ?? "null"), \"reason\": \(f.lastMessage.map(JSONText.quote) ?? "null"), \"body\": \(f.body)}"
             }.joined(separator: ",")
-            out += failures.isEmpty ? "]}\n" : "\n ]}\n"
+            out += failures.isEmpty ? "]" : "\n ]"
+            out += ",\n \"lastVerify\": " + (view.lastVerify.flatMap { v in
+                (try? JSONEncoder().encode(v)).map { String(decoding: $0, as: UTF8.self) } } ?? "null") + "}\n"
             Terminal.out(out)
             return
         }
@@ -101,6 +103,14 @@ struct StatusCommand: ParsableCommand {
             lines.append(Terminal.pad(name, 9) + " " + Terminal.number(items))
         }
         lines.append("failed    \(Terminal.number(counts.failed))")
+        if let v = view.lastVerify {
+            lines.append("verified  \(v.at): " + (v.missing == 0 && v.duplicated == 0
+                ? "all \(Terminal.number(v.checked)) delivered plays in the profile exactly once"
+                : "\(Terminal.number(v.missing)) missing, \(Terminal.number(v.duplicated)) duplicated of \(Terminal.number(v.checked)) checked"
+                    + (v.requeued > 0 ? " (\(Terminal.number(v.requeued)) put back to pending)" : "")))
+        } else if counts.delivered > 0 && !view.running {
+            lines.append("verified  never: `trakt2discovr verify` reads the profile back and checks every delivered play")
+        }
         for f in failures {
             let status = f.lastStatus.map { "HTTP \($0)" } ?? "no answer"
             lines.append("  - \(f.title): \(status): \(f.lastMessage ?? "no message") (\(f.attempts) attempt\(f.attempts == 1 ? "" : "s"))")

@@ -19,7 +19,7 @@ struct Trakt2Discovr: AsyncParsableCommand {
               trakt2discovr import samples/official/trakt-export-sample.zip --sandbox
             """,
         version: "0.1.0",
-        subcommands: [ImportCommand.self, ResumeCommand.self, StatusCommand.self, RetryFailedCommand.self, ProfilesCommand.self, LoginCommand.self, LogoutCommand.self, SandboxCommand.self]
+        subcommands: [ImportCommand.self, ResumeCommand.self, StatusCommand.self, RetryFailedCommand.self, VerifyCommand.self, ProfilesCommand.self, LoginCommand.self, LogoutCommand.self, SandboxCommand.self]
     )
 
     static func main() async {

@@ -163,6 +163,13 @@ final class SandboxProcess: @unchecked Sendable {
         (try JSONSerialization.jsonObject(with: try HTTPGet.body(url + "/_sandbox/items"))) as? [[String: Any]] ?? []
     }
 
+    /// Test-only damage: drops (`drop`) or duplicates (`duplicate`) `count` trakt entries chosen by
+    /// `seed`; returns the entries affected.
+    func damage(_ what: String, count: Int, seed: Int) throws -> [[String: Any]] {
+        let body = try HTTPGet.body(url + "/_sandbox/history/\(what)?count=\(count)&seed=\(seed)", method: "POST")
+        return (try JSONSerialization.jsonObject(with: body)) as? [[String: Any]] ?? []
+    }
+
     var token: String { ((try? String(contentsOfFile: tokenFile, encoding: .utf8)) ?? "").trimmingCharacters(in: .whitespacesAndNewlines) }
 
     deinit { running.stop() }
@@ -173,7 +180,7 @@ final class SandboxProcess: @unchecked Sendable {
 enum HTTPGet {
     struct Failure: Error, CustomStringConvertible { var description: String }
 
-    static func body(_ urlString: String) throws -> Data {
+    static func body(_ urlString: String, method: String = "GET") throws -> Data {
         guard let url = URL(string: urlString), let port = url.port, let host = url.host else { throw Failure(description: "bad url \(urlString)") }
         let fd = connectTCP(host: host, port: port)
         guard fd >= 0 else { throw Failure(description: "cannot connect to \(urlString)") }
@@ -181,7 +188,8 @@ enum HTTPGet {
         // A receive timeout so a server that never answers fails the test instead of hanging it.
         var timeout = timeval(tv_sec: 10, tv_usec: 0)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        let request = "GET \(url.path) HTTP/1.1\r\nHost: \(host)\r\nConnection: close\r\n\r\n"
+        let target = url.query.map { url.path + "?" + $0 } ?? url.path
+        let request = "\(method) \(target) HTTP/1.1\r\nHost: \(host)\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
         _ = request.withCString { send(fd, $0, strlen($0), 0) }
         var response = Data()
         var buffer = [UInt8](repeating: 0, count: 65536)

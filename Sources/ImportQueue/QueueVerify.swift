@@ -1,0 +1,71 @@
+import GRDB
+
+/// A play the state counts as in the profile (delivered, or found there already), as `verify` holds
+/// it against the history read back (importer.md section 8).
+public struct SettledPlay: Sendable, Equatable {
+    public var id: Int64
+    public var playKey: String
+    public var itemKey: String
+    public var body: String
+    public var title: String
+    /// When the earliest send that may have stored it began (ms since 1970): what a play sent without
+    /// `updatedAt` is matched by. Nil when never recorded (a play found by the existing-history check).
+    public var sentAtMs: Int64?
+    /// Found in the profile before any send, by the existing-history check (which matched the entry
+    /// whatever its `imported`), rather than delivered or found on a read-back.
+    public var foundBeforeSending: Bool
+
+    public init(id: Int64, playKey: String, itemKey: String, body: String, title: String, sentAtMs: Int64?,
+                foundBeforeSending: Bool) {
+        self.id = id
+        self.playKey = playKey
+        self.itemKey = itemKey
+        self.body = body
+        self.title = title
+        self.sentAtMs = sentAtMs
+        self.foundBeforeSending = foundBeforeSending
+    }
+}
+
+extension ImportQueue {
+    /// The message kept with a play `verify --requeue-missing` put back to pending (`status` shows it).
+    public static let missingOnVerifyMessage = "not found in the profile's history by verify: to be sent again"
+
+    /// The meta key of the last verify's result (a JSON object, `status` shows it).
+    public static let lastVerifyKey = "last-verify"
+
+    /// Every delivered play (already present included), in send order.
+    public func settledPlays() throws -> [SettledPlay] {
+        try read { db in
+            try Row.fetchAll(db.cachedStatement(sql: """
+                SELECT id, play_key, item_key, body, title, coalesce(sent_at, claimed_at), already_present, last_message
+                FROM item WHERE state = 'delivered' ORDER BY sort_at, id
+                """)).map { row in
+                let alreadyPresent: Bool = row[6]
+                let message: String? = row[7]
+                return SettledPlay(id: row[0], playKey: row[1], itemKey: row[2], body: row[3], title: row[4], sentAtMs: row[5],
+                                   foundBeforeSending: alreadyPresent && message == Self.foundInProfileMessage)
+            }
+        }
+    }
+
+    /// Puts delivered plays back to pending, certain and with no attempts counted, so that `resume`
+    /// sends them again, and stores the verify's result, in one transaction. Ids not delivered are left
+    /// alone. Returns how many were put back.
+    public func requeueMissing(ids: [Int64], verifyRecord: String) throws -> Int {
+        try write { db in
+            let statement = try db.cachedStatement(sql: """
+                UPDATE item SET state = 'pending', already_present = 0, attempts = 0, not_before = 0, uncertain = 0,
+                    sent_at = NULL, last_status = NULL, last_message = ?, added = NULL, removed = NULL
+                WHERE id = ? AND state = 'delivered'
+                """)
+            var moved = 0
+            for id in ids {
+                try statement.execute(arguments: [Self.missingOnVerifyMessage, id])
+                moved += db.changesCount
+            }
+            try Self.storeMeta(Self.lastVerifyKey, verifyRecord, in: db)
+            return moved
+        }
+    }
+}
