@@ -335,6 +335,13 @@ public final class DiscovrSandbox: Sendable {
                 $0.imported == HistoryItem.importSource
             })
         }
+        // Test-only: a new rate limit from now on (`?perSecond=N`; 0 or none: no limit), so that a
+        // benchmark can fill a history fast and then read it at a given pace (docs/sandbox.md).
+        router.post("/_sandbox/rate-limit") { [self] request, _ in
+            let rate = request.uri.queryParameters["perSecond"].flatMap { Double(String($0)) }.flatMap { $0.isFinite && $0 > 0 ? $0 : nil }
+            self.knobs.withLock { $0.limiter = rate.map { SandboxRateLimiter(rate: $0) } }
+            return Self.message(.ok, rate.map { "rate limit \($0)/s" } ?? "no rate limit")
+        }
         router.get("/health") { _, _ in
             Self.message(.ok, "ok")
         }
