@@ -84,8 +84,9 @@ public struct DeliveryDriver: Sendable {
                 let counts = (try? queue.counts()) ?? counts
                 // The machine's clocks (give-up-after) start when draining does; its pace goes on from
                 // the check's reads.
-                machine = DeliveryMachine(configuration: machine.configuration, nowMs: time.nowMs(),
-                                          limiter: context.limiter.withLock { $0 })
+                var limiter = context.limiter.withLock { $0 }
+                limiter.startSending()
+                machine = DeliveryMachine(configuration: machine.configuration, nowMs: time.nowMs(), limiter: limiter)
                 return await drain(context: context, machine: &machine, counts: counts, startedAtMs: startedAtMs,
                                    progress: progress)
             }

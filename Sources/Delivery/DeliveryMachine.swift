@@ -10,8 +10,9 @@ import ImportQueue
 /// Every item the machine holds is in flight in the queue, in one of four phases: waiting for a slot
 /// to be sent or read back, or with its request out. Uncertain items (an earlier send may have been
 /// stored) are read back with `GET /profile/history/{mediaId}` before they are sent again, once the
-/// grace period after that send has passed (`graceMs`: at least 10 s and twice the request timeout);
-/// found means delivered (`alreadyPresent`), not found means sent. A failed read-back is retried
+/// grace period after that send has passed (`graceMs(after:)`: after our own timeout at least twice the
+/// request timeout and 10 s, after a connection that broke or closed before the answer 10 s); found
+/// means delivered (`alreadyPresent`), not found means sent. A failed read-back is retried
 /// like a send, and never fails the item.
 ///
 /// It also keeps the clocks of `importer.md` section 5: a wait longer than `giveUpAfterMs` that the
@@ -54,9 +55,29 @@ struct DeliveryMachine: Sendable {
             return Int64(min(seconds, 1e9) * 1000)
         }
 
-        /// How long after a send began its read-back waits: a server may still be storing a send whose
-        /// answer timed out (section 5: at least 10 s, and at least twice the request timeout).
-        var graceMs: Int64 { max(DeliveryMachine.minimumGraceMs, 2 * requestTimeoutMs) }
+        /// How long after a send began its read-back waits (section 5). After our own timeout (or a
+        /// cancellation, or a send a dead run left) the server may still be working on it: at least twice
+        /// the request timeout, and 10 s. After a connection that broke or closed before the answer, the
+        /// server or a proxy gave up on it: 10 s.
+        func graceMs(after cause: UncertainCause) -> Int64 {
+            switch cause {
+            case .ownTimeout: return timeoutGraceMs
+            case .connectionClosed: return DeliveryMachine.minimumGraceMs
+            }
+        }
+
+        /// The longer grace: after our own timeout, and whenever the cause is not known.
+        var timeoutGraceMs: Int64 { max(DeliveryMachine.minimumGraceMs, 2 * requestTimeoutMs) }
+    }
+
+    /// Why a send's outcome is unknown: it decides how long its read-back waits.
+    enum UncertainCause: Sendable, Equatable {
+        /// We stopped waiting (`--timeout`, a cancellation), or a dead run left it: the server may still
+        /// be working on it.
+        case ownTimeout
+        /// The connection broke or was closed before the answer, or a gateway answered 502/504: whoever
+        /// closed it gave up on the request.
+        case connectionClosed
     }
 
     static let minimumGraceMs: Int64 = 10_000
@@ -166,8 +187,9 @@ struct DeliveryMachine: Sendable {
     /// The end of the latest grace period this run began: waiting for our own read-back is not the
     /// server stalling, so the stall clock starts again from there.
     private var graceUntilMs: Int64 = .min
-    /// Uncertain items left by an earlier run that this run put back to wait out their grace: when.
-    private var graceDeferredUntilMs: [Int64: Int64] = [:]
+    /// Uncertain items waiting out their grace: when each one's read-back is due (set when this run
+    /// made it uncertain, with the grace of its cause, or when it put back one an earlier run left).
+    private var readBackDueMs: [Int64: Int64] = [:]
     private var lastProblem: String?
     private var ending: DeliveryStop?
     private var lookupFailures: [Int64: Int] = [:]
@@ -246,10 +268,11 @@ struct DeliveryMachine: Sendable {
             // A claim records its time as the row's last send (`claimed_at`), also when the item is
             // only put back to wait out its grace: so the due time of an item already deferred in this
             // run is the one set then, or every re-claim would push it one grace further, for ever.
-            let due = graceDeferredUntilMs[item.id]
-                ?? (max(item.sentAtMs ?? .min, item.lastSendMs ?? .min) &+ configuration.graceMs)
+            // An item an earlier run left says nothing of why: the longer grace.
+            let due = readBackDueMs[item.id]
+                ?? (max(item.sentAtMs ?? .min, item.lastSendMs ?? .min) &+ configuration.timeoutGraceMs)
             if now < due {
-                graceDeferredUntilMs[item.id] = due
+                readBackDueMs[item.id] = due
                 awaitingReadBack.insert(item.id)
                 // Left by a run that died: its last send may still be under way at the server.
                 counts.inFlight -= 1
@@ -259,7 +282,7 @@ struct DeliveryMachine: Sendable {
                 claimableAtMs = min(claimableAtMs ?? .max, due)
                 continue
             }
-            graceDeferredUntilMs[item.id] = nil
+            readBackDueMs[item.id] = nil
             awaitingReadBack.remove(item.id)
             hold(Active(item: item, phase: .lookingUp(pageToken: nil)))
             readBacks += 1
@@ -273,8 +296,8 @@ struct DeliveryMachine: Sendable {
         case .notSent:
             release(item.id, into: &actions)
         case .cancelledInFlight(let sentAt):
-            uncertain(item, sentAt: sentAt, notBefore: sentAt &+ configuration.graceMs, countAttempt: false,
-                      status: nil, message: "cancelled while the request was out", into: &actions)
+            uncertain(item, sentAt: sentAt, cause: .ownTimeout, delayMs: 0, countAttempt: false,
+                      status: nil, message: "cancelled while the request was out", now: now, into: &actions)
         case .runEnds(let stop):
             release(item.id, into: &actions)
             end(stop, cancel: true, into: &actions)
@@ -286,9 +309,10 @@ struct DeliveryMachine: Sendable {
                 connectFailed(item, why: why, sentAt: sentAt, now: now, into: &actions)
             case .timedOut, .connectionLost:
                 // The request went out: the server may have stored it. Read back, never re-send blind.
-                let delay = policy.backoffMs(step: item.attempts)
-                uncertain(item, sentAt: sentAt, notBefore: max(now &+ delay, sentAt &+ configuration.graceMs),
-                          countAttempt: true, status: nil, message: failure.description, into: &actions)
+                let cause: UncertainCause
+                if case .timedOut = failure { cause = .ownTimeout } else { cause = .connectionClosed }
+                uncertain(item, sentAt: sentAt, cause: cause, delayMs: policy.backoffMs(step: item.attempts),
+                          countAttempt: true, status: nil, message: failure.description, now: now, into: &actions)
             }
         case .answered(let status, let message, let hints, let response, let sentAt):
             answered(now: now, status: status, hints: hints, sentAt: sentAt)
@@ -306,8 +330,8 @@ struct DeliveryMachine: Sendable {
             if case .serverError(mayHaveStored: true) = answer {
                 // A gateway lost the request after it may have reached Discovr: read back.
                 let delay = max(policy.backoffMs(step: item.attempts), retryAfter(hints, now: now) ?? 0)
-                uncertain(item, sentAt: sentAt, notBefore: max(now &+ delay, sentAt &+ configuration.graceMs),
-                          countAttempt: true, status: status, message: "status \(status): " + problem, into: &actions)
+                uncertain(item, sentAt: sentAt, cause: .connectionClosed, delayMs: delay, countAttempt: true,
+                          status: status, message: "status \(status): " + problem, now: now, into: &actions)
                 return
             }
             let outcome = DeliveryOutcome.answered(status: status, message: message, retryAfterMs: retryAfter(hints, now: now))
@@ -363,7 +387,7 @@ struct DeliveryMachine: Sendable {
         case .page(let page, let sentAt):
             answered(now: now, status: 200, hints: RateLimitHints(), sentAt: sentAt)
             guard case .lookingUp(let token) = entry.phase else { return }
-            let window = (item.sentAtMs ?? item.lastSendMs).map { $0...(now &+ configuration.graceMs) }
+            let window = (item.sentAtMs ?? item.lastSendMs).map { $0...(now &+ configuration.timeoutGraceMs) }
             if let play = SentPlay(body: item.body), page.items.contains(where: { play.isMatched(by: $0, createdWithinMs: window) }) {
                 settle(item.id, into: &actions, now: now)
                 counts.delivered += 1
@@ -486,13 +510,19 @@ struct DeliveryMachine: Sendable {
                                      countAttempt: countAttempt, clearUncertain: clearUncertain)))
     }
 
-    private mutating func uncertain(_ item: QueuedItem, sentAt: Int64, notBefore: Int64, countAttempt: Bool, status: Int?,
-                                    message: String?, into actions: inout [Action]) {
+    /// No answer that says what became of the send: back to pending, read back once the grace of
+    /// `cause` after the send's start has passed (and not before `delayMs` from now).
+    private mutating func uncertain(_ item: QueuedItem, sentAt: Int64, cause: UncertainCause, delayMs: Int64,
+                                    countAttempt: Bool, status: Int?, message: String?, now: Int64,
+                                    into actions: inout [Action]) {
+        let due = sentAt &+ configuration.graceMs(after: cause)
+        let notBefore = max(now &+ delayMs, due)
         drop(item.id)
         counts.inFlight -= 1
         counts.pending += 1
         retries += 1
-        graceUntilMs = max(graceUntilMs, sentAt &+ configuration.graceMs)
+        graceUntilMs = max(graceUntilMs, due)
+        readBackDueMs[item.id] = notBefore
         awaitingReadBack.insert(item.id)
         actions.append(.write(.uncertain(id: item.id, sentAtMs: sentAt, notBeforeMs: notBefore, countAttempt: countAttempt,
                                          status: status, message: message)))
@@ -652,6 +682,9 @@ struct DeliveryMachine: Sendable {
                                         startedAt: Timestamp(millisecondsSince1970: startedAtMs),
                                         now: Timestamp(millisecondsSince1970: nowMs), currentRate: limiter.currentRate)
         progress.awaitingReadBack = ending == nil ? awaitingReadBack.count : 0
+        progress.readBackDueAt = ending == nil
+            ? awaitingReadBack.compactMap { readBackDueMs[$0] }.max().map(Timestamp.init(millisecondsSince1970:)) : nil
+        progress.settledThisRun = settled
         progress.readBacks = readBacks
         progress.foundOnReadBack = foundOnReadBack
         return progress

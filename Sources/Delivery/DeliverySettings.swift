@@ -82,6 +82,10 @@ public struct DeliveryProgress: Sendable {
     /// Read-backs begun this run, and how many of them found the play already stored.
     public var readBacks = 0
     public var foundOnReadBack = 0
+    /// Items this run delivered or failed (not those an earlier run or the existing-history check settled).
+    public var settledThisRun = 0
+    /// When the last read-back of those waiting out their grace is due (nil when none waits).
+    public var readBackDueAt: Timestamp?
 
     public init(delivered: Int, alreadyPresent: Int, failed: Int, pending: Int, inFlight: Int, retries: Int,
                 rateLimited: Int, total: Int, startedAt: Timestamp, now: Timestamp, currentRate: Double) {
@@ -96,6 +100,30 @@ public struct DeliveryProgress: Sendable {
         self.startedAt = startedAt
         self.now = now
         self.currentRate = currentRate
+    }
+
+    /// Items settled per second of wall time since the run began (section 5: not per second of sending).
+    public var pace: Double {
+        let elapsedMs = now.millisecondsSince1970 - startedAt.millisecondsSince1970
+        return elapsedMs > 0 ? Double(settledThisRun) * 1000 / Double(elapsedMs) : 0
+    }
+
+    /// Seconds until every item is settled, nil when nothing tells (nothing settled yet and no pace).
+    /// The items not waiting for a read-back go at the slower of the wall-time pace and the limiter's;
+    /// those that wait are done no sooner than their read-back is due (section 5: the ETA counts the
+    /// wait), so the ETA is the later of the two.
+    public var etaSeconds: Double? {
+        let left = pending + inFlight
+        guard left > 0 else { return nil }
+        let waitMs = readBackDueAt.map { max(0, $0.millisecondsSince1970 - now.millisecondsSince1970) } ?? 0
+        let others = max(0, left - awaitingReadBack)
+        let rate = pace > 0 && currentRate > 0 ? min(pace, currentRate) : max(pace, currentRate)
+        var seconds = Double(waitMs) / 1000
+        if others > 0 {
+            guard rate > 0 else { return waitMs > 0 ? seconds : nil }
+            seconds = max(seconds, Double(others) / rate)
+        }
+        return seconds
     }
 }
 

@@ -58,6 +58,8 @@ public struct RateLimiter: Sendable, Equatable {
 
     /// The ceiling (`--rate N`, or `autoCeiling`): never exceeded.
     public let configuredRate: Double
+    /// `--rate auto`: the pace is found, `configuredRate` is no server's figure.
+    public let finds: Bool
     /// The pace in force now.
     public private(set) var currentRate: Double
     /// No send before this moment (from `Retry-After` or `RateLimit-Reset`).
@@ -91,6 +93,7 @@ public struct RateLimiter: Sendable, Equatable {
     public init(rate: Double, auto: Bool) {
         let ceiling = rate.isFinite && rate > 0 ? rate : 1
         configuredRate = ceiling
+        finds = auto
         probedRate = auto ? min(Self.autoStartRate, ceiling) : ceiling
         inSlowStart = auto
         currentRate = probedRate
@@ -99,6 +102,16 @@ public struct RateLimiter: Sendable, Equatable {
     private var intervalMs: Double { 1000 / currentRate }
     /// How far ahead of its due time a send may go (the burst, minus one), in ms.
     private var toleranceMs: Double { max(0, (currentRate / 1000).rounded(.up) - 1) * intervalMs }
+
+    /// Called when the drain takes the limiter over from the existing-history check. While the pace is
+    /// only the probe's starting guess (`--rate auto`, nothing advertised, no 429 yet), the check's
+    /// answered reads do not hold the first send back: counting them as sends made every import wait
+    /// 200 ms for its first POST (issue #21). A ceiling given with `--rate N`, an advertised pace, a
+    /// 429's cut or hold keep their schedule.
+    public mutating func startSending() {
+        guard finds, advertisedRate == nil, inSlowStart, holdUntilMs == .min else { return }
+        nextDueMs = -.infinity
+    }
 
     public mutating func decide(nowMs: Int64) -> Decision {
         let now = Double(nowMs)

@@ -58,7 +58,8 @@ public final class DiscovrSandbox: Sendable {
         self.knobs = Mutex(Knobs(limiter: configuration.rateLimit.map { SandboxRateLimiter(rate: $0) },
                                  faults: FaultSource(failRate: configuration.failRate, failBurst: configuration.failBurst,
                                                      dropRate: configuration.dropRate, slowRate: configuration.slowRate,
-                                                     readFailRate: configuration.readFailRate, seed: configuration.seed)))
+                                                     readFailRate: configuration.readFailRate,
+                                                     dropBeforeStoreRate: configuration.dropBeforeStoreRate, seed: configuration.seed)))
         store.ensureProfiles(count: max(1, configuration.profiles), now: configuration.now())
     }
 

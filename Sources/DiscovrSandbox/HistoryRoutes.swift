@@ -90,6 +90,14 @@ extension DiscovrSandbox {
                               "sandbox failure (fail rate), try again later", headers: headers)
         }
 
+        if faults.dropBeforeStore {
+            store.count { $0.droppedBeforeStore += 1 }
+            logger.debug("sandbox dropped a request before storing it", metadata: ["mediaId": .string(raw)])
+            // Closed without an answer and without an entry: to the client, the same lost connection.
+            try? await context.channel.close()
+            return Self.message(.serviceUnavailable, "dropped before storing", headers: headers)
+        }
+
         let item = StoredHistoryItem(validBody: object, profileId: session.profileId, createdAt: now)
         let response: Response
         if store.append(item, media: media, now: now, unlessRepeat: configuration.conflictOnRepeat) || !configuration.conflictOnRepeat {

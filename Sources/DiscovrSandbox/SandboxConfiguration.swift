@@ -86,6 +86,11 @@ public struct SandboxConfiguration: Sendable {
     /// Share of accepted history requests whose answer is lost: the play is stored (or found to be a
     /// duplicate), then the connection is closed without an answer.
     public var dropRate: Double
+    /// Share of accepted history requests whose connection is closed before anything is stored (a
+    /// proxy or the server gave up on the request): the client sees the same lost connection as with
+    /// `dropRate`, but nothing was stored. Drawn after the fail draw, from a number of its own that is
+    /// taken only when this is above 0, so runs without it keep their draws.
+    public var dropBeforeStoreRate: Double = 0
     /// Share of accepted history requests answered only after `slowDelay` seconds (the play is stored first).
     public var slowRate: Double
     /// Seconds a slow answer is held back (real time, not the injected clock: it is network behaviour).
@@ -191,7 +196,8 @@ public struct SandboxConfiguration: Sendable {
         if confirmAfter < 0 { return "confirm-after must be zero or more polls" }
         if !(deviceCodeTTL.isFinite && deviceCodeTTL > 0) { return "device code ttl must be a positive number of seconds" }
         if let rateLimit, !(rateLimit.isFinite && rateLimit > 0) { return "rate limit must be a positive number of requests per second" }
-        for (name, value) in [("fail rate", failRate), ("drop rate", dropRate), ("slow rate", slowRate),
+        for (name, value) in [("fail rate", failRate), ("drop rate", dropRate), ("drop before store rate", dropBeforeStoreRate),
+                              ("slow rate", slowRate),
                               ("read fail rate", readFailRate)]
         where !(value.isFinite && (0...1).contains(value)) {
             return "\(name) must be between 0 and 1"

@@ -68,6 +68,8 @@ struct FaultDraw: Sendable, Equatable {
     var failStatus: Int?
     var drop: Bool
     var slow: Bool
+    /// Close the connection before storing anything.
+    var dropBeforeStore = false
 
     static let none = FaultDraw(failStatus: nil, drop: false, slow: false)
 }
@@ -79,14 +81,17 @@ struct FaultSource: Sendable {
     let dropRate: Double
     let slowRate: Double
     let readFailRate: Double
+    let dropBeforeStoreRate: Double
     private var generator: SplitMix64
     /// The reads' own draws, so that the POST faults of a run do not depend on how many reads came.
     private var readGenerator: SplitMix64
     /// Requests still to fail in the burst under way.
     private(set) var burstLeft = 0
 
-    init(failRate: Double, failBurst: Int, dropRate: Double, slowRate: Double, readFailRate: Double = 0, seed: UInt64) {
+    init(failRate: Double, failBurst: Int, dropRate: Double, slowRate: Double, readFailRate: Double = 0,
+         dropBeforeStoreRate: Double = 0, seed: UInt64) {
         self.failRate = failRate
+        self.dropBeforeStoreRate = dropBeforeStoreRate
         self.failBurst = max(1, failBurst)
         self.dropRate = dropRate
         self.slowRate = slowRate
@@ -101,10 +106,12 @@ struct FaultSource: Sendable {
         return fail < readFailRate ? (kind < 0.5 ? 500 : 503) : nil
     }
 
-    /// Always takes four numbers from the generator (inside a burst too), so that the n-th request of a
-    /// run gets the same numbers whatever the knobs of the earlier ones decided.
+    /// Always takes four numbers from the generator (inside a burst too), and a fifth when
+    /// `dropBeforeStoreRate` is above 0, so that the n-th request of a run gets the same numbers
+    /// whatever the knobs of the earlier ones decided (and runs without that knob keep their draws).
     mutating func next() -> FaultDraw {
         let fail = generator.unit(), kind = generator.unit(), drop = generator.unit(), slow = generator.unit()
+        let dropBefore = dropBeforeStoreRate > 0 ? generator.unit() : 1
         let status = kind < 0.5 ? 500 : 503
         if burstLeft > 0 {
             burstLeft -= 1
@@ -113,6 +120,9 @@ struct FaultSource: Sendable {
         if fail < failRate {
             burstLeft = failBurst - 1
             return FaultDraw(failStatus: status, drop: false, slow: false)
+        }
+        if dropBefore < dropBeforeStoreRate {
+            return FaultDraw(failStatus: nil, drop: false, slow: false, dropBeforeStore: true)
         }
         let dropped = drop < dropRate
         return FaultDraw(failStatus: nil, drop: dropped, slow: !dropped && slow < slowRate)

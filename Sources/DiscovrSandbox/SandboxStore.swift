@@ -5,8 +5,8 @@ import Synchronization
 /// What the sandbox saw, counted by the store (so the counts survive a restart on the same store).
 ///
 /// `requests` counts `POST /profile/history` requests only, and every one of them ends in exactly one of
-/// `stored`, `repeats`, `rateLimited`, `failed`, `unauthorized` or `invalid`, so
-/// `requests == stored + repeats + rateLimited + failed + unauthorized + invalid`.
+/// `stored`, `repeats`, `rateLimited`, `failed`, `unauthorized`, `invalid` or `droppedBeforeStore`, so
+/// `requests == stored + repeats + rateLimited + failed + unauthorized + invalid + droppedBeforeStore`.
 /// History appends (`discovr-api.md`): `stored` and `repeats` are both new entries, `stored` for a play
 /// the profile did not hold yet, `repeats` for one it did (the same play sent again: a duplicate entry).
 /// `dropped` and `slow` are subsets of `stored + repeats` (the entry was made, then its answer was
@@ -29,6 +29,8 @@ public struct SandboxStats: Sendable, Codable, Equatable {
     public var dropped: Int
     /// Stored, then answered after `slowDelay` seconds.
     public var slow: Int
+    /// Closed without an answer before anything was stored (`dropBeforeStoreRate`).
+    public var droppedBeforeStore = 0
     /// History requests answered 401 (no token, unknown or expired session, refresh token used).
     public var unauthorized: Int
     /// History requests answered 400, 413 or 422 (the body was refused, or the id form).
@@ -73,7 +75,7 @@ public struct SandboxStats: Sendable, Codable, Equatable {
 
     private enum CodingKeys: String, CodingKey {
         case requests, stored, repeats, rateLimited, failed, dropped, slow, unauthorized, invalid, reads, readsRateLimited, readsFailed
-        case tokensIssued, tokensRefused, outages
+        case tokensIssued, tokensRefused, outages, droppedBeforeStore
         case duplicates
     }
 
@@ -87,6 +89,7 @@ public struct SandboxStats: Sendable, Codable, Equatable {
                   reads: try int(.reads), readsRateLimited: try int(.readsRateLimited), readsFailed: try int(.readsFailed),
                   tokensIssued: try int(.tokensIssued),
                   tokensRefused: try int(.tokensRefused), outages: try int(.outages))
+        droppedBeforeStore = try int(.droppedBeforeStore)
     }
 
     /// Every count, and `duplicates` (the old name of `repeats`) for tests written before history appended.
@@ -96,7 +99,7 @@ public struct SandboxStats: Sendable, Codable, Equatable {
                              (.failed, failed), (.dropped, dropped), (.slow, slow), (.unauthorized, unauthorized),
                              (.invalid, invalid), (.reads, reads), (.readsRateLimited, readsRateLimited), (.readsFailed, readsFailed),
                              (.tokensIssued, tokensIssued), (.tokensRefused, tokensRefused), (.outages, outages),
-                             (.duplicates, repeats)] {
+                             (.droppedBeforeStore, droppedBeforeStore), (.duplicates, repeats)] {
             try c.encode(value, forKey: key)
         }
     }
@@ -108,7 +111,9 @@ public struct SandboxStats: Sendable, Codable, Equatable {
     /// `requests 12: stored 9, repeats 1, 429 1, 5xx 1, 401 0, invalid 0 (dropped 0, slow 0); reads 3; tokens issued 1, refused 0`.
     public var summary: String {
         "requests \(requests): stored \(stored), repeats \(repeats), 429 \(rateLimited), 5xx \(failed), "
-            + "401 \(unauthorized), invalid \(invalid) (dropped \(dropped), slow \(slow)); reads \(reads)"
+            + "401 \(unauthorized), invalid \(invalid)"
+            + (droppedBeforeStore > 0 ? ", dropped before storing \(droppedBeforeStore)" : "")
+            + " (dropped \(dropped), slow \(slow)); reads \(reads)"
             + (readsFailed > 0 ? " (5xx \(readsFailed))" : "") + "; "
             + "tokens issued \(tokensIssued), refused \(tokensRefused)"
             + (outages > 0 ? "; outages \(outages)" : "")

@@ -66,18 +66,16 @@ final class ProgressDisplay: Sendable {
     static func line(_ p: DeliveryProgress) -> String {
         if let reading = p.existingHistory, !reading.finished { return ExistingHistoryText.progressLine(reading) }
         let done = p.delivered + p.failed
-        let elapsed = max(0.001, Double(p.now.millisecondsSince1970 - p.startedAt.millisecondsSince1970) / 1000)
         var parts = ["\(Terminal.number(done))/\(Terminal.number(p.total)) done"]
         let percent = p.total > 0 ? Double(done) * 100 / Double(p.total) : 100
         parts[0] += String(format: " (%.0f%%)", percent)
-        // The pace the rate limiter keeps now (found from the server's headers and answers with
-        // --rate auto), and the ETA at the pace actually reached so far when that is slower.
-        let achieved = Double(done) / elapsed
-        parts.append(p.currentRate > 0 ? String(format: "pace %.1f/s", p.currentRate) : String(format: "%.1f/s", achieved))
-        let rate = p.currentRate > 0 && done > 0 ? min(p.currentRate, achieved) : (p.currentRate > 0 ? p.currentRate : achieved)
-        let left = p.pending + p.inFlight
-        if left > 0, rate > 0 {
-            parts.append("ETA " + duration(Double(left) / rate))
+        // Items settled per second of wall time (waits included), then the pace the rate limiter keeps
+        // now (found from the server's headers and answers with --rate auto); the ETA counts the items
+        // waiting out a read-back's grace (section 5).
+        parts.append(String(format: "pace %.1f/s", p.pace))
+        if p.currentRate > 0 { parts.append(String(format: "sending %.1f/s", p.currentRate)) }
+        if let eta = p.etaSeconds {
+            parts.append("ETA " + duration(eta))
         }
         if p.retries > 0 { parts.append("retries \(Terminal.number(p.retries))") }
         // Lost or late answers: the plays may be stored, so they wait out the grace and are read back

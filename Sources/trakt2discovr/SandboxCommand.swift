@@ -80,6 +80,9 @@ struct SandboxCommand: AsyncParsableCommand {
     @Option(name: .customLong("drop-rate"), help: ArgumentHelp("Share of history requests stored and then left unanswered (the connection is closed).", valueName: "0...1"))
     var dropRate: Double = 0
 
+    @Option(name: .customLong("drop-before-store-rate"), help: ArgumentHelp("Share of history requests whose connection is closed before anything is stored (no answer, no entry).", valueName: "0...1"))
+    var dropBeforeStoreRate: Double = 0
+
     @Option(name: .customLong("slow-rate"), help: ArgumentHelp("Share of history requests answered only after --slow-delay seconds.", valueName: "0...1"))
     var slowRate: Double = 0
 
@@ -105,6 +108,7 @@ struct SandboxCommand: AsyncParsableCommand {
         guard (0...1).contains(failRate) else { throw ValidationError("--fail-rate must be between 0 and 1") }
         guard (0...1).contains(readFailRate) else { throw ValidationError("--read-fail-rate must be between 0 and 1") }
         guard (0...1).contains(dropRate) else { throw ValidationError("--drop-rate must be between 0 and 1") }
+        guard (0...1).contains(dropBeforeStoreRate) else { throw ValidationError("--drop-before-store-rate must be between 0 and 1") }
         guard (0...1).contains(slowRate) else { throw ValidationError("--slow-rate must be between 0 and 1") }
         guard slowDelay >= 0 else { throw ValidationError("--slow-delay must not be negative") }
         guard failBurst >= 1 else { throw ValidationError("--fail-burst must be at least 1") }
@@ -145,6 +149,7 @@ struct SandboxCommand: AsyncParsableCommand {
         configuration.refreshTokenExpired = refreshTokenExpired
         configuration.refreshTokenRevoked = refreshTokenRevoked
         configuration.dropRate = dropRate
+        configuration.dropBeforeStoreRate = dropBeforeStoreRate
         configuration.slowRate = slowRate
         configuration.slowDelay = slowDelay
         configuration.retryAfterForm = retryAfter == "http-date" ? .httpDate : .seconds

@@ -21,7 +21,8 @@ import Testing
         // to its default of 5/s. Now the pace is the advertised one.
         let (r, stats) = try importAgainst(limit: 40, items: 80, rate: [])
         #expect(r.status == 0, "\(r.stderr)")
-        #expect(r.stderr.contains("80/80 done (100%)  pace 40.0/s"), "\(r.stderr)")
+        #expect(r.stderr.contains("80/80 done (100%)  pace "), "\(r.stderr)")
+        #expect(r.stderr.contains("  sending 40.0/s"), "\(r.stderr)")
         #expect(stats["stored"] as? Int == 80)
         #expect(stats["rateLimited"] as? Int == 0)
     }
@@ -30,7 +31,8 @@ import Testing
     func aNumberIsACeiling() throws {
         let (r, stats) = try importAgainst(limit: 40, items: 20, rate: ["--rate", "10"])
         #expect(r.status == 0, "\(r.stderr)")
-        #expect(r.stderr.contains("20/20 done (100%)  pace 10.0/s"), "\(r.stderr)")
+        #expect(r.stderr.contains("20/20 done (100%)  pace "), "\(r.stderr)")
+        #expect(r.stderr.contains("  sending 10.0/s"), "\(r.stderr)")
         #expect(stats["stored"] as? Int == 20)
     }
 

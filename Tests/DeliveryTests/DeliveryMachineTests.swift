@@ -242,7 +242,7 @@ import Testing
     @Test func aLostAnswerIsUncertainAndReadBackAfterTheGrace() {
         var h = Harness(timeoutMs: 7_000, pending: 1)
         let grace: Int64 = 14_000 // twice the timeout, above the 10 s minimum
-        #expect(h.machine.configuration.graceMs == grace)
+        #expect(h.machine.configuration.graceMs(after: .ownTimeout) == grace)
         h.claimed([Self.item(1)])
         let sentAt = h.now
         h.now += 7_000
@@ -288,6 +288,96 @@ import Testing
             return
         }
         #expect(h.machine.counts.pending == 2)
+    }
+
+    /// Section 5: after our own timeout the server may still be working on the send, so its read-back
+    /// waits twice `--timeout` after the send began; after a connection that broke or closed before the
+    /// answer (and a gateway's 502), 10 s. With the default `--timeout 30` that is 60 s against 10 s.
+    @Test(arguments: [(Int64(30_000), "timeout", Int64(60_000)), (30_000, "lost", 10_000), (30_000, "502", 10_000),
+                      (2_000, "timeout", 10_000), (2_000, "lost", 10_000)])
+    func theGraceDependsOnWhyTheOutcomeIsUnknown(timeoutMs: Int64, cause: String, grace: Int64) {
+        var h = Harness(timeoutMs: timeoutMs, pending: 1)
+        h.claimed([Self.item(1)])
+        let sentAt = h.now
+        h.now += 1_000
+        switch cause {
+        case "timeout": h.handle(.sent(id: 1, .noAnswer(.timedOut("no answer"), sentAtMs: sentAt)))
+        case "lost": h.handle(.sent(id: 1, .noAnswer(.connectionLost("the server closed the connection"), sentAtMs: sentAt)))
+        default: h.answer(1, 502, sentAt: sentAt)
+        }
+        guard case .uncertain(1, sentAt, let notBefore, true, _, _)? = h.writes.first else {
+            Issue.record("not uncertain: \(h.actions)")
+            return
+        }
+        // Not before the grace; the jittered backoff of a first attempt (at most 500 ms after the answer) adds nothing here.
+        #expect(notBefore == sentAt + grace, "\(cause) with --timeout \(timeoutMs / 1000) s: read back at +\(notBefore - sentAt) ms")
+        h.claimed([], nextReadyAtMs: notBefore)
+        #expect(h.wait == .some(notBefore))
+        // The queue hands it back when due: it is read back then, not put back for a longer grace.
+        h.tick(at: notBefore)
+        #expect(h.claim != nil)
+        h.claimed([Self.item(1, attempts: 1, uncertain: true, sentAtMs: sentAt, lastSendMs: sentAt)])
+        #expect(h.lookUps.map(\.id) == [1], "\(h.actions)")
+        #expect(h.writes.isEmpty)
+    }
+
+    /// The progress line's ETA while the last items wait out their grace: the run cannot end before
+    /// their read-backs, so the ETA counts that wait (before, it was the items left at the pace of
+    /// sending: a second or two, for the whole wait). Checked against when the run really ends.
+    @Test func theETACountsTheWaitForReadBacks() throws {
+        var h = Harness(concurrency: 4, timeoutMs: 30_000, pending: 40)
+        // A small queue: 40 plays, answered 50 ms after they go out; the first send of every tenth
+        // loses its connection (read back 10 s after that send, and found).
+        var ready = (1...40).map { Self.item(Int64($0)) }
+        var backoff: [(item: QueuedItem, notBefore: Int64)] = []
+        var out: [(id: Int64, lookUp: Bool)] = []
+        var asked: (atMs: Int64, progress: DeliveryProgress)?
+        func collect(_ h: Harness) {
+            out += h.sends.map { ($0, false) } + h.lookUps.map { ($0.id, true) }
+            for case .uncertain(let id, let sentAt, let notBefore, _, _, _) in h.writes {
+                backoff.append((Self.item(id, attempts: 1, uncertain: true, sentAtMs: sentAt, lastSendMs: sentAt), notBefore))
+            }
+        }
+        for _ in 0..<1_000 where h.ended == nil {
+            if let max = h.claim {
+                let dueNow = backoff.filter { $0.notBefore <= h.now }.map(\.item)
+                backoff.removeAll { $0.notBefore <= h.now }
+                ready = dueNow + ready
+                let taken = Array(ready.prefix(max))
+                ready.removeFirst(taken.count)
+                h.claimed(taken, exhausted: taken.count < max, nextReadyAtMs: ready.isEmpty ? backoff.map(\.notBefore).min() : h.now)
+                collect(h)
+            } else if !out.isEmpty {
+                let (id, lookUp) = out.removeFirst()
+                h.now += 50
+                if lookUp {
+                    h.handle(.lookedUp(id: id, Self.page([Self.entry(id)])))
+                } else if id % 10 == 0 && !backoff.contains(where: { $0.item.id == id }) && h.machine.readBacks == 0 {
+                    h.handle(.sent(id: id, .noAnswer(.connectionLost("closed"), sentAtMs: h.now - 50)))
+                } else {
+                    h.answer(id, 201, sentAt: h.now - 50)
+                }
+                collect(h)
+            } else if case .some(.some(let until)) = h.wait {
+                if asked == nil && backoff.count == 4 {
+                    asked = (h.now, h.machine.progress(startedAtMs: Self.start, nowMs: h.now))
+                }
+                h.tick(at: until)
+                collect(h)
+            } else {
+                break
+            }
+        }
+        #expect(h.ended == .finished, "\(h.actions)")
+        #expect(h.machine.counts.delivered == 40 && h.machine.foundOnReadBack == 4)
+        let (askedAt, progress) = try #require(asked)
+        #expect(progress.awaitingReadBack == 4 && progress.delivered == 36, "\(progress)")
+        // Pace per second of wall time: 36 settled since the start.
+        #expect(abs(progress.pace - 36 / (Double(askedAt - Self.start) / 1000)) < 0.01)
+        let eta = try #require(progress.etaSeconds)
+        let real = Double(h.now - askedAt) / 1000
+        #expect(real > 5, "the last read-back is due several seconds after the question: \(real) s")
+        #expect(abs(eta - real) <= 0.2 * real, "ETA \(eta) s, the run ended \(real) s later")
     }
 
     @Test func aConnectFailureIsNotUncertain() {
@@ -400,7 +490,7 @@ import Testing
         let lastSend = Self.start - 2_000
         var h = Harness(pending: 1)
         h.claimed([Self.item(1, attempts: 0, uncertain: true, sentAtMs: lastSend, lastSendMs: lastSend)])
-        let due = lastSend + h.machine.configuration.graceMs
+        let due = lastSend + h.machine.configuration.timeoutGraceMs // the cause is not known: the longer grace
         #expect(h.writes == [.retry(id: 1, status: nil, message: nil, notBeforeMs: due, countAttempt: false, clearUncertain: false)])
         #expect(h.lookUps.isEmpty && h.sends.isEmpty)
         #expect(h.wait == .some(due))

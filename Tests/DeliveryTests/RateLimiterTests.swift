@@ -119,6 +119,40 @@ import Testing
         #expect(abs(limiter.currentRate - expected) / expected < 0.1, "\(limiter.currentRate) vs \(expected)")
     }
 
+    /// Issue #21: the existing-history check's one read took the probe's first slot (5/s), so every
+    /// import's first POST waited 200 ms. While the pace is only that guess, the drain's first send goes
+    /// at once; a ceiling from --rate, an advertised pace or a 429 keep the schedule.
+    @Test(arguments: ["auto", "ceiling", "advertised", "429"])
+    func theFirstSendDoesNotWaitBehindTheChecksReadWhileThePaceIsAGuess(_ kind: String) {
+        let t: Int64 = 1_700_000_000_000
+        var limiter = kind == "ceiling" ? RateLimiter(rate: 5) : RateLimiter(rate: RateLimiter.autoCeiling, auto: true)
+        #expect(limiter.decide(nowMs: t) == .send) // the check's read
+        switch kind {
+        case "advertised":
+            limiter.record(status: 200, hints: RateLimitHints(headers: [("RateLimit-Limit", "5"), ("RateLimit-Remaining", "4"),
+                                                                       ("RateLimit-Reset", "1")],
+                                                             now: Timestamp(millisecondsSince1970: t + 5)),
+                           sentAtMs: t, nowMs: t + 5)
+        case "429":
+            limiter.record(status: 429, hints: RateLimitHints(), sentAtMs: t, nowMs: t + 5)
+        default:
+            limiter.record(status: 200, hints: RateLimitHints(), sentAtMs: t, nowMs: t + 5)
+        }
+        limiter.startSending()
+        let first = limiter.decide(nowMs: t + 6)
+        if kind == "auto" {
+            #expect(first == .send)
+            // Then the pace holds again: the next send is a whole interval later.
+            guard case .wait(let until) = limiter.decide(nowMs: t + 7) else {
+                Issue.record("a second send at once")
+                return
+            }
+            #expect(until >= t + 6 + Int64(1000 / limiter.currentRate) - 1)
+        } else {
+            #expect(first != .send, "\(kind): the schedule is kept")
+        }
+    }
+
     @Test func aSlowPaceGrowsByAtLeastHalfARequestASecond() {
         var limiter = RateLimiter(rate: 100, auto: true)
         for t in stride(from: Int64(0), to: 80_000, by: 10_000) { // cut to the floor and out of slow start

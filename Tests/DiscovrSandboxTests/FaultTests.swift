@@ -63,6 +63,46 @@ struct FaultTests {
         }
     }
 
+    @Test("dropBeforeStoreRate 1 closes the connection without an answer and stores nothing")
+    func dropBeforeStoringAll() async throws {
+        var configuration = SandboxConfiguration()
+        configuration.dropBeforeStoreRate = 1
+        try await withSandbox(configuration) { running, client in
+            let token = try #require(try await client.sessionToken(refreshToken: running.refreshToken))
+            for _ in 1...2 {
+                await #expect(throws: (any Error).self) {
+                    _ = try await client.history(episodeBody(), bearer: token)
+                }
+            }
+            #expect(running.store.storedItems().isEmpty)
+            let stats = running.store.stats()
+            #expect(stats.droppedBeforeStore == 2 && stats.requests == 2)
+            #expect(stats.stored == 0 && stats.repeats == 0 && stats.dropped == 0 && stats.failed == 0)
+            #expect(stats.summary.contains("dropped before storing 2"))
+            #expect(try await client.get("/health").status == 200)
+        }
+    }
+
+    @Test("dropBeforeStoreRate: a share of the requests is lost unstored, the others are stored")
+    func dropBeforeStoringSome() async throws {
+        var configuration = SandboxConfiguration(seed: 7)
+        configuration.dropBeforeStoreRate = 0.3
+        try await withSandbox(configuration) { running, client in
+            let token = try #require(try await client.sessionToken(refreshToken: running.refreshToken))
+            var lost = 0
+            for n in 1...60 {
+                do {
+                    _ = try await client.history(movieBody(tmdb: Int64(n)), bearer: token)
+                } catch {
+                    lost += 1
+                }
+            }
+            let stats = running.store.stats()
+            #expect(stats.droppedBeforeStore == lost && lost > 5 && lost < 35, "\(stats.summary)")
+            #expect(stats.stored == 60 - lost && running.store.storedItems().count == 60 - lost)
+        }
+    }
+
     @Test("slowRate 1 stores and answers after slowDelay")
     func slowAll() async throws {
         try await withSandbox(SandboxConfiguration(slowRate: 1, slowDelay: 0.05)) { running, client in

@@ -20,6 +20,8 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+# shellcheck source=scripts/bench/sandbox-lib.sh
+. "$ROOT/scripts/bench/sandbox-lib.sh"
 OUT="$ROOT/bench-out"
 RATES=${RATES:-10 40 200}
 HEADERS=${HEADERS:-on off}
@@ -52,16 +54,10 @@ for r in $RATES; do
         dir=$(mktemp -d)
         n=${ITEMS:-$((30 * r))}
         history "$n" "$dir/history.json"
-        flags=(--port 0 --quiet --token-out "$dir/tok" --rate-limit "$r")
+        flags=(--rate-limit "$r")
         [ "$h" = off ] && flags+=(--no-rate-limit-headers)
-        "$BIN" sandbox "${flags[@]}" > "$dir/sandbox.out" 2>&1 &
-        sandbox=$!
-        url=""
-        for _ in $(seq 100); do
-            url=$(grep -o 'http://[0-9.:]*' "$dir/sandbox.out" | head -n 1 || true)
-            [ -n "$url" ] && [ -s "$dir/tok" ] && break
-            sleep 0.1
-        done
+        start_sandbox "$BIN" "$dir" "${flags[@]}"
+        sandbox=$SANDBOX_PID url=$SANDBOX_URL
         # shellcheck disable=SC2086
         /usr/bin/time -f "%e" -o "$dir/time" "$BIN" import "$dir/history.json" --api-url "$url" --token-file "$dir/tok" \
             --state "$dir/s.sqlite" --no-progress $RATE_FLAGS > "$dir/import.out" 2> "$dir/import.err" || true
