@@ -546,7 +546,7 @@ struct SessionExchange: Sendable {
         var policy = RetryPolicy(maxAttempts: settings.maxAttempts, seed: seed)
         var failures = 0
         var serverErrors = 0
-        let unreachableAfterMs = Int64(max(0, settings.unreachableAfter) * 1000)
+        let unreachableAfterMs = DeliveryMachine.Configuration.ms(settings.unreachableAfter)
         while true {
             if stop.isRequested { throw DeliveryError.stopped }
             do {

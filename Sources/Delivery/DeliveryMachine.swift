@@ -50,8 +50,10 @@ struct DeliveryMachine: Sendable {
                       rate: settings.rate, autoRate: settings.autoRate, seed: seed)
         }
 
+        /// Seconds as whole ms, saturating: NaN and values <= 0 are 0, anything past 10^9 s (infinity
+        /// included) is 10^9 s, so no flag value can trap the conversion.
         static func ms(_ seconds: Double) -> Int64 {
-            guard seconds.isFinite, seconds > 0 else { return 0 }
+            guard !seconds.isNaN, seconds > 0 else { return 0 }
             return Int64(min(seconds, 1e9) * 1000)
         }
 

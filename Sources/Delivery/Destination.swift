@@ -97,7 +97,7 @@ public struct DestinationRequest: Sendable {
 public func prepareDestination(client: DiscovrClient, request: DestinationRequest, stop: StopSignal,
                                now: @escaping @Sendable () -> Int64, sleep: @escaping @Sendable (Int64) async throws -> Void,
                                logger: Logger) async throws(DestinationError) -> Destination {
-    let retrying = IdentityRetry(unreachableAfterMs: Int64(max(0, request.unreachableAfter) * 1000), seed: request.seed,
+    let retrying = IdentityRetry(unreachableAfterMs: DeliveryMachine.Configuration.ms(request.unreachableAfter), seed: request.seed,
                                  stop: stop, now: now, sleep: sleep, logger: logger)
     let profiles = try await retrying.run { () async throws(IdentityError) -> [Profile] in
         try await client.profiles(refreshToken: request.refreshToken)
