@@ -16,7 +16,7 @@ enum CLI {
     }
 
     static func sample(_ path: String) -> String { root.appendingPathComponent("samples").appendingPathComponent(path).path }
-    static let realworld = root.deletingLastPathComponent().appendingPathComponent("shared/realworld").path
+    static let realworld = root.appendingPathComponent("Tests/Fixtures/realworld").path
 
     struct Result: Sendable {
         var status: Int32

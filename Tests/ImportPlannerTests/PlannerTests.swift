@@ -7,7 +7,7 @@ import Testing
 enum Repo {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
     static func sample(_ path: String) -> String { root.appendingPathComponent("samples").appendingPathComponent(path).path }
-    static let realworld = root.deletingLastPathComponent().appendingPathComponent("shared/realworld").path
+    static let realworld = root.appendingPathComponent("Tests/Fixtures/realworld").path
 }
 
 /// Builders for records, so each rule's table reads as data.

@@ -7,7 +7,7 @@ import ZIPFoundation
 enum Repo {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
     static func sample(_ path: String) -> String { root.appendingPathComponent("samples").appendingPathComponent(path).path }
-    static let realworld = root.deletingLastPathComponent().appendingPathComponent("shared/realworld").path
+    static let realworld = root.appendingPathComponent("Tests/Fixtures/realworld").path
 }
 
 /// A temporary folder removed at the end of the test.
