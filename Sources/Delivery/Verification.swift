@@ -40,10 +40,9 @@ public struct VerifyResult: Sendable, Equatable {
     public var duplicated: [VerifyFinding] = []
     /// `imported: "trakt"` entries that match no play of the state.
     public var unexpected = 0
-    /// History entries read, pages read, requests made (retries included).
+    /// History entries read, and the pages they came in.
     public var entries = 0
     public var pages = 0
-    public var requests = 0
 
     public init() {}
 
@@ -51,9 +50,46 @@ public struct VerifyResult: Sendable, Equatable {
     public var isExact: Bool { missing.isEmpty && duplicated.isEmpty }
 
     /// What the state keeps as the last verify (`status` shows it): the counts and when.
-    public func record(at time: Timestamp, requeued: Int) -> String {
-        "{\"at\":\"\(time.iso8601)\",\"checked\":\(checked),\"present\":\(present),\"missing\":\(missing.count),"
-            + "\"duplicated\":\(duplicated.count),\"unexpected\":\(unexpected),\"requeued\":\(requeued)}"
+    public func record(at time: Timestamp, requeued: Int) -> VerifyRecord {
+        VerifyRecord(at: time.iso8601, checked: checked, present: present, missing: missing.count,
+                     duplicated: duplicated.count, unexpected: unexpected, requeued: requeued)
+    }
+}
+
+/// The last verify as the state's meta table keeps it (`ImportQueue.lastVerifyKey`), written by
+/// `HistoryVerifier.record` and read by `status`: one type for both.
+public struct VerifyRecord: Sendable, Equatable, Codable {
+    public var at: String
+    public var checked: Int
+    public var present: Int
+    public var missing: Int
+    public var duplicated: Int
+    public var unexpected: Int
+    /// Missing plays put back to pending by `--requeue-missing`.
+    public var requeued: Int
+
+    /// The meta value: compact JSON, keys sorted.
+    public var json: String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        // Strings and integers only: encoding cannot fail.
+        return String(decoding: (try? encoder.encode(self)) ?? Data("{}".utf8), as: UTF8.self)
+    }
+
+    /// Reads a meta value; nil when there is none or it is not such a record.
+    public init?(json: String?) {
+        guard let json, let value = try? JSONDecoder().decode(Self.self, from: Data(json.utf8)) else { return nil }
+        self = value
+    }
+
+    public init(at: String, checked: Int, present: Int, missing: Int, duplicated: Int, unexpected: Int, requeued: Int) {
+        self.at = at
+        self.checked = checked
+        self.present = present
+        self.missing = missing
+        self.duplicated = duplicated
+        self.unexpected = unexpected
+        self.requeued = requeued
     }
 }
 
@@ -63,7 +99,6 @@ public struct VerifyProgress: Sendable, Equatable {
     public var pages: Int
     /// The plays being checked: the history holds at least about as many entries.
     public var expected: Int
-    public var elapsedMs: Int64
 }
 
 public enum VerifyOutcome: Sendable, Equatable {
@@ -206,8 +241,7 @@ public struct HistoryVerifier: Sendable {
                     case .page(let page):
                         pages += 1
                         tally.take(page.items)
-                        report(VerifyProgress(entries: tally.entries, pages: pages, expected: expected,
-                                              elapsedMs: time.nowMs() - startedAtMs))
+                        report(VerifyProgress(entries: tally.entries, pages: pages, expected: expected))
                         switch ExistingHistoryScan.next(after: page, pages: pages, tokensSeen: &tokensSeen) {
                         case .read(let next): token = next
                         case .done: break reading
@@ -217,9 +251,9 @@ public struct HistoryVerifier: Sendable {
                 }
                 var result = tally.result(form: form)
                 result.pages = pages
-                result.requests = requests
                 logger.info("verify done", metadata: [
-                    "pages": .stringConvertible(pages), "entries": .stringConvertible(result.entries),
+                    "pages": .stringConvertible(pages), "requests": .stringConvertible(requests),
+                    "entries": .stringConvertible(result.entries),
                     "missing": .stringConvertible(result.missing.count),
                     "duplicated": .stringConvertible(result.duplicated.count),
                     "ms": .stringConvertible(time.nowMs() - startedAtMs),
@@ -227,8 +261,7 @@ public struct HistoryVerifier: Sendable {
                 return .verified(result)
             }
         } catch {
-            return .stopped((error as? DeliveryError).map(DeliveryDriver.stop(for:))
-                ?? .unreachable(Redaction.redact(String(describing: error))))
+            return .stopped(DeliveryDriver.stop(for: error))
         }
     }
 
@@ -237,10 +270,10 @@ public struct HistoryVerifier: Sendable {
     public func record(_ result: VerifyResult, requeueMissing: Bool) throws -> Int {
         let at = Timestamp(millisecondsSince1970: wallClock())
         guard requeueMissing, !result.missing.isEmpty else {
-            try queue.setMeta(ImportQueue.lastVerifyKey, result.record(at: at, requeued: 0))
+            try queue.setMeta(ImportQueue.lastVerifyKey, result.record(at: at, requeued: 0).json)
             return 0
         }
         let ids = result.missing.map(\.id)
-        return try queue.requeueMissing(ids: ids, verifyRecord: result.record(at: at, requeued: ids.count))
+        return try queue.requeueMissing(ids: ids, verifyRecord: result.record(at: at, requeued: ids.count).json)
     }
 }

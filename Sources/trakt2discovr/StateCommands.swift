@@ -75,8 +75,7 @@ struct StatusCommand: ParsableCommand {
                 "\n  {\"title\": \(JSONText.quote(f.title)), \"playKey\": \(JSONText.quote(f.playKey)), \"attempts\": \(f.attempts), \"status\": \(f.lastStatus.map(String.init) ?? "null"), \"reason\": \(f.lastMessage.map(JSONText.quote) ?? "null"), \"body\": \(f.body)}"
             }.joined(separator: ",")
             out += failures.isEmpty ? "]" : "\n ]"
-            out += ",\n \"lastVerify\": " + (view.lastVerify.flatMap { v in
-                (try? JSONEncoder().encode(v)).map { String(decoding: $0, as: UTF8.self) } } ?? "null") + "}\n"
+            out += ",\n \"lastVerify\": " + (view.lastVerify?.json ?? "null") + "}\n"
             Terminal.out(out)
             return
         }

@@ -1,4 +1,4 @@
-import Foundation
+import Delivery
 import ImportQueue
 
 /// What `status` shows. When no other process holds the state, it is opened as every command opens it
@@ -15,24 +15,8 @@ struct StatusView {
     var uncertain: Int
     /// Another process is delivering from the state: the counts are a read-only snapshot.
     var running: Bool
-    /// The last `verify`'s result (`VerifyResult.record`), nil when none ran on this state.
-    var lastVerify: LastVerify?
-
-    /// What the state keeps of the last verify.
-    struct LastVerify: Codable, Equatable {
-        var at: String
-        var checked: Int
-        var present: Int
-        var missing: Int
-        var duplicated: Int
-        var unexpected: Int
-        var requeued: Int
-
-        init?(record: String?) {
-            guard let record, let value = try? JSONDecoder().decode(Self.self, from: Data(record.utf8)) else { return nil }
-            self = value
-        }
-    }
+    /// The last `verify`'s result, nil when none ran on this state.
+    var lastVerify: VerifyRecord?
 
     var total: Int { counts.total + otherStates.values.reduce(0, +) }
 
@@ -45,7 +29,7 @@ struct StatusView {
                 let snapshot = try ImportQueue.readSnapshot(path: path, failureLimit: failureLimit)
                 return StatusView(counts: snapshot.counts, otherStates: snapshot.otherStates, failures: snapshot.failures,
                                   recoveredInFlight: 0, uncertain: snapshot.uncertain, running: true,
-                                  lastVerify: LastVerify(record: snapshot.lastVerify))
+                                  lastVerify: VerifyRecord(json: snapshot.lastVerify))
             } catch let error as QueueError {
                 throw fail(error.description, DeliveryRun.exitCode(for: error))
             }
@@ -55,7 +39,7 @@ struct StatusView {
             return StatusView(counts: try queue.counts(), otherStates: [:],
                               failures: try queue.failures(limit: failureLimit),
                               recoveredInFlight: queue.recoveredInFlight, uncertain: try queue.uncertainCount(),
-                              running: false, lastVerify: LastVerify(record: try queue.meta(ImportQueue.lastVerifyKey)))
+                              running: false, lastVerify: VerifyRecord(json: try queue.meta(ImportQueue.lastVerifyKey)))
         } catch let error as QueueError {
             throw fail(error.description, DeliveryRun.exitCode(for: error))
         }
