@@ -398,10 +398,11 @@ final class SendContext: Sendable {
         case .none(let stop): return stop == .stopped ? .notSent : .runEnds(stop)
         }
         let sentAt = time.nowMs()
-        let sending = mediaIdForm?.body(for: item.body) ?? (body: item.body, form: MediaIDForm.seed)
+        // The body is written here, once, in the form the run sends in now.
+        let form = mediaIdForm?.current ?? .seed
         let answer: HTTPAnswer
         do {
-            answer = try await client.postHistory(body: sending.body, jwt: jwt)
+            answer = try await client.post(item.outgoing, form: form, jwt: jwt)
         } catch {
             if Task.isCancelled {
                 if case .connectFailed = error { return .notSent }
@@ -413,7 +414,8 @@ final class SendContext: Sendable {
         }
         let now = time.nowMs()
         contact.answered(atMs: now)
-        mediaIdForm?.record(status: answer.status, sentIn: sending.form)
+        // Only plays tell the form: a list path this server does not take answers 404 or 405 whatever the id.
+        if item.outgoing.play != nil { mediaIdForm?.record(status: answer.status, sentIn: form) }
         let hints = RateLimitHints(headers: answer.headers, now: Timestamp(millisecondsSince1970: now))
         var response = HistoryResponse.parse(body: answer.body)
         response.message = answer.redirectNote ?? response.message.map(Redaction.redact)
@@ -421,13 +423,11 @@ final class SendContext: Sendable {
         return .answered(status: answer.status, message: response.message, hints: hints, response: response, sentAtMs: sentAt)
     }
 
-    /// Reads one page of the item's history (`GET /profile/history/{mediaId}?season=&episode=`), the
-    /// id in the form its body was sent in.
+    /// Reads one page of the play's history (`GET /profile/history/{mediaId}?season=&episode=`), the
+    /// id in the form the run sends in. (A list write is never read back: the machine sends it again.)
     func lookUp(_ item: QueuedItem, pageToken: String?) async -> DeliveryMachine.LookupResult {
         if Task.isCancelled { return .notSent }
-        guard let play = SentPlay(body: item.body) else {
-            // Not a body this importer wrote: nothing can be matched, so the machine sends it.
-            logger.warning("queued body cannot be read back", metadata: ["item": .string(item.title)])
+        guard let play = item.outgoing.play else {
             return .page(HistoryPage(items: [], hasMore: false, nextPageToken: nil), sentAtMs: time.nowMs())
         }
         let jwt: String
@@ -438,8 +438,8 @@ final class SendContext: Sendable {
         let sentAt = time.nowMs()
         let answer: HTTPAnswer
         do {
-            // The id in the form the body is sent in (the server answered that form for the sends).
-            let form = mediaIdForm?.body(for: item.body).form ?? play.form
+            // The id in the form the sends go in (the server answered that form for them).
+            let form = mediaIdForm?.current ?? .seed
             answer = try await client.getHistory(of: play.mediaId.rawValue(in: form), season: play.season,
                                                  episode: play.episode, limit: DeliveryMachine.readBackPageSize,
                                                  pageToken: pageToken, jwt: jwt)

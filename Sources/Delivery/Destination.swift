@@ -70,20 +70,20 @@ public struct DestinationRequest: Sendable {
     public var profile: String?
     public var formSetting: MediaIDFormSetting
     public var stored: StoredDestination
-    /// A planned item's body for the form probe; nil when nothing is left to send.
-    public var sampleBody: String?
+    /// A planned play for the form probe; nil when no play is left to send.
+    public var sample: HistoryItem?
     /// Seconds of failures (no answer, 5xx, 429) before giving up.
     public var unreachableAfter: Double
     public var seed: UInt64
 
     public init(apiURL: String, refreshToken: String, profile: String?, formSetting: MediaIDFormSetting,
-                stored: StoredDestination, sampleBody: String?, unreachableAfter: Double, seed: UInt64 = 0x0D15_C0F3) {
+                stored: StoredDestination, sample: HistoryItem?, unreachableAfter: Double, seed: UInt64 = 0x0D15_C0F3) {
         self.apiURL = apiURL
         self.refreshToken = refreshToken
         self.profile = profile
         self.formSetting = formSetting
         self.stored = stored
-        self.sampleBody = sampleBody
+        self.sample = sample
         self.unreachableAfter = unreachableAfter
         self.seed = seed
     }
@@ -123,10 +123,10 @@ public func prepareDestination(client: DiscovrClient, request: DestinationReques
         (form, canSwitch, reason) = (fixed, false, "--media-id-form \(fixed.rawValue)")
     } else if let stored = request.stored.mediaIdForm {
         (form, canSwitch, reason) = (stored, request.stored.formCanSwitch, request.stored.formReason ?? "kept in the state")
-    } else if let sample = request.sampleBody {
+    } else if let sample = request.sample {
         let decision = try await retrying.run { () async throws(IdentityError) -> MediaIDFormDecision in
             try await probeMediaIDForm(client: client, refreshToken: request.refreshToken, profileId: profile.id,
-                                       sampleBody: sample, logger: logger, pause: { asked in
+                                       sample: sample, logger: logger, pause: { asked in
                                            // The run's own sleep: at most 1.75 s a form; a stop is seen after the probe.
                                            try? await retrying.sleep(retrying.now() + probePauseMs(afterTry: asked))
                                        })

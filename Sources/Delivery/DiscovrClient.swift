@@ -187,6 +187,12 @@ public struct DiscovrClient: Sendable {
         try await send(path: DiscovrEndpoints.history, body: body, bearer: jwt)
     }
 
+    /// `POST /profile/history` for a play, `POST /profile/{list}` for a list write: the body written
+    /// now, its media id in `form`.
+    public func post(_ outgoing: Outgoing, form: MediaIDForm, jwt: String) async throws(TransportFailure) -> HTTPAnswer {
+        try await send(path: outgoing.path, body: outgoing.jsonBody(form: form), bearer: jwt)
+    }
+
     /// `GET /profile/history?limit=&nextPageToken=` with the session JWT: one page of the profile's
     /// history, newest created first.
     public func getHistory(limit: Int, pageToken: String?, jwt: String) async throws(TransportFailure) -> HTTPAnswer {

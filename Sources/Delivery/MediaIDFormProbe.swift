@@ -2,9 +2,9 @@ import DiscovrAPI
 import Logging
 import Synchronization
 
-/// The media id form a delivery run sends in, shared by its send tasks: each body is rewritten to the
-/// current form at send time (the queue keeps the seed's form), and each answer is recorded so that a
-/// run whose first sends are all refused for the form switches once (`MediaIDFormSwitch`).
+/// The media id form a delivery run sends in, shared by its send tasks: each body is written in the
+/// current form at send time (the queue keeps typed facts), and each play's answer is recorded so that
+/// a run whose first sends are all refused for the form switches once (`MediaIDFormSwitch`).
 public final class MediaIDFormState: Sendable {
     private let state: Mutex<MediaIDFormSwitch>
     private let onSwitch: @Sendable (MediaIDForm) -> Void
@@ -19,12 +19,6 @@ public final class MediaIDFormState: Sendable {
     public var current: MediaIDForm { state.withLock { $0.current } }
     public var switched: Bool { state.withLock { $0.switched } }
 
-    /// `body` in the current form, and that form (to record the answer against).
-    public func body(for body: String) -> (body: String, form: MediaIDForm) {
-        let form = current
-        return (form.rewrite(body: body), form)
-    }
-
     /// The answer to a body sent in `form`.
     public func record(status: Int, sentIn form: MediaIDForm) {
         let switchedNow = state.withLock { $0.record(status: status, sentIn: form) }
@@ -38,12 +32,9 @@ public final class MediaIDFormState: Sendable {
 /// no answer) is asked again, up to `tries` times in all with `pause(n)` after the n-th (a passing
 /// 503 must not decide the form of a whole import: with the seed's form unknown and the other
 /// accepted, the other would be chosen); after that the form is left without a verdict.
-public func probeMediaIDForm(client: DiscovrClient, refreshToken: String, profileId: String, sampleBody: String,
+public func probeMediaIDForm(client: DiscovrClient, refreshToken: String, profileId: String, sample: HistoryItem,
                              logger: Logger, tries: Int = probeTries,
                              pause: @Sendable (Int) async -> Void = probePause) async throws(IdentityError) -> MediaIDFormDecision {
-    guard let sample = ProbeSample(body: sampleBody) else {
-        return MediaIDFormDecision(form: .seed, otherRefused: false, reason: "auto: no planned item to look up; the seed's form")
-    }
     var session = try await client.session(refreshToken: refreshToken, profileId: profileId)
     var verdicts: [MediaIDForm: MediaIDFormVerdict] = [:]
     for form in [MediaIDForm.tmdbid, .short] {
@@ -54,7 +45,7 @@ public func probeMediaIDForm(client: DiscovrClient, refreshToken: String, profil
             var status: Int?
             var problem = ""
             do {
-                status = try await client.getHistory(of: sample.id.rawValue(in: form), season: sample.season,
+                status = try await client.getHistory(of: sample.mediaId.rawValue(in: form), season: sample.season,
                                                      episode: sample.episode, limit: 1, pageToken: nil, jwt: session.token).status
             } catch {
                 problem = error.description
@@ -90,19 +81,4 @@ public func probePauseMs(afterTry asked: Int) -> Int64 { 250 << Int64(min(max(as
 /// Sleeps `probePauseMs` (the default when no clock is injected).
 public let probePause: @Sendable (Int) async -> Void = { asked in
     try? await Task.sleep(for: .milliseconds(probePauseMs(afterTry: asked)))
-}
-
-/// The key fields of a queued body, for the probe's lookup.
-struct ProbeSample {
-    var id: MediaID
-    var season: Int?
-    var episode: Int?
-
-    init?(body: String) {
-        guard let object = (try? JSONParser.parse(Array(body.utf8)))?.objectValue,
-              let raw = object["mediaId"]?.stringValue, let id = MediaID(rawValue: raw) else { return nil }
-        self.id = id
-        season = object["season"]?.intValue.map { Int(clamping: $0) }
-        episode = object["episode"]?.intValue.map { Int(clamping: $0) }
-    }
 }

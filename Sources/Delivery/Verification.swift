@@ -115,7 +115,7 @@ public enum VerifyOutcome: Sendable, Equatable {
 /// item key) and only counted.
 struct VerifyTally {
     let plays: [SettledPlay]
-    private let sent: [SentPlay?]
+    private let sent: [SentPlay]
     private var byPlayKey: [String: Int] = [:]
     private var datelessByItemKey: [String: [Int]] = [:]
     private(set) var found: [Int]
@@ -124,10 +124,9 @@ struct VerifyTally {
 
     init(plays: [SettledPlay]) {
         self.plays = plays
-        sent = plays.map { SentPlay(body: $0.body) }
+        sent = plays.map { SentPlay($0.play) }
         found = Array(repeating: 0, count: plays.count)
         for (index, play) in sent.enumerated() {
-            guard let play else { continue }
             if play.updatedAt == nil {
                 datelessByItemKey[plays[index].itemKey, default: []].append(index)
             } else {
@@ -150,13 +149,13 @@ struct VerifyTally {
     private func matchingPlay(_ entry: HistoryEntry) -> Int? {
         guard let item = entry.asPlannedItem else { return nil }
         let keys = item.keys
-        if item.updatedAt != nil, let index = byPlayKey[keys.play], let play = sent[index],
-           play.isMatched(by: entry, createdWithinMs: nil, anyImport: plays[index].foundBeforeSending) {
+        if item.updatedAt != nil, let index = byPlayKey[keys.play],
+           sent[index].isMatched(by: entry, createdWithinMs: nil, anyImport: plays[index].foundBeforeSending) {
             return index
         }
         return datelessByItemKey[keys.item]?.first { index in
-            guard let play = sent[index], let from = plays[index].sentAtMs else { return false }
-            return play.isMatched(by: entry, createdWithinMs: from...Int64.max)
+            guard let from = plays[index].sentAtMs else { return false }
+            return sent[index].isMatched(by: entry, createdWithinMs: from...Int64.max)
         }
     }
 
@@ -172,9 +171,9 @@ struct VerifyTally {
                 continue
             }
             let play = sent[index]
-            let finding = VerifyFinding(mediaId: play?.mediaId.rawValue(in: form) ?? plays[index].itemKey,
-                                        season: play?.season, episode: play?.episode,
-                                        updatedAt: play?.updatedAt?.iso8601, title: plays[index].title, found: count,
+            let finding = VerifyFinding(mediaId: play.mediaId.rawValue(in: form),
+                                        season: play.season, episode: play.episode,
+                                        updatedAt: play.updatedAt?.iso8601, title: plays[index].title, found: count,
                                         id: plays[index].id)
             if count == 0 { result.missing.append(finding) } else { result.duplicated.append(finding) }
         }

@@ -46,32 +46,13 @@ public struct HistoryItem: Hashable, Sendable {
     public var jsonBody: String { jsonBody(form: .tmdbid) }
 
     /// The JSON body with the media id written in `form`. Written byte by byte into the string's
-    /// own buffer: a 200,000-item plan builds one body per item when it is queued, and the string
-    /// concatenation this replaced was most of the cost of building the queue's rows.
+    /// own buffer: a dry run with `--items-out` writes one body per planned play.
     public func jsonBody(form: MediaIDForm) -> String {
         let parts = BodyParts(self)
         return String(unsafeUninitializedCapacity: parts.capacity) { buffer in
             var out = BodyWriter(buffer: buffer)
             out.append(bodyOf: self, form: form, parts: parts)
             return out.count
-        }
-    }
-
-    /// The play key, the item key and the JSON body (`.tmdbid` form), as `keys` and `jsonBody` write
-    /// them, handed to `use` as UTF-8 bytes in a scratch buffer (valid during the call only): the queue
-    /// copies them into its pages without a string per key and body.
-    public func withQueueBytes<R>(_ use: (_ playKey: UnsafeRawBufferPointer, _ itemKey: UnsafeRawBufferPointer,
-                                          _ body: UnsafeRawBufferPointer) throws -> R) rethrows -> R {
-        let parts = BodyParts(self)
-        return try withUnsafeTemporaryAllocation(of: UInt8.self, capacity: Self.keysCapacity + parts.capacity) { buffer in
-            var out = BodyWriter(buffer: buffer)
-            let itemLength = out.append(keysOf: self)
-            let playLength = out.count
-            out.append(bodyOf: self, form: .tmdbid, parts: parts)
-            let bytes = UnsafeRawBufferPointer(buffer)
-            return try use(UnsafeRawBufferPointer(rebasing: bytes[0..<playLength]),
-                           UnsafeRawBufferPointer(rebasing: bytes[0..<itemLength]),
-                           UnsafeRawBufferPointer(rebasing: bytes[playLength..<out.count]))
         }
     }
 

@@ -22,27 +22,10 @@ public struct SentPlay: Sendable, Equatable {
         self.imported = imported
     }
 
-    public init(_ item: HistoryItem) {
+    /// The play `item`, its id sent in `form`.
+    public init(_ item: HistoryItem, form: MediaIDForm = .tmdbid) {
         self.init(mediaId: item.mediaId, season: item.season, episode: item.episode, updatedAt: item.updatedAt,
-                  imported: item.imported)
-    }
-
-    /// Reads the POST body the queue holds (`HistoryItem.jsonBody`, the media id in either form); nil
-    /// when it is not such a body.
-    public init?(body: String) {
-        guard let object = (try? JSONParser.parse(Array(body.utf8)))?.objectValue,
-              let id = object["mediaId"]?.stringValue, let parsed = MediaID.parse(id) else { return nil }
-        func int(_ key: String) -> Int? {
-            guard let value = object[key]?.intValue, value >= Int64(Int32.min), value <= Int64(Int32.max) else { return nil }
-            return Int(value)
-        }
-        var updatedAt: Timestamp?
-        if let text = object["updatedAt"]?.stringValue {
-            guard let date = Timestamp(iso8601: text) else { return nil }
-            updatedAt = date
-        }
-        self.init(mediaId: parsed.id, season: int("season"), episode: int("episode"), updatedAt: updatedAt,
-                  imported: object["imported"]?.stringValue ?? HistoryItem.importSource, form: parsed.form)
+                  imported: item.imported, form: form)
     }
 
     /// Whether `entry` is this play. `createdWithinMs` (ms since 1970, both ends included) is when the
@@ -57,5 +40,26 @@ public struct SentPlay: Sendable, Equatable {
         }
         guard let window = createdWithinMs, let created = entry.createdAt?.millisecondsSince1970 else { return false }
         return window.contains(created)
+    }
+}
+
+extension HistoryItem {
+    /// Reads a POST body as state files before schema v4 kept it (`jsonBody`, the media id in either
+    /// form): `status` reads such a file without migrating it. Nil when it is not such a body.
+    public init?(queuedBody body: String) {
+        guard let object = (try? JSONParser.parse(Array(body.utf8)))?.objectValue,
+              let id = object["mediaId"]?.stringValue, let parsed = MediaID.parse(id) else { return nil }
+        func int(_ key: String) -> Int? {
+            guard let value = object[key]?.intValue, value >= Int64(Int32.min), value <= Int64(Int32.max) else { return nil }
+            return Int(value)
+        }
+        var updatedAt: Timestamp?
+        if let text = object["updatedAt"]?.stringValue {
+            guard let date = Timestamp(iso8601: text) else { return nil }
+            updatedAt = date
+        }
+        self.init(mediaId: parsed.id, season: int("season"), episode: int("episode"),
+                  progress: object["progress"]?.doubleValue ?? 100, updatedAt: updatedAt,
+                  imported: object["imported"]?.stringValue ?? HistoryItem.importSource)
     }
 }

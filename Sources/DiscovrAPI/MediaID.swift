@@ -7,10 +7,19 @@ public struct MediaID: Hashable, Sendable, CustomStringConvertible {
         case show
 
         /// `MV` or `TV`.
-        var head: String {
+        public var head: String {
             switch self {
             case .movie: return "MV"
             case .show: return "TV"
+            }
+        }
+
+        /// The kind whose `head` is `text`.
+        public init?(head text: String) {
+            switch text {
+            case "MV": self = .movie
+            case "TV": self = .show
+            default: return nil
             }
         }
 

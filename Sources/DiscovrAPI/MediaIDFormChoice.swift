@@ -12,18 +12,6 @@ extension MediaIDForm {
 
     /// `MV_TMDBID550` or `MV_550`: how a person recognises the form.
     public var example: String { MediaID.movie(550).rawValue(in: self) }
-
-    /// `body` (a POST body as the queue keeps it, in whatever form) with its `mediaId` written in
-    /// `self`. Only the first `"mediaId":"..."` member is touched; a body without a readable id is
-    /// returned unchanged (it then fails as it would have).
-    public func rewrite(body: String) -> String {
-        let key = "\"mediaId\":\""
-        guard let keyRange = body.firstRange(of: key) else { return body }
-        let start = keyRange.upperBound
-        guard let end = body[start...].firstIndex(of: "\"") else { return body }
-        guard let parsed = MediaID.parse(String(body[start..<end])), parsed.form != self else { return body }
-        return String(body[..<start]) + parsed.id.rawValue(in: self) + String(body[end...])
-    }
 }
 
 /// What `--media-id-form` asks for.

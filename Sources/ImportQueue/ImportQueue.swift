@@ -72,7 +72,9 @@ public final class ImportQueue: Sendable {
             try QueueSchema.migrator.migrate(opened)
             let recovered = try opened.write { db in
                 try db.execute(sql: Self.recoverSQL)
-                return db.changesCount
+                let plays = db.changesCount
+                try db.execute(sql: Self.recoverListsSQL)
+                return plays + db.changesCount
             }
             StateFileLock.restrictSidecars(of: path)
             return ImportQueue(
@@ -92,8 +94,11 @@ public final class ImportQueue: Sendable {
         UPDATE item SET state = 'pending', uncertain = 1,
             sent_at = CASE WHEN uncertain = 1 AND sent_at IS NOT NULL THEN min(sent_at, coalesce(claimed_at, sent_at))
                            ELSE claimed_at END
-        WHERE state = 'in-flight'
+        WHERE state = 'in-flight' AND lane = 0
         """
+
+    /// List writes a dead run left in flight: pending and certain (a list is a set: sent again, never read back).
+    static let recoverListsSQL = "UPDATE item SET state = 'pending' WHERE state = 'in-flight' AND lane = 1"
 
     /// Closes the database, then releases the lock. Further calls throw `QueueError.closed`. Safe to
     /// call more than once; also done when the queue is deinitialised.
@@ -126,23 +131,26 @@ public final class ImportQueue: Sendable {
     /// Unlike the settles, this commit is synced to disk before it returns (`synchronous = FULL` for
     /// this one transaction): once `import` starts sending, a power loss cannot take the plays away.
     ///
-    /// Into an empty state (the first `import`), the plan is staged: written packed, a page of plays
-    /// to a row (`StagedPlan`), which `claim` unpacks as delivery needs it. A 200,000-play plan costs a
+    /// Into an empty state (the first `import`), the plays are staged: written packed, a page of plays
+    /// to a row (`StagedPlan`), which `claim` unpacks as delivery needs them. A 200,000-play plan costs a
     /// few hundred page writes instead of 200,000 rows in four B-trees. Otherwise (a second import
     /// into the same state, or a plan that names a play twice) every play is written as a row here,
-    /// compared by play key with the rows and pages already held.
+    /// compared by play key with the rows and pages already held. List writes are always rows.
     public func enqueue(_ entries: [QueueEntry]) throws -> EnqueueSummary {
-        let order = Self.sendOrder(entries)
         let distinct = !entries.isEmpty && Self.playKeysAreDistinct(entries)
         return try writeDurably(freshPages: { db in try distinct && StagedPlan.stateIsEmpty(db) }) { db in
             let added: Int
             // Checked again inside the transaction; only this connection writes (the flock), so it holds.
             if distinct, try StagedPlan.stateIsEmpty(db) {
-                try StagedPlan.stage(entries, order: order, into: db)
-                added = entries.count
+                let plays = entries.filter { $0.lane == 0 }
+                var pages = PlanPages()
+                for index in Self.sendOrder(plays) { pages.append(play: plays[index].outgoing.play!, title: plays[index].title) }
+                try StagedPlan.stage(pages, into: db)
+                let lists = entries.filter { $0.lane == 1 }
+                added = plays.count + (try Self.insertRows(lists, order: Self.sendOrder(lists), into: db, skipPresent: false))
             } else {
                 try StagedPlan.unpackAll(db)
-                added = try Self.insertRows(entries, order: order, into: db, skipPresent: true)
+                added = try Self.insertRows(entries, order: Self.sendOrder(entries), into: db, skipPresent: true)
             }
             try Self.countPending(added, in: db)
             return EnqueueSummary(added: added, alreadyQueued: entries.count - added)
@@ -153,21 +161,24 @@ public final class ImportQueue: Sendable {
     /// it at multiples of this, so that every page but the last is full.
     public static var stagedPageSize: Int { StagedPlan.pageSize }
 
-    /// `enqueue` of a plan its maker wrote as pages (`PlanPages`): one part for `enqueue(parts:)`.
-    public func enqueue(_ pages: PlanPages) throws -> EnqueueSummary {
-        try enqueue(parts: { save in try save(pages) })
+    /// `enqueue` of a plan whose plays its maker wrote as pages (`PlanPages`): one part for `enqueue(parts:)`.
+    public func enqueue(_ pages: PlanPages, lists: [QueueEntry] = []) throws -> EnqueueSummary {
+        try enqueue(parts: { save in try save(pages) }, lists: lists)
     }
 
     /// `enqueue` of a plan its maker writes part by part while it is saved: `write` hands each part (plays
     /// in send order, after those of the parts before) to the function it is given, as soon as it is
-    /// made, so that a large plan is never in memory as pages all at once. Into an empty state the parts
-    /// are staged as they come, in the one durable transaction. Otherwise (a state that holds a plan
-    /// already, plays out of send order, two play keys with one hash value) nothing is kept of them
-    /// and `write` is called again: its plays, read back as entries, are enqueued as any other list
-    /// (sorted, keys compared, rows when the state already holds a plan).
-    public func enqueue(parts write: (_ save: (PlanPages) throws -> Void) throws -> Void) throws -> EnqueueSummary {
+    /// made, so that a large plan is never in memory as pages all at once; `lists` are the plan's list
+    /// writes (rows). Into an empty state the parts are staged as they come, in the one durable
+    /// transaction. Otherwise (a state that holds a plan already, plays out of send order, two play
+    /// keys with one hash value) nothing is kept of them and `write` is called again: its plays, read
+    /// back as entries, are enqueued with `lists` as any other list (sorted, keys compared, rows when
+    /// the state already holds a plan).
+    public func enqueue(parts write: (_ save: (PlanPages) throws -> Void) throws -> Void,
+                        lists: [QueueEntry] = []) throws -> EnqueueSummary {
+        let listsDistinct = Self.playKeysAreDistinct(lists)
         let staged = try writeDurably(freshPages: { db in try StagedPlan.stateIsEmpty(db) }) { db -> Int? in
-            guard try StagedPlan.stateIsEmpty(db) else { return nil }
+            guard listsDistinct, try StagedPlan.stateIsEmpty(db) else { return nil }
             var continuity = PlanPages.Continuity()
             var count = 0
             var stageable = true
@@ -179,18 +190,19 @@ public final class ImportQueue: Sendable {
                 try StagedPlan.stage(part, into: db)
                 count += part.count
             }
-            guard stageable, count > 0 else {
+            guard stageable, count + lists.count > 0 else {
                 // Committed as nothing: the pages written so far go with the same transaction.
                 try db.execute(sql: "DELETE FROM staged_page")
                 return nil
             }
+            count += try Self.insertRows(lists, order: Self.sendOrder(lists), into: db, skipPresent: false)
             try Self.countPending(count, in: db)
             return count
         }
         if let staged { return EnqueueSummary(added: staged, alreadyQueued: 0) }
         var parts: [PlanPages] = []
         try write { parts.append($0) }
-        return try enqueue(parts.flatMap { try $0.entries() })
+        return try enqueue(parts.flatMap { try $0.entries() } + lists)
     }
 
     /// Plays added as pending (rows or staged): no trigger counts an insert, so the enqueue does.
@@ -221,7 +233,7 @@ public final class ImportQueue: Sendable {
         let single = try db.cachedStatement(sql: Self.insertSQL(rows: 1, skipPresent: skipPresent))
         var added = 0
         var values: [(any DatabaseValueConvertible)?] = []
-        values.reserveCapacity(Self.insertBatch * 5)
+        values.reserveCapacity(Self.insertBatch * ItemColumns.insertCount)
         var rest = order[...]
         // Inserting in send order turns the send-order index's inserts into appends. A stable sort
         // keeps entries with the same sortAt in their given order, so the rowid tie-break is unchanged.
@@ -229,12 +241,7 @@ public final class ImportQueue: Sendable {
             let rows = rest.count >= Self.insertBatch ? Self.insertBatch : 1
             values.removeAll(keepingCapacity: true)
             for index in rest.prefix(rows) {
-                let entry = entries[index]
-                values.append(entry.playKey)
-                values.append(entry.itemKey)
-                values.append(entry.body)
-                values.append(entry.title)
-                values.append(entry.sortAt)
+                ItemColumns.append(entries[index], to: &values)
             }
             let statement = rows == Self.insertBatch ? batch : single
             statement.setUncheckedArguments(StatementArguments(values))
@@ -245,20 +252,24 @@ public final class ImportQueue: Sendable {
         return added
     }
 
-    /// Rows per INSERT statement in `enqueue` (5 values each, well under SQLite's 32,766 variables).
+    /// Rows per INSERT statement in `enqueue` (11 values each, well under SQLite's 32,766 variables).
     static let insertBatch = 64
 
     static func insertSQL(rows: Int, skipPresent: Bool) -> String {
-        "INSERT INTO item (play_key, item_key, body, title, sort_at) VALUES "
-            + Array(repeating: "(?, ?, ?, ?, ?)", count: rows).joined(separator: ", ")
+        "INSERT INTO item (\(ItemColumns.insertNames)) VALUES "
+            + Array(repeating: "(" + Array(repeating: "?", count: ItemColumns.insertCount).joined(separator: ", ") + ")",
+                    count: rows).joined(separator: ", ")
             + (skipPresent ? " ON CONFLICT (play_key) DO NOTHING" : "")
     }
 
-    /// Indices of `entries` in send order: nil dates first, then by date, equal dates in given order.
+    /// Indices of `entries` in send order: plays before list writes, then nil dates first, then by
+    /// date, equal dates in given order.
     static func sendOrder(_ entries: [QueueEntry]) -> [Int] {
         // Sorting plain integers keeps this cheap even in debug builds (no struct copies).
         let dates = entries.map { $0.sortAt }
+        let lanes = entries.map { $0.lane }
         func before(_ a: Int, _ b: Int) -> Bool {
+            if lanes[a] != lanes[b] { return lanes[a] < lanes[b] }
             switch (dates[a], dates[b]) {
             case let (x?, y?) where x != y: return x < y
             case (nil, _?): return true
@@ -286,11 +297,14 @@ public final class ImportQueue: Sendable {
     /// SQLite sorts NULL before any number, which is the order we want for unknown dates.
     /// The unary + keeps the planner on the send-order index (the not_before one would need a sort).
     static let claimSQL = """
-        SELECT p.id, p.play_key, p.item_key, p.body, p.title, p.attempts, p.uncertain, p.sent_at, p.claimed_at FROM item AS p
+        SELECT p.id, p.title, p.attempts, p.uncertain, p.sent_at, p.claimed_at, \(ItemColumns.outgoingNames) FROM item AS p
         WHERE p.state = 'pending' AND +p.not_before <= ? AND \(ImportQueue.sendableHead)
-        ORDER BY p.sort_at, p.id
+        ORDER BY p.lane, p.sort_at, p.id
         LIMIT ?
         """
+
+    /// Where `claimSQL`'s `ItemColumns.outgoingNames` start (the first is `list`).
+    static let claimOutgoingColumn = 6
 
     /// One transaction: picks up to `max` pending items whose notBefore <= nowMs, in send order
     /// (sortAt NULLs first, then sortAt, then insertion order), skipping any item whose itemKey has an
@@ -302,16 +316,18 @@ public final class ImportQueue: Sendable {
         return try write { db in
             let claimable = try db.cachedStatement(sql: Self.claimSQL)
             var rows = try Row.fetchAll(claimable, arguments: [nowMs, max])
-            // Too few among the rows: the next staged page may hold more (see StagedPlan).
-            while rows.count < max, try StagedPlan.unpackNextPage(db) > 0 {
+            // Too few among the rows, or a list write among them (every play, staged ones included, comes
+            // before it): the next staged page may hold plays that come first (see StagedPlan).
+            while rows.count < max || rows.contains(where: { ($0[Self.claimOutgoingColumn] as String?) != nil }),
+                  try StagedPlan.unpackNextPage(db) > 0 {
                 rows = try Row.fetchAll(claimable, arguments: [nowMs, max])
             }
             let markInFlight = try db.cachedStatement(sql: "UPDATE item SET state = 'in-flight', claimed_at = ? WHERE id = ?")
             return try rows.map { row in
-                let uncertain: Int = row[6]
+                let uncertain: Int = row[3]
                 let item = QueuedItem(
-                    id: row[0], playKey: row[1], itemKey: row[2], body: row[3], title: row[4], attempts: row[5],
-                    uncertain: uncertain == 1, sentAtMs: row[7], lastSendMs: row[8])
+                    id: row[0], outgoing: try ItemColumns.outgoing(row, at: Self.claimOutgoingColumn), title: row[1], attempts: row[2],
+                    uncertain: uncertain == 1, sentAtMs: row[4], lastSendMs: row[5])
                 try markInFlight.execute(arguments: [nowMs, item.id])
                 return item
             }
@@ -324,7 +340,7 @@ public final class ImportQueue: Sendable {
             SELECT * FROM (
                 SELECT p.not_before AS ready FROM item AS p
                 WHERE p.state = 'pending' AND p.not_before = 0 AND \(ImportQueue.sendableHead)
-                ORDER BY p.sort_at, p.id LIMIT 1)
+                ORDER BY p.lane, p.sort_at, p.id LIMIT 1)
             UNION ALL
             SELECT * FROM (
                 SELECT p.not_before AS ready FROM item AS p
@@ -454,6 +470,19 @@ public final class ImportQueue: Sendable {
         }
     }
 
+    /// List writes by list and state (all of them are rows: list writes are never staged).
+    public func listCounts() throws -> ListWriteCounts {
+        try read { db in try Self.listCounts(db) }
+    }
+
+    static func listCounts(_ db: Database) throws -> ListWriteCounts {
+        var counts = ListWriteCounts()
+        for row in try Row.fetchAll(db.cachedStatement(sql: ListWriteCounts.sql)) {
+            counts.add(list: row[0], state: row[1], count: row[2], moved: row[3])
+        }
+        return counts
+    }
+
     /// Items whose last send may have been stored and that are not settled yet (pending or in flight):
     /// each is read back before it is sent again.
     public func uncertainCount() throws -> Int {
@@ -475,14 +504,16 @@ public final class ImportQueue: Sendable {
     /// Failed items in send order; `limit` nil for all of them.
     public func failures(limit: Int?) throws -> [FailureRecord] {
         if let limit, limit <= 0 { return [] }
-        return try read { db in
-            try Row.fetchAll(db.cachedStatement(sql: """
-                SELECT play_key, title, body, attempts, last_status, last_message FROM item
-                WHERE state = 'failed' ORDER BY sort_at, id LIMIT ?
-                """), arguments: [limit ?? -1]).map { row in
-                FailureRecord(playKey: row[0], title: row[1], body: row[2], attempts: row[3],
-                              lastStatus: row[4], lastMessage: row[5])
-            }
+        return try read { db in try Self.failures(db, limit: limit) }
+    }
+
+    static func failures(_ db: Database, limit: Int?) throws -> [FailureRecord] {
+        try Row.fetchAll(db.cachedStatement(sql: """
+            SELECT title, attempts, last_status, last_message, \(ItemColumns.outgoingNames) FROM item
+            WHERE state = 'failed' ORDER BY lane, sort_at, id LIMIT ?
+            """), arguments: [limit ?? -1]).map { row in
+            FailureRecord(outgoing: try ItemColumns.outgoing(row, at: 4), title: row[0], attempts: row[1],
+                          lastStatus: row[2], lastMessage: row[3])
         }
     }
 

@@ -1,3 +1,4 @@
+import Foundation
 import GRDB
 
 // Internal hooks for ImportQueueTests (`@testable import`), so the tests need not import GRDB.
@@ -41,5 +42,20 @@ extension ImportQueue {
                 }
             }
         }
+    }
+}
+
+extension ImportQueue {
+    /// A state file as an older version left it, for the migration tests: the migrations up to and
+    /// including `migration`, then `sql` (with `blob` bound to each `?`), with no lock and no recovery.
+    static func makeOlderStateForTests(path: String, upTo migration: String, sql: [String], blob: [UInt8] = []) throws {
+        let database = try DatabaseQueue(path: path)
+        try QueueSchema.migrator.migrate(database, upTo: migration)
+        try database.write { db in
+            for statement in sql {
+                try db.execute(sql: statement, arguments: statement.contains("?") ? [Data(blob)] : [])
+            }
+        }
+        try database.close()
     }
 }

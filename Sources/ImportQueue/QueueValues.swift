@@ -1,3 +1,5 @@
+import DiscovrAPI
+
 /// Where one play stands in the queue. The raw values are what the `state` column holds.
 public enum ItemState: String, Sendable, CaseIterable, Codable {
     /// Waiting to be sent (first time, or again after a retryable answer).
@@ -10,34 +12,47 @@ public enum ItemState: String, Sendable, CaseIterable, Codable {
     case failed
 }
 
-/// One planned item as the planner hands it to the queue.
+/// One planned write as the planner hands it to the queue: typed facts, not a body.
 public struct QueueEntry: Sendable, Equatable {
-    /// `HistoryItem.playKey`, unique in the queue.
-    public var playKey: String
-    /// `HistoryItem.itemKey`; plays of one key are sent one at a time, in order.
-    public var itemKey: String
-    /// `HistoryItem.jsonBody`, the exact POST body.
-    public var body: String
-    /// `updatedAt` in ms since 1970; nil (unknown date) sorts first.
+    public var outgoing: Outgoing
+    /// Send order within the item's lane (plays first, then list writes): ms since 1970, nil first.
+    /// For a play this is its `updatedAt` (nil: sent without one), for a list write the date of the
+    /// record it came from (order only).
     public var sortAt: Int64?
     /// Human label for status and failures, e.g. "Breaking Bad S01E05" (no secrets).
     public var title: String
 
-    public init(playKey: String, itemKey: String, body: String, sortAt: Int64?, title: String) {
-        self.playKey = playKey
-        self.itemKey = itemKey
-        self.body = body
+    /// A play: sorted by its `updatedAt`.
+    public init(play: HistoryItem, title: String) {
+        outgoing = .play(play)
+        sortAt = play.updatedAt?.millisecondsSince1970
+        self.title = title
+    }
+
+    /// A list write, sent after every play, in `sortAt` order.
+    public init(list: ListItem, sortAt: Int64?, title: String) {
+        outgoing = .list(list)
         self.sortAt = sortAt
         self.title = title
     }
+
+    init(outgoing: Outgoing, sortAt: Int64?, title: String) {
+        self.outgoing = outgoing
+        self.sortAt = sortAt
+        self.title = title
+    }
+
+    public var playKey: String { outgoing.playKey }
+    public var itemKey: String { outgoing.itemKey }
+    /// 0 for a play, 1 for a list write: every play is sent before any list write.
+    var lane: Int { outgoing.list == nil ? 0 : 1 }
 }
 
 /// An item handed out by `claim`, now in flight.
 public struct QueuedItem: Sendable, Equatable {
     public var id: Int64
-    public var playKey: String
-    public var itemKey: String
-    public var body: String
+    /// What to send.
+    public var outgoing: Outgoing
     public var title: String
     /// Attempts counted so far (before this one).
     public var attempts: Int
@@ -49,18 +64,19 @@ public struct QueuedItem: Sendable, Equatable {
     /// grace period of a read-back runs from the latest send that may still be under way at the server.
     public var lastSendMs: Int64?
 
-    public init(id: Int64, playKey: String, itemKey: String, body: String, title: String, attempts: Int,
+    public init(id: Int64, outgoing: Outgoing, title: String, attempts: Int,
                 uncertain: Bool = false, sentAtMs: Int64? = nil, lastSendMs: Int64? = nil) {
         self.id = id
-        self.playKey = playKey
-        self.itemKey = itemKey
-        self.body = body
+        self.outgoing = outgoing
         self.title = title
         self.attempts = attempts
         self.uncertain = uncertain
         self.sentAtMs = sentAtMs
         self.lastSendMs = lastSendMs
     }
+
+    public var playKey: String { outgoing.playKey }
+    public var itemKey: String { outgoing.itemKey }
 }
 
 /// What one `enqueue` call did.
@@ -96,21 +112,75 @@ public struct StateCounts: Sendable, Equatable, Codable {
 }
 
 /// A permanently failed item, as `status` and the report list it.
-public struct FailureRecord: Sendable, Equatable, Codable {
-    public var playKey: String
+public struct FailureRecord: Sendable, Equatable {
+    public var outgoing: Outgoing
     public var title: String
-    public var body: String
     public var attempts: Int
     /// The HTTP status of the last answer; nil when the last attempt got no answer.
     public var lastStatus: Int?
     public var lastMessage: String?
 
-    public init(playKey: String, title: String, body: String, attempts: Int, lastStatus: Int?, lastMessage: String?) {
-        self.playKey = playKey
+    public init(outgoing: Outgoing, title: String, attempts: Int, lastStatus: Int?, lastMessage: String?) {
+        self.outgoing = outgoing
         self.title = title
-        self.body = body
         self.attempts = attempts
         self.lastStatus = lastStatus
         self.lastMessage = lastMessage
+    }
+
+    public var playKey: String { outgoing.playKey }
+}
+
+/// List writes by list and state: the report's `delivery.lists` and what `status` shows of them.
+public struct ListWriteCounts: Sendable, Equatable {
+    public struct Tally: Sendable, Equatable, Codable {
+        public var delivered = 0
+        /// Delivered writes whose answer named a list the title left (`removed`).
+        public var moved = 0
+        public var failed = 0
+        /// Pending or in flight.
+        public var pending = 0
+
+        public init(delivered: Int = 0, moved: Int = 0, failed: Int = 0, pending: Int = 0) {
+            self.delivered = delivered
+            self.moved = moved
+            self.failed = failed
+            self.pending = pending
+        }
+
+        public var total: Int { delivered + failed + pending }
+    }
+
+    public var byList: [DiscovrList: Tally] = [:]
+
+    public init(byList: [DiscovrList: Tally] = [:]) {
+        self.byList = byList
+    }
+
+    /// All lists together.
+    public var total: Tally {
+        byList.values.reduce(into: Tally()) { sum, tally in
+            sum.delivered += tally.delivered
+            sum.moved += tally.moved
+            sum.failed += tally.failed
+            sum.pending += tally.pending
+        }
+    }
+
+    /// From rows of (list, state, count, moved).
+    static let sql = """
+        SELECT list, state, count(*), coalesce(sum(removed IS NOT NULL), 0) FROM item WHERE lane = 1 GROUP BY list, state
+        """
+
+    mutating func add(list: String, state: String, count: Int, moved: Int) {
+        guard let list = DiscovrList(rawValue: list) else { return }
+        var tally = byList[list, default: Tally()]
+        switch ItemState(rawValue: state) {
+        case .delivered: tally.delivered += count; tally.moved += moved
+        case .failed: tally.failed += count
+        case .pending, .inFlight: tally.pending += count
+        case nil: break
+        }
+        byList[list] = tally
     }
 }

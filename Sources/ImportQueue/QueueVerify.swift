@@ -1,12 +1,11 @@
+import DiscovrAPI
 import GRDB
 
 /// A play the state counts as in the profile (delivered, or found there already), as `verify` holds
 /// it against the history read back (importer.md section 8).
 public struct SettledPlay: Sendable, Equatable {
     public var id: Int64
-    public var playKey: String
-    public var itemKey: String
-    public var body: String
+    public var play: HistoryItem
     public var title: String
     /// When the earliest send that may have stored it began (ms since 1970): what a play sent without
     /// `updatedAt` is matched by. Nil when never recorded (a play found by the existing-history check).
@@ -15,16 +14,16 @@ public struct SettledPlay: Sendable, Equatable {
     /// whatever its `imported`), rather than delivered or found on a read-back.
     public var foundBeforeSending: Bool
 
-    public init(id: Int64, playKey: String, itemKey: String, body: String, title: String, sentAtMs: Int64?,
-                foundBeforeSending: Bool) {
+    public init(id: Int64, play: HistoryItem, title: String, sentAtMs: Int64?, foundBeforeSending: Bool) {
         self.id = id
-        self.playKey = playKey
-        self.itemKey = itemKey
-        self.body = body
+        self.play = play
         self.title = title
         self.sentAtMs = sentAtMs
         self.foundBeforeSending = foundBeforeSending
     }
+
+    public var playKey: String { play.playKey }
+    public var itemKey: String { play.itemKey }
 }
 
 extension ImportQueue {
@@ -34,16 +33,16 @@ extension ImportQueue {
     /// The meta key of the last verify's result (a JSON object, `status` shows it).
     public static let lastVerifyKey = "last-verify"
 
-    /// Every delivered play (already present included), in send order.
+    /// Every delivered play (already present included), in send order. List writes are not plays: left out.
     public func settledPlays() throws -> [SettledPlay] {
         try read { db in
             try Row.fetchAll(db.cachedStatement(sql: """
-                SELECT id, play_key, item_key, body, title, coalesce(sent_at, claimed_at), already_present, last_message
-                FROM item WHERE state = 'delivered' ORDER BY sort_at, id
+                SELECT id, title, coalesce(sent_at, claimed_at), already_present, last_message, \(ItemColumns.outgoingNames)
+                FROM item WHERE state = 'delivered' AND lane = 0 ORDER BY sort_at, id
                 """)).map { row in
-                let alreadyPresent: Bool = row[6]
-                let message: String? = row[7]
-                return SettledPlay(id: row[0], playKey: row[1], itemKey: row[2], body: row[3], title: row[4], sentAtMs: row[5],
+                let alreadyPresent: Bool = row[3]
+                let message: String? = row[4]
+                return SettledPlay(id: row[0], play: try ItemColumns.play(row, at: 5), title: row[1], sentAtMs: row[2],
                                    foundBeforeSending: alreadyPresent && message == Self.foundInProfileMessage)
             }
         }

@@ -1,3 +1,4 @@
+import DiscovrAPI
 import Foundation
 import GRDB
 
@@ -27,14 +28,6 @@ enum StagedPlan {
 
     static func hasPages(_ db: Database) throws -> Bool {
         try Bool.fetchOne(db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM staged_page)")) ?? false
-    }
-
-    /// Writes `entries` in the order `order` gives, as pages. The caller has checked that the state is
-    /// empty and that no play key appears twice.
-    static func stage(_ entries: [QueueEntry], order: [Int], into db: Database) throws {
-        var pages = PlanPages()
-        for index in order { pages.append(entries[index]) }
-        try stage(pages, into: db)
     }
 
     /// Writes pages made by `PlanPages`. The caller has checked that the state is empty, that the plays
@@ -73,62 +66,57 @@ enum StagedPlan {
         }
         let id: Int64 = row[0]
         let bytes: Data = row[2]
-        return (id, try bytes.withUnsafeBytes { try decode($0, count: row[1], page: id) })
+        return (id, try decode([UInt8](bytes), count: row[1], page: id))
     }
 
     // MARK: - Page format
 
-    // Per play: one flag byte (1: a date follows), the date (ms since 1970, 8 bytes little-endian) if
-    // any, then play key, item key, body and title, each as a 4-byte little-endian length and its UTF-8
-    // (written by `PlanPages.append`).
+    // Per play: a flag byte (`Flag`), the date (ms since 1970, 8 bytes little-endian) if any, the tmdb
+    // id (8 bytes), the season and episode (8 bytes each) if any, the progress (a Double's 8 bytes),
+    // then the title as a 4-byte little-endian length and its UTF-8 (written by `PlanPages.append`).
+    // Keys are not stored: they are made from these facts when a page is unpacked. Only plays are
+    // staged: list writes (a few thousand) are rows from the start.
 
-    static func decode(_ raw: UnsafeRawBufferPointer, count: Int, page: Int64) throws -> [QueueEntry] {
-        var at = 0
-        func damaged() -> DatabaseError {
-            DatabaseError(resultCode: .SQLITE_CORRUPT, message: "staged page \(page) of the plan cannot be read")
-        }
-        func take(_ n: Int) throws -> UnsafeRawBufferPointer {
-            guard n >= 0, raw.count - at >= n else { throw damaged() }
-            defer { at += n }
-            return UnsafeRawBufferPointer(rebasing: raw[at..<at + n])
-        }
-        func integer<T: FixedWidthInteger>(_: T.Type) throws -> T {
-            let bytes = try take(MemoryLayout<T>.size)
-            var value = T.zero
-            withUnsafeMutableBytes(of: &value) { $0.copyMemory(from: bytes) }
-            return T(littleEndian: value)
-        }
-        func text() throws -> String {
-            let length = Int(try integer(UInt32.self))
-            return String(decoding: try take(length), as: UTF8.self)
-        }
+    enum Flag {
+        static let dated: UInt8 = 1
+        static let episode: UInt8 = 2
+        static let show: UInt8 = 4
+        static let all: UInt8 = 7
+    }
+
+    static func decode(_ bytes: [UInt8], count: Int, page: Int64) throws -> [QueueEntry] {
+        var reader = PageReader(bytes: bytes, page: page)
         var entries: [QueueEntry] = []
         entries.reserveCapacity(count)
         for _ in 0..<count {
-            guard raw.count - at >= 1 else { throw damaged() }
-            let flag = raw[at]
-            at += 1
-            var sortAt: Int64?
-            switch flag {
-            case 0: sortAt = nil
-            case 1: sortAt = try integer(Int64.self)
-            default: throw damaged()
+            let flags = try reader.byte()
+            guard flags & ~Flag.all == 0 else { throw reader.damaged() }
+            let sortAt = flags & Flag.dated != 0 ? try reader.int64() : nil
+            let tmdb = try reader.int64()
+            guard tmdb > 0 else { throw reader.damaged() }
+            let id = MediaID(kind: flags & Flag.show != 0 ? .show : .movie, tmdb: tmdb)
+            var season: Int?, episode: Int?
+            if flags & Flag.episode != 0 {
+                season = Int(truncatingIfNeeded: try reader.int64())
+                episode = Int(truncatingIfNeeded: try reader.int64())
             }
-            let playKey = try text(), itemKey = try text(), body = try text(), title = try text()
-            entries.append(QueueEntry(playKey: playKey, itemKey: itemKey, body: body, sortAt: sortAt, title: title))
+            let progress = Double(bitPattern: UInt64(bitPattern: try reader.int64()))
+            let play = HistoryItem(mediaId: id, season: season, episode: episode, progress: progress,
+                                   updatedAt: sortAt.map(Timestamp.init(millisecondsSince1970:)))
+            entries.append(QueueEntry(play: play, title: try reader.text()))
         }
-        guard at == raw.count else { throw damaged() }
+        try reader.end()
         return entries
     }
 }
 
-/// A plan written as staged pages by its maker, play by play, in send order: the queue's rows as bytes,
-/// without a `QueueEntry` (four strings) per play. Parts made separately (on several cores) are handed
-/// to `ImportQueue.enqueue(parts:)` in order, which stages them as they are when the state is empty,
-/// the plays are in send order and their play keys are distinct (checked by `Continuity` from what was
+/// A plan's plays written as staged pages by its maker, play by play, in send order: the queue's rows
+/// as bytes, without a `QueueEntry` per play. Parts made separately (on several cores) are handed to
+/// `ImportQueue.enqueue(parts:)` in order, which stages them as they are when the state is empty, the
+/// plays are in send order and their play keys are distinct (checked by `Continuity` from what was
 /// appended); otherwise it reads them back as entries and takes the entries path.
 public struct PlanPages: Sendable {
-    // Pages are filled to `StagedPlan.pageSize` plays; a part's last page may hold fewer.
+    // Pages are filled to `StagedPlan.pageSize` writes; a part's last page may hold fewer.
     struct Page: Sendable {
         var bytes: [UInt8] = []
         var count = 0
@@ -142,54 +130,39 @@ public struct PlanPages: Sendable {
     /// The first and last play's dates, to check the order where parts meet (nil: no date).
     private var first: Int64??
     private var last: Int64??
-    /// The hash value of each play key: distinct hash values mean distinct keys.
+    /// The hash value of each play key's facts: distinct hash values mean distinct keys.
     private(set) var keyHashes: [Int] = []
 
     public init() {}
 
     public var isEmpty: Bool { count == 0 }
 
-    /// Appends one play; the byte ranges are copied. `title` is the human label (see `QueueEntry`).
-    public mutating func append(sortAt: Int64?, playKey: UnsafeRawBufferPointer, itemKey: UnsafeRawBufferPointer,
-                                body: UnsafeRawBufferPointer, title: UnsafeRawBufferPointer) {
+    /// Appends one play; `title` (the human label, see `QueueEntry`) is copied.
+    public mutating func append(_ play: HistoryItem, title: UnsafeRawBufferPointer) {
         if pages.last.map({ $0.count >= StagedPlan.pageSize }) ?? true {
             var page = Page()
-            page.bytes.reserveCapacity(StagedPlan.pageSize * 256)
+            page.bytes.reserveCapacity(StagedPlan.pageSize * 64)
             pages.append(page)
         }
+        let sortAt = play.updatedAt?.millisecondsSince1970
         if let last, !Self.inOrder(last, sortAt) { inSendOrder = false }
         if first == nil { first = .some(sortAt) }
         last = .some(sortAt)
-        var hasher = Hasher()
-        hasher.combine(bytes: playKey)
-        keyHashes.append(hasher.finalize())
+        keyHashes.append(Self.keyHash(play))
         let at = pages.count - 1
         pages[at].count += 1
-        Self.write(sortAt: sortAt, into: &pages[at].bytes)
-        Self.write(playKey, into: &pages[at].bytes)
-        Self.write(itemKey, into: &pages[at].bytes)
-        Self.write(body, into: &pages[at].bytes)
-        Self.write(title, into: &pages[at].bytes)
+        Self.write(play, title: title, into: &pages[at].bytes)
         count += 1
     }
 
-    /// Appends an entry as its strings' UTF-8.
-    public mutating func append(_ entry: QueueEntry) {
-        var entry = entry
-        entry.playKey.withUTF8 { playKey in
-            entry.itemKey.withUTF8 { itemKey in
-                entry.body.withUTF8 { body in
-                    entry.title.withUTF8 { title in
-                        append(sortAt: entry.sortAt, playKey: UnsafeRawBufferPointer(playKey), itemKey: UnsafeRawBufferPointer(itemKey),
-                               body: UnsafeRawBufferPointer(body), title: UnsafeRawBufferPointer(title))
-                    }
-                }
-            }
-        }
+    /// Appends a play's entry (a list write is never staged: `enqueue` keeps those as rows).
+    mutating func append(play: HistoryItem, title: String) {
+        var title = title
+        title.withUTF8 { append(play, title: UnsafeRawBufferPointer($0)) }
     }
 
     /// Whether parts handed over one after the other (`ImportQueue.enqueue(parts:)`) are, together, in
-    /// send order with distinct play-key hash values (so no two plays share a play key; when two hash
+    /// send order with distinct play-key hash values (so no two writes share a play key; when two hash
     /// values are equal the keys may still differ, and `enqueue` compares the keys themselves).
     struct Continuity {
         private var last: Int64??
@@ -204,12 +177,12 @@ public struct PlanPages: Sendable {
         }
     }
 
-    /// The plays as entries, in the order appended.
+    /// The writes as entries, in the order appended.
     func entries() throws -> [QueueEntry] {
         var entries: [QueueEntry] = []
         entries.reserveCapacity(count)
         for (n, page) in pages.enumerated() {
-            entries += try page.bytes.withUnsafeBytes { try StagedPlan.decode($0, count: page.count, page: Int64(n + 1)) }
+            entries += try StagedPlan.decode(page.bytes, count: page.count, page: Int64(n + 1))
         }
         return entries
     }
@@ -223,17 +196,34 @@ public struct PlanPages: Sendable {
         }
     }
 
-    private static func write(sortAt: Int64?, into bytes: inout [UInt8]) {
-        if let sortAt {
-            bytes.append(1)
-            withUnsafeBytes(of: sortAt.littleEndian) { bytes.append(contentsOf: $0) }
-        } else {
-            bytes.append(0)
-        }
+    /// A hash of exactly what makes the play key (`HistoryItem.playKey`: media id, season, episode and
+    /// date), without making the key's string.
+    static func keyHash(_ play: HistoryItem) -> Int {
+        var hasher = Hasher()
+        hasher.combine(play.mediaId)
+        hasher.combine(play.season)
+        hasher.combine(play.episode)
+        hasher.combine(play.updatedAt?.millisecondsSince1970)
+        return hasher.finalize()
     }
 
-    private static func write(_ field: UnsafeRawBufferPointer, into bytes: inout [UInt8]) {
-        withUnsafeBytes(of: UInt32(field.count).littleEndian) { bytes.append(contentsOf: $0) }
-        bytes.append(contentsOf: field)
+    private static func write(_ play: HistoryItem, title: UnsafeRawBufferPointer, into bytes: inout [UInt8]) {
+        var flags: UInt8 = play.mediaId.kind == .show ? StagedPlan.Flag.show : 0
+        if play.updatedAt != nil { flags |= StagedPlan.Flag.dated }
+        if play.season != nil && play.episode != nil { flags |= StagedPlan.Flag.episode }
+        bytes.append(flags)
+        if let updatedAt = play.updatedAt { write(updatedAt.millisecondsSince1970, into: &bytes) }
+        write(play.mediaId.tmdb, into: &bytes)
+        if let season = play.season, let episode = play.episode {
+            write(Int64(season), into: &bytes)
+            write(Int64(episode), into: &bytes)
+        }
+        write(Int64(bitPattern: play.progress.bitPattern), into: &bytes)
+        withUnsafeBytes(of: UInt32(title.count).littleEndian) { bytes.append(contentsOf: $0) }
+        bytes.append(contentsOf: title)
+    }
+
+    private static func write(_ value: Int64, into bytes: inout [UInt8]) {
+        withUnsafeBytes(of: value.littleEndian) { bytes.append(contentsOf: $0) }
     }
 }

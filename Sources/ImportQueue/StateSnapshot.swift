@@ -1,3 +1,4 @@
+import DiscovrAPI
 import GRDB
 
 /// What `status` shows of a state file that another process is delivering from: read through a
@@ -15,6 +16,8 @@ public struct StateSnapshot: Sendable, Equatable {
     /// Items not settled whose last send may have been stored (read back before any resend); 0 in a
     /// file older than the `v2-uncertain` migration.
     public var uncertain: Int = 0
+    /// List writes by list and state (none in a file older than the `v4-typed-items` migration).
+    public var lists = ListWriteCounts()
     /// The last `verify`'s result as the state keeps it (`ImportQueue.lastVerifyKey`); nil if none ran.
     public var lastVerify: String?
     /// The migrations applied to the file, oldest first (`v1`, ...).
@@ -53,16 +56,15 @@ extension ImportQueue {
                     case nil: if items > 0 { snapshot.otherStates[state] = items }
                     }
                 }
+                // A file not migrated yet (status reads without migrating) keeps v1's bodies.
+                let typed = try db.columns(in: "item").contains(where: { $0.name == "lane" })
                 if let limit = failureLimit, limit <= 0 {
                     snapshot.failures = []
                 } else {
-                    snapshot.failures = try Row.fetchAll(db, sql: """
-                        SELECT play_key, title, body, attempts, last_status, last_message FROM item
-                        WHERE state = 'failed' ORDER BY sort_at, id LIMIT ?
-                        """, arguments: [failureLimit ?? -1]).map { row in
-                        FailureRecord(playKey: row[0], title: row[1], body: row[2], attempts: row[3],
-                                      lastStatus: row[4], lastMessage: row[5])
-                    }
+                    snapshot.failures = try Self.failures(db, typed: typed, limit: failureLimit)
+                }
+                if typed {
+                    snapshot.lists = try ImportQueue.listCounts(db)
                 }
                 if try db.columns(in: "item").contains(where: { $0.name == "uncertain" }) {
                     snapshot.uncertain = try Int.fetchOne(db, sql: "SELECT count(*) FROM item WHERE uncertain = 1") ?? 0
@@ -76,6 +78,18 @@ extension ImportQueue {
             }
         } catch {
             throw QueueError.from(error, path: path)
+        }
+    }
+
+    /// Failed items in send order, from typed rows or from v1's bodies.
+    private static func failures(_ db: Database, typed: Bool, limit: Int?) throws -> [FailureRecord] {
+        if typed { return try ImportQueue.failures(db, limit: limit) }
+        return try Row.fetchAll(db, sql: """
+            SELECT title, attempts, last_status, last_message, body FROM item
+            WHERE state = 'failed' ORDER BY sort_at, id LIMIT ?
+            """, arguments: [limit ?? -1]).compactMap { row in
+            guard let play = HistoryItem(queuedBody: row[4]) else { return nil }
+            return FailureRecord(outgoing: .play(play), title: row[0], attempts: row[1], lastStatus: row[2], lastMessage: row[3])
         }
     }
 }

@@ -36,15 +36,15 @@ extension DeliveryRun {
 
     private func prepare(queue: ImportQueue, target: Target, stop: StopSignal) async throws -> Destination {
         let stored: StoredDestination
-        let sample: String?
+        let sample: HistoryItem?
         do {
             stored = try Self.stored(in: queue)
-            sample = try queue.firstUnsentBody()
+            sample = try queue.firstUnsentPlay()
         } catch let error as QueueError {
             throw fail(error.description, Self.exitCode(for: error))
         }
         let request = DestinationRequest(apiURL: target.baseURL, refreshToken: target.refreshToken, profile: options.profile,
-                                         formSetting: options.mediaIdForm, stored: stored, sampleBody: sample,
+                                         formSetting: options.mediaIdForm, stored: stored, sample: sample,
                                          unreachableAfter: options.giveUpAfter)
         let logger = self.logger
         do {

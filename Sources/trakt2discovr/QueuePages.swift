@@ -4,11 +4,11 @@ import ImportPlanner
 import ImportQueue
 import TraktExport
 
-/// The plan's items as the queue's rows (play key, item key, POST body, label), written straight into
-/// the queue's pages (`PlanPages`) on every core, a few thousand plays at a time, each batch handed
-/// to the queue as soon as it is written: no strings per item (building 800,000 strings for 200,000
+/// The plan's plays as the queue's rows (typed facts and label), written straight into the queue's
+/// pages (`PlanPages`) on every core, a few thousand plays at a time, each batch handed to the queue as
+/// soon as it is written: no strings per play but its label (building 800,000 strings for 200,000
 /// items, then freeing them, was most of the cost of saving a large plan), and never the whole plan's
-/// pages in memory (about 220 MB for a million plays).
+/// pages in memory.
 enum QueuePages {
     static func write(plan: ImportPlan, scan: ExportScan, to save: (PlanPages) throws -> Void) rethrows {
         let items = plan.items
@@ -31,12 +31,7 @@ enum QueuePages {
                         let planned = items[i]
                         label.removeAll(keepingCapacity: true)
                         ImportPlanner.appendLabel(of: planned.recordIndex, in: scan.records, to: &label)
-                        label.withUnsafeBytes { title in
-                            planned.item.withQueueBytes { playKey, itemKey, body in
-                                part.append(sortAt: planned.item.updatedAt?.millisecondsSince1970,
-                                            playKey: playKey, itemKey: itemKey, body: body, title: title)
-                            }
-                        }
+                        label.withUnsafeBytes { title in part.append(planned.item, title: title) }
                     }
                     (base + c).initialize(to: part)
                 }

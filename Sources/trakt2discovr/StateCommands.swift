@@ -72,9 +72,11 @@ struct StatusCommand: ParsableCommand {
             let others = view.otherStates.sorted { $0.key < $1.key }.map { ", \(JSONText.quote($0.key)): \($0.value)" }.joined()
             var out = "{\"state\": \(JSONText.quote(state)), \"running\": \(view.running), \"recoveredInFlight\": \(view.recoveredInFlight), \"uncertain\": \(view.uncertain), \"counts\": {\"pending\": \(counts.pending), \"inFlight\": \(counts.inFlight), \"delivered\": \(counts.delivered - counts.alreadyPresent), \"alreadyPresent\": \(counts.alreadyPresent), \"failed\": \(counts.failed)\(others), \"total\": \(view.total)},\n \"failures\": ["
             out += failures.map { f in
-                "\n  {\"title\": \(JSONText.quote(f.title)), \"playKey\": \(JSONText.quote(f.playKey)), \"attempts\": \(f.attempts), \"status\": \(f.lastStatus.map(String.init) ?? "null"), \"reason\": \(f.lastMessage.map(JSONText.quote) ?? "null"), \"body\": \(f.body)}"
+                "\n  {\"title\": \(JSONText.quote(f.title)), \"playKey\": \(JSONText.quote(f.playKey)), \"attempts\": \(f.attempts), \"status\": \(f.lastStatus.map(String.init) ?? "null"), \"reason\": \(f.lastMessage.map(JSONText.quote) ?? "null"), \"body\": \(f.outgoing.jsonBody(form: .tmdbid))\(f.outgoing.list.map { ", \"list\": \"\($0.rawValue)\"" } ?? "")}"
             }.joined(separator: ",")
             out += failures.isEmpty ? "]" : "\n ]"
+            let lists = view.lists.total
+            out += ",\n \"lists\": {\"delivered\": \(lists.delivered), \"moved\": \(lists.moved), \"failed\": \(lists.failed), \"pending\": \(lists.pending)}"
             out += ",\n \"lastVerify\": " + (view.lastVerify?.json ?? "null") + "}\n"
             Terminal.out(out)
             return
@@ -102,6 +104,10 @@ struct StatusCommand: ParsableCommand {
             lines.append(Terminal.pad(name, 9) + " " + Terminal.number(items))
         }
         lines.append("failed    \(Terminal.number(counts.failed))")
+        for list in DiscovrList.allCases {
+            guard let tally = view.lists.byList[list] else { continue }
+            lines.append(Terminal.listLine(list, tally))
+        }
         if let v = view.lastVerify {
             lines.append("verified  \(v.at): " + (v.missing == 0 && v.duplicated == 0
                 ? "all \(Terminal.number(v.checked)) delivered plays in the profile exactly once"

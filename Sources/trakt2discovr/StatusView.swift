@@ -17,6 +17,8 @@ struct StatusView {
     var running: Bool
     /// The last `verify`'s result, nil when none ran on this state.
     var lastVerify: VerifyRecord?
+    /// List writes (ratings, favorites, watchlist) by list and state.
+    var lists: ListWriteCounts
 
     var total: Int { counts.total + otherStates.values.reduce(0, +) }
 
@@ -29,7 +31,7 @@ struct StatusView {
                 let snapshot = try ImportQueue.readSnapshot(path: path, failureLimit: failureLimit)
                 return StatusView(counts: snapshot.counts, otherStates: snapshot.otherStates, failures: snapshot.failures,
                                   recoveredInFlight: 0, uncertain: snapshot.uncertain, running: true,
-                                  lastVerify: VerifyRecord(json: snapshot.lastVerify))
+                                  lastVerify: VerifyRecord(json: snapshot.lastVerify), lists: snapshot.lists)
             } catch let error as QueueError {
                 throw fail(error.description, DeliveryRun.exitCode(for: error))
             }
@@ -39,7 +41,8 @@ struct StatusView {
             return StatusView(counts: try queue.counts(), otherStates: [:],
                               failures: try queue.failures(limit: failureLimit),
                               recoveredInFlight: queue.recoveredInFlight, uncertain: try queue.uncertainCount(),
-                              running: false, lastVerify: VerifyRecord(json: try queue.meta(ImportQueue.lastVerifyKey)))
+                              running: false, lastVerify: VerifyRecord(json: try queue.meta(ImportQueue.lastVerifyKey)),
+                              lists: try queue.listCounts())
         } catch let error as QueueError {
             throw fail(error.description, DeliveryRun.exitCode(for: error))
         }

@@ -290,7 +290,7 @@ import Testing
     // MARK: - Disk full
 
     /// The state file cannot grow past a file-size limit (RLIMIT_FSIZE, set with the shell's
-    /// `ulimit -f` in 512-byte blocks): while the plan is saved (a 600-item plan does not fit in
+    /// `ulimit -f` in 512-byte blocks): while the plan is saved (a 3,000-item plan does not fit in
     /// 128 KiB), and while delivering (a 60-item plan fits; the WAL growing with each settle does not).
     @Test(arguments: [FullDiskCase.duringEnqueue, .duringDelivery])
     func aFullDiskStopsWith74AndAClearMessageAndTheStateStaysConsistent(_ c: FullDiskCase) throws {
@@ -385,7 +385,7 @@ import Testing
 
     enum FullDiskCase: String, CustomStringConvertible, Sendable {
         case duringEnqueue, duringDelivery
-        var items: Int { self == .duringEnqueue ? 600 : 60 }
+        var items: Int { self == .duringEnqueue ? 3_000 : 60 }
         var blocks: Int { self == .duringEnqueue ? 256 : 1000 }  // 128 KiB, 500 KiB
         var nextStep: String { self == .duringEnqueue ? "run this import again" : "trakt2discovr resume" }
         var description: String { rawValue }

@@ -201,8 +201,7 @@ import Testing
 
     @Test func anInvalidItemFailsWithTheServersMessageAndIsNotRetried() async throws {
         // A show without a season: the server refuses it with 400.
-        let entries = [QueueEntry(playKey: "TV_TMDBID1@-", itemKey: "TV_TMDBID1", body: #"{"mediaId":"TV_TMDBID1","progress":100,"imported":"trakt"}"#,
-                                  sortAt: nil, title: "Broken S?")] + makeEntries(5)
+        let entries = [QueueEntry(play: HistoryItem(mediaId: .show(1), updatedAt: nil), title: "Broken S?")] + makeEntries(5)
         let sandbox = DiscovrSandbox(configuration: SandboxConfiguration(), logger: quietLogger)
         try await Self.withFilledQueue(entries) { queue in
             try await sandbox.run { running in
@@ -211,7 +210,7 @@ import Testing
                 #expect(result.counts == StateCounts(delivered: 5, failed: 1))
                 #expect(result.sent == 6)
                 let failures = try queue.failures(limit: nil)
-                #expect(failures == [FailureRecord(playKey: "TV_TMDBID1@-", title: "Broken S?", body: entries[0].body, attempts: 1,
+                #expect(failures == [FailureRecord(outgoing: entries[0].outgoing, title: "Broken S?", attempts: 1,
                                                    lastStatus: 400, lastMessage: "season is required for TV shows")])
                 #expect(running.store.stats().invalid == 1)
             }

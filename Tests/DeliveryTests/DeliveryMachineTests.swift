@@ -67,10 +67,8 @@ import Testing
     /// A movie play with a date (matched by it on a read-back).
     static func item(_ id: Int64, attempts: Int = 0, uncertain: Bool = false, sentAtMs: Int64? = nil, lastSendMs: Int64? = nil,
                      dated: Bool = true) -> QueuedItem {
-        let date = dated ? ",\"updatedAt\":\"2020-01-01T20:00:00.000Z\"" : ""
-        return QueuedItem(id: id, playKey: "k\(id)", itemKey: "MV_TMDBID\(id)",
-                          body: "{\"mediaId\":\"MV_TMDBID\(id)\",\"progress\":100\(date),\"imported\":\"trakt\"}",
-                          title: "Movie \(id)", attempts: attempts, uncertain: uncertain, sentAtMs: sentAtMs, lastSendMs: lastSendMs)
+        let play = HistoryItem(mediaId: .movie(id), updatedAt: dated ? Timestamp(iso8601: "2020-01-01T20:00:00.000Z") : nil)
+        return QueuedItem(id: id, outgoing: .play(play), title: "Movie \(id)", attempts: attempts, uncertain: uncertain, sentAtMs: sentAtMs, lastSendMs: lastSendMs)
     }
 
     /// A history entry for the movie `id`: the same play when `dated` (same updatedAt), or one with no

@@ -7,7 +7,7 @@ import Testing
 /// The media id form probe against the real sandbox on a real port (the pause between tries is
 /// counted, not slept).
 @Suite(.timeLimit(.minutes(5))) struct MediaIDFormProbeTests {
-    static let sample = #"{"mediaId":"MV_TMDBID550","progress":100,"updatedAt":"2020-01-01T20:00:00.000Z","imported":"trakt"}"#
+    static let sample = HistoryItem(mediaId: .movie(550), updatedAt: Timestamp(iso8601: "2020-01-01T20:00:00.000Z"))
 
     static func probe(_ configuration: SandboxConfiguration) async throws -> (decision: MediaIDFormDecision, stats: SandboxStats, pauses: [Int]) {
         let sandbox = DiscovrSandbox(configuration: configuration, logger: quietLogger)
@@ -17,7 +17,7 @@ import Testing
                 let profile = try #require(try await client.profiles(refreshToken: running.refreshToken).first)
                 let pauses = Mutex<[Int]>([])
                 let decision = try await probeMediaIDForm(client: client, refreshToken: running.refreshToken, profileId: profile.id,
-                                                          sampleBody: sample, logger: quietLogger,
+                                                          sample: sample, logger: quietLogger,
                                                           pause: { asked in pauses.withLock { $0.append(asked) } })
                 return (decision, running.store.stats(), pauses.withLock { $0 })
             }

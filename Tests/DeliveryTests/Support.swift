@@ -45,9 +45,13 @@ func makeEntries(_ count: Int, firstShow: Int64 = 1000) -> [QueueEntry] {
     (0..<count).map { i in
         let item = HistoryItem(mediaId: .show(firstShow + Int64(i / 20)), season: 1, episode: i % 20 + 1,
                                updatedAt: Timestamp(millisecondsSince1970: 1_600_000_000_000 + Int64(i) * 60_000))
-        return QueueEntry(playKey: item.playKey, itemKey: item.itemKey, body: item.jsonBody,
-                          sortAt: item.updatedAt?.millisecondsSince1970, title: "Show \(firstShow + Int64(i / 20)) S01E\(i % 20 + 1)")
+        return QueueEntry(play: item, title: "Show \(firstShow + Int64(i / 20)) S01E\(i % 20 + 1)")
     }
+}
+
+extension QueueEntry {
+    /// The POST body in the seed's form.
+    var body: String { outgoing.jsonBody(form: .tmdbid) }
 }
 
 /// The identity of a play as the sandbox stores it, to compare what arrived with what was queued.

@@ -10,9 +10,7 @@ import Testing
     static let t2 = Timestamp(iso8601: "2023-01-16T20:30:00.000Z")!
 
     static func settled(_ item: HistoryItem, id: Int64, sentAtMs: Int64? = nil, foundBeforeSending: Bool = false) -> SettledPlay {
-        let keys = item.keys
-        return SettledPlay(id: id, playKey: keys.play, itemKey: keys.item, body: item.jsonBody, title: "play \(id)",
-                           sentAtMs: sentAtMs, foundBeforeSending: foundBeforeSending)
+        SettledPlay(id: id, play: item, title: "play \(id)", sentAtMs: sentAtMs, foundBeforeSending: foundBeforeSending)
     }
 
     static let movie = HistoryItem(mediaId: MediaID(kind: .movie, tmdb: 550), updatedAt: t1)

@@ -50,16 +50,6 @@ import Testing
         }
     }
 
-    /// The bytes the queue's pages are written from are the keys and the body, byte for byte.
-    @Test func queueBytesAreTheKeysAndTheBody() {
-        for item in Self.items {
-            let (play, key, body) = item.withQueueBytes { play, key, body in (Array(play), Array(key), Array(body)) }
-            #expect(play == Array(item.playKey.utf8))
-            #expect(key == Array(item.itemKey.utf8))
-            #expect(body == Array(item.jsonBody.utf8))
-        }
-    }
-
     @Test func bodiesAreExactlyTheConcatenatedOnes() {
         for item in Self.items {
             for form in MediaIDForm.allCases {

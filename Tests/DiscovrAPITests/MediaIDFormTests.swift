@@ -8,26 +8,6 @@ import Testing
     }
 
     @Test(arguments: [
-        (#"{"mediaId":"TV_TMDBID1396","season":1,"episode":5,"progress":100,"imported":"trakt"}"#, MediaIDForm.short,
-         #"{"mediaId":"TV_1396","season":1,"episode":5,"progress":100,"imported":"trakt"}"#),
-        (#"{"mediaId":"MV_550","progress":100,"imported":"trakt"}"#, .tmdbid, #"{"mediaId":"MV_TMDBID550","progress":100,"imported":"trakt"}"#),
-        (#"{"mediaId":"MV_550","progress":100}"#, .short, #"{"mediaId":"MV_550","progress":100}"#),
-        (#"{"mediaId":"XX_1","progress":100}"#, .short, #"{"mediaId":"XX_1","progress":100}"#),  // unreadable: unchanged
-        (#"{"progress":100}"#, .short, #"{"progress":100}"#),
-    ])
-    func rewritesOnlyTheMediaId(body: String, form: MediaIDForm, expected: String) {
-        #expect(form.rewrite(body: body) == expected)
-    }
-
-    @Test func rewritingAPlannedBodyEqualsWritingItInThatForm() {
-        let item = HistoryItem(mediaId: .show(1396), season: 2, episode: 3, progress: 57.5,
-                               updatedAt: Timestamp(iso8601: "2023-01-15T00:00:00Z"))
-        for form in MediaIDForm.allCases {
-            #expect(form.rewrite(body: item.jsonBody) == item.jsonBody(form: form))
-        }
-    }
-
-    @Test(arguments: [
         (200, 404, MediaIDForm.tmdbid, false),  // both accepted: the seed's
         (400, 200, .short, true),               // only short accepted
         (200, 422, .tmdbid, true),              // only tmdbid accepted

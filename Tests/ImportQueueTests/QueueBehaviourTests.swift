@@ -1,3 +1,4 @@
+import DiscovrAPI
 import Foundation
 import Testing
 @testable import ImportQueue
@@ -22,22 +23,26 @@ import Testing
             let item = try #require(try queue.claim(max: 1, nowMs: 0).first)
             try queue.markDelivered(id: item.id, status: 200, message: nil, added: nil, removed: nil)
             var changed = entry("a", 1)
-            changed.body = "{\"changed\":true}"
-            changed.sortAt = 0
+            changed.title = "changed"
+            changed.outgoing = .play(HistoryItem(mediaId: item.outgoing.mediaId, progress: 50,
+                                                 updatedAt: Timestamp(millisecondsSince1970: 1)))
             #expect(try queue.enqueue([changed]) == EnqueueSummary(added: 0, alreadyQueued: 1))
-            #expect(try queue.inspectionRows("SELECT body, state, sort_at FROM item") == [[item.body, "delivered", "1"]])
+            #expect(try queue.inspectionRows("SELECT title, progress, state, sort_at FROM item") == [[item.title, "100.0", "delivered", "1"]])
         }
     }
 
     @Test func claimHandsOutTheExactEntry() throws {
         try withNewQueue { queue, _ throws in
-            let planned = QueueEntry(playKey: "TV_TMDBID1396:1:5@1673740800000", itemKey: "TV_TMDBID1396:1:5",
-                body: #"{"mediaId":"TV_TMDBID1396","season":1,"episode":5,"progress":100,"updatedAt":"2023-01-15T00:00:00.000Z","imported":"trakt"}"#,
-                sortAt: 1_673_740_800_000, title: "Breaking Bad S01E05 \u{e9}\u{1F37F}")
-            _ = try queue.enqueue([planned])
+            let play = HistoryItem(mediaId: .show(1396), season: 1, episode: 5, progress: 57.25,
+                                   updatedAt: Timestamp(millisecondsSince1970: 1_673_740_800_000))
+            let planned = QueueEntry(play: play, title: "Breaking Bad S01E05 \u{e9}\u{1F37F}")
+            let list = QueueEntry(list: ListItem(list: .superLiked, mediaId: .movie(550)), sortAt: 5, title: "Fight Club")
+            _ = try queue.enqueue([list, planned])
             let claimed = try queue.claim(max: 5, nowMs: 0)
-            #expect(claimed == [QueuedItem(id: claimed.first?.id ?? -1, playKey: planned.playKey, itemKey: planned.itemKey,
-                                           body: planned.body, title: planned.title, attempts: 0)])
+            // Plays before list writes, whatever the dates; each comes back exactly as it went in.
+            #expect(claimed == [QueuedItem(id: claimed.first?.id ?? -1, outgoing: .play(play), title: planned.title, attempts: 0),
+                                QueuedItem(id: claimed.last?.id ?? -1, outgoing: list.outgoing, title: "Fight Club", attempts: 0)])
+            #expect(claimed.map(\.playKey) == ["TV_TMDBID1396:1:5@1673740800000", "super_liked:MV_TMDBID550"])
         }
     }
 }
@@ -103,7 +108,7 @@ import Testing
         try withNewQueue { queue, _ throws in
             _ = try queue.enqueue([entry("a", 100), entry("a", 200), entry("b", 300)])
             let a100 = try #require(try queue.claim(max: 1, nowMs: 0).first)
-            #expect(a100.playKey == "a@100")
+            #expect(testKey(a100.outgoing) == "a@100")
             try queue.markRetry(id: a100.id, status: 503, message: "busy", notBeforeMs: 1_000, countAttempt: true)
             #expect(try queue.claim(max: 10, nowMs: 999).playKeys == ["b@300"])
             #expect(try queue.nextReadyAt() == 1_000)
@@ -158,12 +163,12 @@ import Testing
             #expect(try queue.counts().total == 6)
             let rows = try queue.inspectionRows("SELECT play_key, state, attempts, last_status, last_message, already_present FROM item ORDER BY id")
             #expect(rows == [
-                ["k0@0", "delivered", "1", "200", "Item added", "0"],
-                ["k1@1", "delivered", "1", "409", "already in history", "1"],
-                ["k2@2", "failed", "1", "400", "invalid season", "0"],
-                ["k3@3", "pending", "1", "500", "oops", "0"],
-                ["k4@4", "pending", "0", "401", "refresh", "0"],
-                ["k5@5", "in-flight", "0", nil, nil, "0"],
+                [realKey("k0@0"), "delivered", "1", "200", "Item added", "0"],
+                [realKey("k1@1"), "delivered", "1", "409", "already in history", "1"],
+                [realKey("k2@2"), "failed", "1", "400", "invalid season", "0"],
+                [realKey("k3@3"), "pending", "1", "500", "oops", "0"],
+                [realKey("k4@4"), "pending", "0", "401", "refresh", "0"],
+                [realKey("k5@5"), "in-flight", "0", nil, nil, "0"],
             ])
             // The trigger-kept counts agree with the rows.
             #expect(try queue.inspectionRows("SELECT count(*) FROM item WHERE state = 'delivered' AND already_present = 1") == [["1"]])
@@ -210,7 +215,7 @@ import Testing
             #expect(try queue.counts() == StateCounts(pending: 3, delivered: 1, failed: 1))
             #expect(try queue.uncertainCount() == 1)
             #expect(try queue.nextReadyAt() == 0) // e, released
-            #expect(try queue.failures(limit: nil).map(\.playKey) == ["d@4"])
+            #expect(try queue.failures(limit: nil).map { testKey($0.outgoing) } == ["d@4"])
 
             // One change refused: the whole batch is rolled back.
             let again = try queue.claim(max: 1, nowMs: 30)
@@ -238,14 +243,14 @@ import Testing
             let b = try #require(try queue.claim(max: 1, nowMs: 0).first)
             try queue.markFailed(id: b.id, status: 500, message: "server error")
             #expect(try queue.failures(limit: nil) == [
-                FailureRecord(playKey: "a@10", title: "title a@10", body: #"{"play":"a@10"}"#, attempts: 1,
+                FailureRecord(outgoing: entry("a", 10).outgoing, title: "title a@10", attempts: 1,
                               lastStatus: nil, lastMessage: "gave up after 8 attempts: connection refused"),
-                FailureRecord(playKey: "b@20", title: "title b@20", body: #"{"play":"b@20"}"#, attempts: 2,
+                FailureRecord(outgoing: entry("b", 20).outgoing, title: "title b@20", attempts: 2,
                               lastStatus: 500, lastMessage: "server error"),
-                FailureRecord(playKey: "c@30", title: "title c@30", body: #"{"play":"c@30"}"#, attempts: 1,
+                FailureRecord(outgoing: entry("c", 30).outgoing, title: "title c@30", attempts: 1,
                               lastStatus: 400, lastMessage: "season 0"),
             ])
-            #expect(try queue.failures(limit: 2).map(\.playKey) == ["a@10", "b@20"])
+            #expect(try queue.failures(limit: 2).map { testKey($0.outgoing) } == ["a@10", "b@20"])
             #expect(try queue.failures(limit: 0).isEmpty)
         }
     }

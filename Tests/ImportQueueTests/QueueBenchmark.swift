@@ -1,3 +1,4 @@
+import DiscovrAPI
 import Foundation
 import Testing
 @testable import ImportQueue
@@ -18,11 +19,11 @@ struct QueueBenchmark {
         }
         return (0..<count).map { n in
             let show = 1_000 + Int(next() % 50_000), season = 1 + Int(next() % 8), episode = 1 + Int(next() % 20)
-            let key = "TV_TMDBID\(show):\(season):\(episode)"
-            let at: Int64? = next() % 100 == 0 ? nil : 1_262_304_000_000 + Int64(next() % 470_000_000_000)
-            let play = key + "@" + (at.map { String($0) } ?? "-") + "#\(n)"
-            let body = #"{"mediaId":"TV_TMDBID\#(show)","season":\#(season),"episode":\#(episode),"progress":100,"updatedAt":"2023-01-15T00:00:00.000Z","imported":"trakt"}"#
-            return QueueEntry(playKey: play, itemKey: key, body: body, sortAt: at, title: "Show \(show) S\(season)E\(episode)")
+            // Dates distinct per play (n in the milliseconds), so play keys are distinct.
+            let at: Int64? = next() % 100 == 0 ? nil : 1_262_304_000_000 + Int64(next() % 470_000_000) * 1_000 + Int64(n % 1_000)
+            let play = HistoryItem(mediaId: .show(Int64(show)), season: season, episode: episode,
+                                   updatedAt: at.map(Timestamp.init(millisecondsSince1970:)))
+            return QueueEntry(play: play, title: "Show \(show) S\(season)E\(episode)")
         }
     }
 

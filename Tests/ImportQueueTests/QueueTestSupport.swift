@@ -1,4 +1,6 @@
+import DiscovrAPI
 import Foundation
+import Synchronization
 @testable import ImportQueue
 
 /// A unique temporary folder for one test, removed by `withTemporaryFolder` when the test ends.
@@ -20,14 +22,47 @@ func withNewQueue<T>(_ body: (ImportQueue, String) throws -> T) throws -> T {
     }
 }
 
-/// A play of `key` at `at` (nil: unknown date), with a body and title derived from both.
+/// Test names for media ids: `entry("a", 1)` is a movie whose tmdb id stands for "a", so that tests
+/// can name plays `a@1` (`playKeys`, `realKey`) while the queue keeps real typed plays.
+enum TestNames {
+    private static let table = Mutex<(ids: [String: Int64], names: [Int64: String])>(([:], [:]))
+
+    static func id(_ name: String) -> Int64 {
+        table.withLock { table in
+            if let id = table.ids[name] { return id }
+            let id = Int64(table.ids.count + 1)
+            table.ids[name] = id
+            table.names[id] = name
+            return id
+        }
+    }
+
+    static func name(_ id: Int64) -> String {
+        table.withLock { $0.names[id] } ?? "MV_TMDBID\(id)"
+    }
+}
+
+/// A play of `key` at `at` (nil: unknown date), with a title derived from both.
 func entry(_ key: String, _ at: Int64?) -> QueueEntry {
-    let play = key + "@" + (at.map { String($0) } ?? "-")
-    return QueueEntry(playKey: play, itemKey: key, body: "{\"play\":\"\(play)\"}", sortAt: at, title: "title " + play)
+    QueueEntry(play: HistoryItem(mediaId: .movie(TestNames.id(key)), updatedAt: at.map(Timestamp.init(millisecondsSince1970:))),
+               title: "title " + key + "@" + (at.map { String($0) } ?? "-"))
+}
+
+/// The test's name of a write: `a@1` for `entry("a", 1)`.
+func testKey(_ outgoing: Outgoing) -> String {
+    let date = outgoing.play?.updatedAt.map { String($0.millisecondsSince1970) } ?? "-"
+    return TestNames.name(outgoing.mediaId.tmdb) + "@" + date
+}
+
+/// The queue's play key of the test name `a@1`.
+func realKey(_ name: String) -> String {
+    let parts = name.split(separator: "@", maxSplits: 1).map(String.init)
+    let at = parts.count > 1 && parts[1] != "-" ? Int64(parts[1]) : nil
+    return entry(parts[0], at).playKey
 }
 
 extension Array where Element == QueuedItem {
-    var playKeys: [String] { map(\.playKey) }
+    var playKeys: [String] { map { testKey($0.outgoing) } }
 }
 
 /// The unix permission bits of a file, or nil if it does not exist.

@@ -1,3 +1,4 @@
+import DiscovrAPI
 import Foundation
 import Testing
 @testable import ImportQueue
@@ -8,12 +9,12 @@ import Testing
             let objects = try queue.inspectionRows("SELECT type, name FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' ORDER BY type, name")
                 .map { "\($0[0]!) \($0[1]!)" }
             #expect(objects == [
-                "index item_backoff_by_not_before", "index item_failed_send_order", "index item_in_flight_by_key", "index item_pending_by_key",
+                "index item_backoff_by_not_before", "index item_failed_send_order", "index item_in_flight_by_key", "index item_list_state", "index item_pending_by_key",
                 "index item_pending_send_order", "index item_uncertain",
                 "table grdb_migrations", "table item", "table meta", "table staged_page", "table state_count",
                 "trigger item_counted_delete", "trigger item_counted_update",
             ])
-            #expect(try queue.inspectionRows("SELECT identifier FROM grdb_migrations") == [["v1"], ["v2-uncertain"], ["v3-staged-plan"]])
+            #expect(try queue.inspectionRows("SELECT identifier FROM grdb_migrations") == [["v1"], ["v2-uncertain"], ["v3-staged-plan"], ["v4-typed-items"]])
             #expect(try queue.inspectionRows("PRAGMA journal_mode") == [["wal"]])
             #expect(try queue.inspectionRows("PRAGMA synchronous") == [["1"]])  // NORMAL
             #expect(try queue.inspectionRows("PRAGMA application_id") == [[String(QueueSchema.applicationID)]])
@@ -47,11 +48,21 @@ import Testing
 
     /// Each statement breaks one constraint of the schema and must be refused by SQLite itself.
     @Test(arguments: [
-        "INSERT INTO item (play_key, item_key, body, title) VALUES (NULL, 'k', 'b', 't')",
-        "INSERT INTO item (play_key, item_key, body, title) VALUES ('k@1', 'k', 'b', 't')",  // duplicate
-        "INSERT INTO item (play_key, item_key, body, title, state) VALUES ('k@2', 'k', 'b', 't', 'sent')",
-        "INSERT INTO item (play_key, item_key, body, title, attempts) VALUES ('k@2', 'k', 'b', 't', -1)",
-        "INSERT INTO item (play_key, item_key, body, title, already_present) VALUES ('k@2', 'k', 'b', 't', 1)",
+        "INSERT INTO item (play_key, item_key, lane, list, media, tmdb, season, episode, progress, title) VALUES (NULL, 'k', 0, NULL, 'MV', 2, NULL, NULL, 100, 't')",
+        "INSERT INTO item (play_key, item_key, lane, list, media, tmdb, season, episode, progress, title) VALUES ('MV_TMDBID1@1', 'k', 0, NULL, 'MV', 2, NULL, NULL, 100, 't')",  // duplicate
+        "INSERT INTO item (play_key, item_key, lane, list, media, tmdb, season, episode, progress, title, state) VALUES ('x', 'k', 0, NULL, 'MV', 2, NULL, NULL, 100, 't', 'sent')",
+        "INSERT INTO item (play_key, item_key, lane, list, media, tmdb, season, episode, progress, title, attempts) VALUES ('x', 'k', 0, NULL, 'MV', 2, NULL, NULL, 100, 't', -1)",
+        "INSERT INTO item (play_key, item_key, lane, list, media, tmdb, season, episode, progress, title, already_present) VALUES ('x', 'k', 0, NULL, 'MV', 2, NULL, NULL, 100, 't', 1)",
+        "INSERT INTO item (play_key, item_key, lane, list, media, tmdb, season, episode, progress, title) VALUES ('x', 'k', 0, NULL, 'XX', 2, NULL, NULL, 100, 't')",  // no such media kind
+        "INSERT INTO item (play_key, item_key, lane, list, media, tmdb, season, episode, progress, title) VALUES ('x', 'k', 0, NULL, 'MV', 0, NULL, NULL, 100, 't')",  // tmdb 0
+        "INSERT INTO item (play_key, item_key, lane, list, media, tmdb, season, episode, progress, title) VALUES ('x', 'k', 0, NULL, 'TV', 2, 1, NULL, 100, 't')",  // season without episode
+        "INSERT INTO item (play_key, item_key, lane, list, media, tmdb, season, episode, progress, title) VALUES ('x', 'k', 0, NULL, 'MV', 2, NULL, NULL, 100.5, 't')",  // progress over 100
+        "INSERT INTO item (play_key, item_key, lane, list, media, tmdb, season, episode, progress, title) VALUES ('x', 'k', 0, NULL, 'MV', 2, NULL, NULL, NULL, 't')",  // a play without progress
+        "INSERT INTO item (play_key, item_key, lane, list, media, tmdb, season, episode, progress, title) VALUES ('x', 'k', 0, 'liked', 'MV', 2, NULL, NULL, NULL, 't')",  // a list write in the plays' lane
+        "INSERT INTO item (play_key, item_key, lane, list, media, tmdb, season, episode, progress, title) VALUES ('x', 'k', 1, NULL, 'MV', 2, NULL, NULL, 100, 't')",  // a play in the lists' lane
+        "INSERT INTO item (play_key, item_key, lane, list, media, tmdb, season, episode, progress, title) VALUES ('x', 'k', 1, 'loved', 'MV', 2, NULL, NULL, NULL, 't')",  // no such list
+        "INSERT INTO item (play_key, item_key, lane, list, media, tmdb, season, episode, progress, title) VALUES ('x', 'k', 1, 'liked', 'TV', 2, 1, 1, NULL, 't')",  // lists hold titles
+        "INSERT INTO item (play_key, item_key, lane, list, media, tmdb, season, episode, progress, title, uncertain) VALUES ('x', 'k', 1, 'liked', 'MV', 2, NULL, NULL, NULL, 't', 1)",  // a list write is never read back
         "UPDATE item SET state = 'inflight'",
         "UPDATE item SET attempts = attempts - 1",
         "UPDATE item SET not_before = -1",
@@ -59,9 +70,24 @@ import Testing
     ])
     func schemaConstraintsRefuse(_ sql: String) throws {
         try withNewQueue { queue, _ throws in
-            _ = try queue.enqueue([entry("k", 1)])
+            _ = try queue.enqueue([Self.onePlay])
             #expect(throws: QueueError.self) { try queue.inspectionExecute(sql) }
-            #expect(try queue.inspectionRows("SELECT play_key, state, attempts FROM item") == [["k@1", "pending", "0"]])
+            #expect(try queue.inspectionRows("SELECT play_key, state, attempts FROM item") == [["MV_TMDBID1@1", "pending", "0"]])
+        }
+    }
+
+    static let onePlay = QueueEntry(play: HistoryItem(mediaId: .movie(1), updatedAt: Timestamp(millisecondsSince1970: 1)), title: "t")
+
+    /// The rows the refusals above start from are valid but for the one thing each changes.
+    @Test(arguments: [
+        "INSERT INTO item (play_key, item_key, lane, list, media, tmdb, season, episode, progress, title) VALUES ('x', 'k', 0, NULL, 'TV', 2, 1, 1, 100, 't')",
+        "INSERT INTO item (play_key, item_key, lane, list, media, tmdb, season, episode, progress, title) VALUES ('x', 'k', 1, 'liked', 'MV', 2, NULL, NULL, NULL, 't')",
+    ])
+    func theBaseRowsAreAccepted(_ sql: String) throws {
+        try withNewQueue { queue, _ throws in
+            _ = try queue.enqueue([Self.onePlay])
+            try queue.inspectionExecute(sql)
+            #expect(try queue.inspectionRows("SELECT count(*) FROM item") == [["2"]])
         }
     }
 
@@ -78,7 +104,7 @@ import Testing
             defer { second.close() }
             #expect(second.recoveredInFlight == 0)
             #expect(try second.counts() == StateCounts(pending: 1, delivered: 1))
-            #expect(try second.inspectionRows("SELECT identifier FROM grdb_migrations") == [["v1"], ["v2-uncertain"], ["v3-staged-plan"]])
+            #expect(try second.inspectionRows("SELECT identifier FROM grdb_migrations") == [["v1"], ["v2-uncertain"], ["v3-staged-plan"], ["v4-typed-items"]])
         }
     }
 }
@@ -92,7 +118,6 @@ import Testing
             #expect(permissions(of: path) == 0o600)
             #expect(permissions(of: path + "-wal") == 0o600)
             #expect(permissions(of: path + "-shm") == 0o600)
-            #expect(try queue.inspectionRows("SELECT count(*) FROM item WHERE body LIKE '%rt\\_%' ESCAPE '\\'") == [["0"]])
         }
     }
 

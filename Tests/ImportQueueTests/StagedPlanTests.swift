@@ -7,17 +7,50 @@ import Testing
 /// that it is stored as pages, and that a delivery from it sees exactly what a delivery from rows sees.
 @Suite struct StagedPlanTests {
     /// A plan of `count` plays over fewer item keys (rewatches wait for the play before them), about
-    /// one in ten without a date, dates with ties; in no particular order.
-    static func plan(count: Int, seed: UInt64) -> [QueueEntry] {
+    /// one in ten without a date, dates with ties; in no particular order. With `lists`, about one
+    /// write in twelve is a list write instead (a verdict or the watchlist, some titles twice).
+    static func plan(count: Int, seed: UInt64, lists: Bool = false) -> [QueueEntry] {
         var random = SplitMix64(seed: seed)
-        return (0..<count).map { n in
-            let key = "TV_TMDBID\(random.next(below: count / 3 + 1)):1:\(random.next(below: 3) + 1)"
-            let at: Int64? = random.next(below: 10) == 0 ? nil : Int64(random.next(below: count)) * 1_000
-            var planned = entry(key, at)
-            planned.playKey += "#\(n)"  // distinct even when key and date repeat
-            planned.title += " \u{e9}\u{1F37F}"
-            return planned
+        var keys = Set<String>()
+        var planned: [QueueEntry] = []
+        while planned.count < count {
+            let id = MediaID.show(Int64(random.next(below: count / 3 + 1)) + 1)
+            var at: Int64? = random.next(below: 10) == 0 ? nil : Int64(random.next(below: count)) * 1_000
+            var entry: QueueEntry
+            if lists && random.next(below: 12) == 0 {
+                let list = DiscovrList.allCases[random.next(below: DiscovrList.allCases.count)]
+                entry = QueueEntry(list: ListItem(list: list, mediaId: id), sortAt: at, title: "list \(planned.count)")
+            } else {
+                let episode = random.next(below: 3) + 1
+                var play = HistoryItem(mediaId: id, season: 1, episode: episode, progress: Double(random.next(below: 10_001)) / 100,
+                                       updatedAt: at.map(Timestamp.init(millisecondsSince1970:)))
+                // Distinct play keys: a repeated key and date moves the date by a millisecond.
+                while keys.contains(play.playKey) {
+                    at = (at ?? 0) + 1
+                    play.updatedAt = at.map(Timestamp.init(millisecondsSince1970:))
+                }
+                entry = QueueEntry(play: play, title: "play \(planned.count)")
+            }
+            guard keys.insert(entry.playKey).inserted else { continue }
+            entry.title += " \u{e9}\u{1F37F}"
+            planned.append(entry)
         }
+        return planned
+    }
+
+    /// The typed columns of every row, in `order`.
+    static func rows(_ queue: ImportQueue, order: String = "id") throws -> [[String?]] {
+        try queue.inspectionRows("""
+            SELECT play_key, item_key, lane, list, media, tmdb, season, episode, progress, title, sort_at FROM item ORDER BY \(order)
+            """)
+    }
+
+    /// `entry`'s row as `rows` reads it.
+    static func row(_ entry: QueueEntry) -> [String?] {
+        let play = entry.outgoing.play
+        return [entry.playKey, entry.itemKey, play == nil ? "1" : "0", entry.outgoing.list?.rawValue,
+                entry.outgoing.mediaId.kind.head, String(entry.outgoing.mediaId.tmdb), play?.season.map { String($0) },
+                play?.episode.map { String($0) }, play.map { String($0.progress) }, entry.title, entry.sortAt.map { String($0) }]
     }
 
     @Test func aPlanEnqueuedIntoAnEmptyStateIsStoredAsPages() throws {
@@ -37,12 +70,12 @@ import Testing
 
     @Test func stagedRowsAreTheEnqueuedEntriesInSendOrder() throws {
         try withNewQueue { queue, _ throws in
-            let planned = Self.plan(count: 1_500, seed: 2)
+            let planned = Self.plan(count: 1_500, seed: 2, lists: true)
             _ = try queue.enqueue(planned)
-            let rows = try queue.inspectionRows("SELECT play_key, item_key, body, title, sort_at FROM item ORDER BY id")
-            let expected = ImportQueue.sendOrder(planned).map { planned[$0] }
-                .map { [$0.playKey, $0.itemKey, $0.body, $0.title, $0.sortAt.map { String($0) }] }
-            #expect(rows == expected)
+            // Plays unpacked in send order after the list writes, which are rows from the start.
+            let order = ImportQueue.sendOrder(planned).map { planned[$0] }
+            let expected = order.filter { $0.outgoing.list != nil } + order.filter { $0.outgoing.list == nil }
+            #expect(try Self.rows(queue) == expected.map(Self.row))
             #expect(try queue.inspectionRows("SELECT count(*) FROM staged_page", unpacking: false) == [["0"]])
         }
     }
@@ -52,33 +85,35 @@ import Testing
     /// and the first unsent body must be the same at each step.
     @Test(arguments: [UInt64(3), 4, 5])
     func deliveryFromPagesMatchesDeliveryFromRows(seed: UInt64) throws {
-        let planned = Self.plan(count: StagedPlan.pageSize * 3 + 100, seed: seed)
+        let planned = Self.plan(count: StagedPlan.pageSize * 3 + 100, seed: seed, lists: true)
         try withNewQueue { staged, _ throws in
             try withNewQueue { rows, _ throws in
                 #expect(try staged.enqueue(planned).added == planned.count)
                 // A plan naming a play twice is not staged: the second queue gets rows.
                 #expect(try rows.enqueue(planned + [planned[0]]) == EnqueueSummary(added: planned.count, alreadyQueued: 1))
                 #expect(try rows.inspectionRows("SELECT count(*) FROM staged_page", unpacking: false) == [["0"]])
-                #expect(try staged.inspectionRows("SELECT count(*) FROM staged_page", unpacking: false) == [["4"]])
+                let plays = planned.filter { $0.outgoing.play != nil }.count
+                #expect(try staged.inspectionRows("SELECT count(*) FROM staged_page", unpacking: false)
+                    == [["\((plays + StagedPlan.pageSize - 1) / StagedPlan.pageSize)"]])
 
                 var script = SplitMix64(seed: seed &* 7919)
                 var now: Int64 = 0
                 var steps = 0
                 while try staged.counts().pending + staged.counts().inFlight > 0, steps < 20_000 {
                     steps += 1
-                    #expect(try staged.firstUnsentBody() == rows.firstUnsentBody())
+                    #expect(try staged.firstUnsentPlay() == rows.firstUnsentPlay())
                     let max = script.next(below: 24) + 1
                     let a = try staged.claim(max: max, nowMs: now)
                     let b = try rows.claim(max: max, nowMs: now)
                     try #require(a.map(\.playKey) == b.map(\.playKey), "claim \(steps) differs")
                     for (x, y) in zip(a, b) {
-                        #expect(x.body == y.body && x.title == y.title && x.itemKey == y.itemKey)
+                        #expect(x.outgoing == y.outgoing && x.title == y.title)
                         switch script.next(below: 10) {
                         case 0:
                             let until = now + Int64(script.next(below: 5_000))
                             try staged.markRetry(id: x.id, status: 503, message: "busy", notBeforeMs: until, countAttempt: true)
                             try rows.markRetry(id: y.id, status: 503, message: "busy", notBeforeMs: until, countAttempt: true)
-                        case 1:
+                        case 1 where x.outgoing.play != nil:
                             let until = now + Int64(script.next(below: 5_000))
                             try staged.markUncertain(id: x.id, sentAtMs: now, notBeforeMs: until, countAttempt: true, message: "lost")
                             try rows.markUncertain(id: y.id, sentAtMs: now, notBeforeMs: until, countAttempt: true, message: "lost")
@@ -145,12 +180,16 @@ import Testing
     }
 
     @Test func pagesDecodeWhatWasEncoded() throws {
-        let planned = Self.plan(count: 50, seed: 9) + [QueueEntry(playKey: "", itemKey: "", body: "", sortAt: Int64.min, title: "")]
+        let edges = [
+            HistoryItem(mediaId: .movie(Int64.max), progress: 0.01, updatedAt: Timestamp(millisecondsSince1970: Int64.min)),
+            HistoryItem(mediaId: .show(1), season: Int.min, episode: Int.max, progress: 0, updatedAt: nil),
+        ].map { QueueEntry(play: $0, title: "") }
+        let planned = Self.plan(count: 50, seed: 9) + edges
         let pages = Self.pages(planned)
         let page = try #require(pages.pages.first).bytes
         #expect(pages.pages.count == 1 && pages.pages[0].count == planned.count)
         func decode(_ bytes: [UInt8]) throws -> [QueueEntry] {
-            try bytes.withUnsafeBytes { try StagedPlan.decode($0, count: planned.count, page: 1) }
+            try StagedPlan.decode(bytes, count: planned.count, page: 1)
         }
         #expect(try decode(page) == planned)
         #expect(try pages.entries() == planned)
@@ -164,7 +203,7 @@ import Testing
     /// The plan in send order, written play by play as `PlanPages` (as the CLI writes it, from bytes).
     static func pages(_ entries: [QueueEntry]) -> PlanPages {
         var pages = PlanPages()
-        for one in entries { pages.append(one) }
+        for one in entries { pages.append(play: one.outgoing.play!, title: one.title) }
         return pages
     }
 
@@ -180,8 +219,7 @@ import Testing
                 #expect(pages.count == 3)
                 #expect(pages == (try fromEntries.inspectionRows(staged, unpacking: false)))
                 #expect(try fromPages.counts() == StateCounts(pending: planned.count))
-                let rows = "SELECT play_key, item_key, body, title, sort_at FROM item ORDER BY id"
-                #expect(try fromPages.inspectionRows(rows) == fromEntries.inspectionRows(rows))
+                #expect(try Self.rows(fromPages) == Self.rows(fromEntries))
                 // Into a state that holds the plan already: nothing is added, nothing staged again.
                 #expect(try fromPages.enqueue(Self.pages(sorted)) == EnqueueSummary(added: 0, alreadyQueued: planned.count))
                 #expect(try fromPages.counts() == StateCounts(pending: planned.count))
@@ -197,12 +235,11 @@ import Testing
         #expect(!Self.pages(planned).inSendOrder)
         #expect(Self.pages(sorted).inSendOrder && Self.accepted([Self.pages(sorted)]))
         #expect(!Self.accepted([Self.pages(sorted + [sorted[sorted.count - 1]])]))
-        let rows = "SELECT play_key, item_key, body, title, sort_at FROM item ORDER BY sort_at, id"
         try withNewQueue { fromPages, _ throws in
             try withNewQueue { fromEntries, _ throws in
                 #expect(try fromPages.enqueue(Self.pages(planned)) == EnqueueSummary(added: planned.count, alreadyQueued: 0))
                 #expect(try fromEntries.enqueue(planned) == EnqueueSummary(added: planned.count, alreadyQueued: 0))
-                #expect(try fromPages.inspectionRows(rows) == fromEntries.inspectionRows(rows))
+                #expect(try Self.rows(fromPages, order: "sort_at, id") == Self.rows(fromEntries, order: "sort_at, id"))
             }
         }
         try withNewQueue { queue, _ throws in
