@@ -111,9 +111,11 @@ public struct DeliveryDriver: Sendable {
             "rate-limited": .stringConvertible(machine.rateLimited), "read-backs": .stringConvertible(machine.readBacks),
             "found-on-read-back": .stringConvertible(machine.foundOnReadBack),
         ])
-        return DeliveryResult(stop: stopReason, counts: final, sent: machine.sent, retries: machine.retries,
-                              rateLimited: machine.rateLimited, readBacks: machine.readBacks,
-                              foundOnReadBack: machine.foundOnReadBack)
+        var result = DeliveryResult(stop: stopReason, counts: final, sent: machine.sent, retries: machine.retries,
+                                    rateLimited: machine.rateLimited, readBacks: machine.readBacks,
+                                    foundOnReadBack: machine.foundOnReadBack)
+        result.refusedLists = machine.refusedLists
+        return result
     }
 
     private enum GroupEvent: Sendable {
@@ -169,6 +171,8 @@ public struct DeliveryDriver: Sendable {
                 events.append(.storageFailed(Self.queueError(error, queue: queue)))
             }
             var writes = SettleBatch()
+            // A write changed rows the machine does not hold: it hears the queue's counts after the commit.
+            var recount = false
             var timerAtMs: Int64?
             var lastProgressMs: Int64?
             while true {
@@ -211,6 +215,7 @@ public struct DeliveryDriver: Sendable {
                                 return .answered
                             }
                         case .write(let write):
+                            if case .refuseList = write { recount = true }
                             add(write, to: &writes)
                         case .cancelRequests:
                             group.cancelAll()
@@ -222,6 +227,14 @@ public struct DeliveryDriver: Sendable {
                     }
                 }
                 commit(&writes, failures: &events)
+                if recount, finish == nil {
+                    recount = false
+                    do {
+                        events.append(.recounted(try queue.counts()))
+                    } catch {
+                        events.append(.storageFailed(Self.queueError(error, queue: queue)))
+                    }
+                }
                 let now = context.time.nowMs()
                 if let finish {
                     group.cancelAll() // the stop watcher and any timer
@@ -298,6 +311,9 @@ public struct DeliveryDriver: Sendable {
             writes.release(ids: ids)
         case .sendStarted(let id, let atMs):
             writes.noteSend(id: id, atMs: atMs)
+        case .refuseList(let list, let status, let message):
+            writes.refuseList(list, status: status, message: message)
+            logger.warning("list path refused by the server", metadata: ["list": .string(list.rawValue), "reason": .string(message)])
         }
     }
 

@@ -100,6 +100,8 @@ struct DeliveryMachine: Sendable {
         /// Time passed (a deadline the machine named has come).
         case tick
         case stopRequested
+        /// The queue's counts after a write that changed rows the machine does not hold (`refuseList`).
+        case recounted(StateCounts)
         /// A claim or a write failed; the run ends with it.
         case storageFailed(QueueError)
     }
@@ -134,6 +136,8 @@ struct DeliveryMachine: Sendable {
         case failed(id: Int64, status: Int?, message: String)
         case release([Int64])
         case sendStarted(id: Int64, atMs: Int64)
+        /// This server does not take `list`'s path: its writes still to be sent fail with `message`.
+        case refuseList(DiscovrList, status: Int, message: String)
     }
 
     enum Action: Sendable, Equatable {
@@ -196,6 +200,19 @@ struct DeliveryMachine: Sendable {
     private var ending: DeliveryStop?
     private var lookupFailures: [Int64: Int] = [:]
     private var started = false
+    /// What this run has heard of each list path (importer.md section 7).
+    private var listPaths: [DiscovrList: ListPath] = [:]
+    /// List paths this server does not take, with why (for the summary).
+    private(set) var refusedLists: [DiscovrList: String] = [:]
+
+    struct ListPath {
+        var succeeded = false
+        /// 404 answers before any success, one per title.
+        var notFound = 0
+    }
+
+    /// A list path whose first this many sends (different titles) all answer 404 is not taken.
+    static let refusedAfterNotFound = 3
 
     // Counters for the result and the progress display.
     private(set) var sent = 0
@@ -243,6 +260,8 @@ struct DeliveryMachine: Sendable {
             }
         case .tick:
             break
+        case .recounted(let queueCounts):
+            counts = queueCounts
         case .stopRequested:
             end(.stopped, cancel: false, into: &actions)
         case .storageFailed(let error):
@@ -297,6 +316,8 @@ struct DeliveryMachine: Sendable {
         switch result {
         case .notSent:
             release(item.id, into: &actions)
+        case .cancelledInFlight where item.outgoing.list != nil:
+            release(item.id, into: &actions) // a list is a set: sent again, never read back
         case .cancelledInFlight(let sentAt):
             uncertain(item, sentAt: sentAt, cause: .ownTimeout, delayMs: 0, countAttempt: false,
                       status: nil, message: "cancelled while the request was out", now: now, into: &actions)
@@ -309,6 +330,11 @@ struct DeliveryMachine: Sendable {
             switch failure {
             case .connectFailed(let why):
                 connectFailed(item, why: why, sentAt: sentAt, now: now, into: &actions)
+            case .timedOut where item.outgoing.list != nil, .connectionLost where item.outgoing.list != nil:
+                // A list write is a set's add: sending it again is safe, no read-back needed.
+                let outcome: DeliveryOutcome = .timedOut(failure.description)
+                decided(item, policy.decide(attemptsSoFar: item.attempts, outcome: outcome, sentAtMs: sentAt, nowMs: now),
+                        status: nil, message: failure.description, answer: nil, response: HistoryResponse(), now: now, into: &actions)
             case .timedOut, .connectionLost:
                 // The request went out: the server may have stored it. Read back, never re-send blind.
                 let cause: UncertainCause
@@ -329,7 +355,14 @@ struct DeliveryMachine: Sendable {
             }
             let problem = message ?? "status \(status)"
             if !answer.isSuccess { lastProblem = "status \(status)" + (message.map { ": " + $0 } ?? "") }
-            if case .serverError(mayHaveStored: true) = answer {
+            if let list = item.outgoing.list, refusesPath(list, status: status, now: now, into: &actions) {
+                settle(item.id, into: &actions, now: now)
+                counts.failed += 1
+                actions.append(.write(.failed(id: item.id, status: status, message: refusedLists[list] ?? problem)))
+                return
+            }
+            if item.outgoing.list != nil, answer.isSuccess { listPaths[item.outgoing.list!, default: ListPath()].succeeded = true }
+            if case .serverError(mayHaveStored: true) = answer, item.outgoing.play != nil {
                 // A gateway lost the request after it may have reached Discovr: read back.
                 let delay = max(policy.backoffMs(step: item.attempts), retryAfter(hints, now: now) ?? 0)
                 uncertain(item, sentAt: sentAt, cause: .connectionClosed, delayMs: delay, countAttempt: true,
@@ -337,36 +370,69 @@ struct DeliveryMachine: Sendable {
                 return
             }
             let outcome = DeliveryOutcome.answered(status: status, message: message, retryAfterMs: retryAfter(hints, now: now))
-            switch policy.decide(attemptsSoFar: item.attempts, outcome: outcome, sentAtMs: sentAt, nowMs: now) {
-            case .delivered(let alreadyPresent):
-                settle(item.id, into: &actions, now: now)
-                counts.delivered += 1
-                if alreadyPresent { counts.alreadyPresent += 1 }
-                actions.append(.write(.delivered(id: item.id, status: status, message: message, added: response.added,
-                                                 removed: response.removed, alreadyPresent: alreadyPresent)))
-            case .retry(let afterMs, let countAttempt):
-                if answer == .rateLimited && afterMs > configuration.giveUpAfterMs {
-                    // Section 5: a wait longer than --give-up-after stops the run instead of sleeping.
-                    release(item.id, into: &actions)
-                    end(.gaveUp("the server asked to wait \((afterMs + 999) / 1000) s (Retry-After), longer than "
-                        + "--give-up-after (\(configuration.giveUpAfterMs / 1000) s)"), cancel: false, into: &actions)
-                    return
-                }
-                // The server answered that it did not store this send; a read-back before it (if the
-                // item was uncertain) found nothing: the item is certain again.
-                retry(item.id, status: status, message: problem, notBefore: now &+ afterMs, countAttempt: countAttempt,
-                      clearUncertain: item.uncertain, into: &actions)
-            case .refreshSession:
-                retry(item.id, status: status, message: problem, notBefore: now &+ policy.backoffMs(step: item.attempts),
-                      countAttempt: true, clearUncertain: item.uncertain, into: &actions)
-            case .giveUp(let reason):
-                settle(item.id, into: &actions, now: now)
-                counts.failed += 1
-                actions.append(.write(.failed(id: item.id, status: status, message: reason)))
-            case .stopRun(let reason):
+            decided(item, policy.decide(attemptsSoFar: item.attempts, outcome: outcome, sentAtMs: sentAt, nowMs: now),
+                    status: status, message: message, answer: answer, response: response, now: now, into: &actions)
+        }
+    }
+
+    /// Whether this answer to a write of `list` shows that the server does not take the list's path:
+    /// a 405, or a 404 for each of the first `refusedAfterNotFound` titles (a 404 after a success is
+    /// that title's own). When it does, the list's other writes fail with the reason, once.
+    private mutating func refusesPath(_ list: DiscovrList, status: Int, now: Int64, into actions: inout [Action]) -> Bool {
+        if refusedLists[list] != nil { return status == 404 || status == 405 }
+        var path = listPaths[list, default: ListPath()]
+        defer { listPaths[list] = path }
+        let why: String
+        switch status {
+        case 405:
+            why = "405 Method Not Allowed"
+        case 404 where !path.succeeded:
+            path.notFound += 1
+            guard path.notFound >= Self.refusedAfterNotFound else { return false }
+            why = "404 for each of the first \(path.notFound) titles sent"
+        default:
+            return false
+        }
+        let reason = "this server does not take POST \(list.path) (\(why)); its list writes are kept as failed: "
+            + "`trakt2discovr retry-failed` then `trakt2discovr resume` try them again later"
+        refusedLists[list] = reason
+        actions.append(.write(.refuseList(list, status: status, message: reason)))
+        return true
+    }
+
+    /// Carries out the retry policy's decision about a send's outcome.
+    private mutating func decided(_ item: QueuedItem, _ decision: RetryDecision, status: Int?, message: String?,
+                                  answer: HistoryAnswer?, response: HistoryResponse, now: Int64, into actions: inout [Action]) {
+        let problem = message ?? status.map { "status \($0)" } ?? "no answer"
+        switch decision {
+        case .delivered(let alreadyPresent):
+            settle(item.id, into: &actions, now: now)
+            counts.delivered += 1
+            if alreadyPresent { counts.alreadyPresent += 1 }
+            actions.append(.write(.delivered(id: item.id, status: status ?? 200, message: message, added: response.added,
+                                             removed: response.removed, alreadyPresent: alreadyPresent)))
+        case .retry(let afterMs, let countAttempt):
+            if answer == .rateLimited && afterMs > configuration.giveUpAfterMs {
+                // Section 5: a wait longer than --give-up-after stops the run instead of sleeping.
                 release(item.id, into: &actions)
-                end(.forbidden("status 403: \(reason)"), cancel: true, into: &actions)
+                end(.gaveUp("the server asked to wait \((afterMs + 999) / 1000) s (Retry-After), longer than "
+                    + "--give-up-after (\(configuration.giveUpAfterMs / 1000) s)"), cancel: false, into: &actions)
+                return
             }
+            // The server answered that it did not store this send; a read-back before it (if the
+            // item was uncertain) found nothing: the item is certain again.
+            retry(item.id, status: status, message: problem, notBefore: now &+ afterMs, countAttempt: countAttempt,
+                  clearUncertain: item.uncertain, into: &actions)
+        case .refreshSession:
+            retry(item.id, status: status, message: problem, notBefore: now &+ policy.backoffMs(step: item.attempts),
+                  countAttempt: true, clearUncertain: item.uncertain, into: &actions)
+        case .giveUp(let reason):
+            settle(item.id, into: &actions, now: now)
+            counts.failed += 1
+            actions.append(.write(.failed(id: item.id, status: status, message: reason)))
+        case .stopRun(let reason):
+            release(item.id, into: &actions)
+            end(.forbidden("status 403: \(reason)"), cancel: true, into: &actions)
         }
     }
 

@@ -165,6 +165,8 @@ public struct DeliveryResult: Sendable {
     public var readBacks: Int
     /// Uncertain items a read-back found in the profile (delivered, `alreadyPresent`, not sent again).
     public var foundOnReadBack: Int
+    /// List paths this server did not take this run (405, or 404 for the first titles), with why.
+    public var refusedLists: [DiscovrList: String] = [:]
 
     public init(stop: DeliveryStop, counts: StateCounts, sent: Int, retries: Int, rateLimited: Int,
                 readBacks: Int = 0, foundOnReadBack: Int = 0) {

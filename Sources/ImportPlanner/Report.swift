@@ -18,10 +18,28 @@ public struct ImportReport: Sendable {
     }
 
     public struct Delivery: Sendable, Equatable {
+        /// History plays only; list writes are in `lists`.
         public var delivered: Int
         public var alreadyPresent: Int
         public var failed: Int
         public var pending: Int
+        /// List writes (importer.md section 7): `delivery.lists`.
+        public var lists = Lists()
+
+        public struct Lists: Sendable, Equatable {
+            public var delivered = 0
+            /// Delivered writes whose answer named a list the title left (`removed`).
+            public var moved = 0
+            public var failed = 0
+            public var pending = 0
+
+            public init(delivered: Int = 0, moved: Int = 0, failed: Int = 0, pending: Int = 0) {
+                self.delivered = delivered
+                self.moved = moved
+                self.failed = failed
+                self.pending = pending
+            }
+        }
 
         public init(delivered: Int, alreadyPresent: Int, failed: Int, pending: Int) {
             self.delivered = delivered
@@ -101,7 +119,8 @@ public struct ImportReport: Sendable {
         out += warnings.map { "\n    " + JSONText.quote($0) }.joined(separator: ",")
         out += warnings.isEmpty ? "]" : "\n  ]"
         if let d = delivery {
-            out += ",\n  \"delivery\": {\"delivered\": \(d.delivered), \"alreadyPresent\": \(d.alreadyPresent), \"failed\": \(d.failed), \"pending\": \(d.pending)}"
+            out += ",\n  \"delivery\": {\"delivered\": \(d.delivered), \"alreadyPresent\": \(d.alreadyPresent), \"failed\": \(d.failed), \"pending\": \(d.pending), "
+                + "\"lists\": {\"delivered\": \(d.lists.delivered), \"moved\": \(d.lists.moved), \"failed\": \(d.lists.failed), \"pending\": \(d.lists.pending)}}"
         }
         if let d = destination {
             out += ",\n  \"destination\": {\"apiUrl\": \(JSONText.quote(d.apiUrl)), \"profile\": \(d.profile.json), \"mediaIdForm\": \"\(d.mediaIdForm.rawValue)\"}"

@@ -62,6 +62,10 @@ public final class ImportQueue: Sendable {
             database = opened
             // Look before writing: journal_mode=WAL and migrations would modify a foreign database.
             try opened.read { db in try QueueSchema.checkIdentity(db, path: path) }
+            // Migrations first: a new file then gets its schema through a rollback journal, written once
+            // into the file (in WAL mode every migration's pages would go to the WAL as well, and the
+            // rebuild of `v4-typed-items` doubles them). A file in WAL mode already migrates in WAL mode.
+            try QueueSchema.migrator.migrate(opened)
             try opened.writeWithoutTransaction { db in
                 let mode = try String.fetchOne(db, sql: "PRAGMA journal_mode = WAL")
                 guard mode?.lowercased() == "wal" else {
@@ -69,7 +73,6 @@ public final class ImportQueue: Sendable {
                         + "(\(mode ?? "no answer")): put the state file on a local disk")
                 }
             }
-            try QueueSchema.migrator.migrate(opened)
             let recovered = try opened.write { db in
                 try db.execute(sql: Self.recoverSQL)
                 let plays = db.changesCount

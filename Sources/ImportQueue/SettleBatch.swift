@@ -1,3 +1,4 @@
+import DiscovrAPI
 import GRDB
 
 /// Changes to items in flight, collected to be written in one transaction by `ImportQueue.settle(_:)`.
@@ -64,6 +65,17 @@ public struct SettleBatch {
                 not_before = 0, uncertain = 0, sent_at = NULL
             WHERE id = ? AND state = 'in-flight'
             """, arguments: [status, message, id], id: id))
+    }
+
+    /// Every write of `list` still to be sent (pending), and every one that failed with 404 or 405
+    /// (the answers that made the path refused), fails with `message`: this server does not take the
+    /// list's path (importer.md section 7). `retryFailed()` brings them back. Items in flight are left
+    /// to their own answers.
+    public mutating func refuseList(_ list: DiscovrList, status: Int, message: String) {
+        changes.append(Change(sql: """
+            UPDATE item SET state = 'failed', last_status = ?, last_message = ?, not_before = 0
+            WHERE lane = 1 AND list = ? AND (state = 'pending' OR (state = 'failed' AND last_status IN (404, 405)))
+            """, arguments: [status, message, list.rawValue], id: 0, mustBeInFlight: false))
     }
 
     public mutating func release(ids: [Int64]) {

@@ -24,7 +24,7 @@ struct DeliveryRun {
             try enqueue(plan: plan, scan: scan, into: queue)
             return try await deliver(queue: queue, target: target)
         }
-        report.delivery = Self.delivery(counts)
+        report.delivery = counts
         report.destination = destination
         return code
     }
@@ -61,7 +61,7 @@ struct DeliveryRun {
             defer { queue.close() }
             return try await deliver(queue: queue, target: target)
         }
-        return (code, Self.delivery(counts), destination)
+        return (code, counts, destination)
     }
 
     /// The server a run talks to and the refresh token it presents.
@@ -98,12 +98,16 @@ struct DeliveryRun {
         }
     }
 
-    /// The report's delivery section: stored now, already there (found by the existing-history check
-    /// or a read-back), failed, and everything else
-    /// still to send (rows a killed run left in flight count as pending).
-    static func delivery(_ counts: StateCounts) -> ImportReport.Delivery {
-        ImportReport.Delivery(delivered: counts.delivered - counts.alreadyPresent, alreadyPresent: counts.alreadyPresent,
-                              failed: counts.failed, pending: counts.pending + counts.inFlight)
+    /// The report's delivery section: of the plays, stored now, already there (found by the
+    /// existing-history check or a read-back), failed, and everything else still to send (rows a killed
+    /// run left in flight count as pending); the list writes apart, in `lists`.
+    static func delivery(_ counts: StateCounts, lists: ListWriteCounts) -> ImportReport.Delivery {
+        let l = lists.total
+        var delivery = ImportReport.Delivery(delivered: counts.delivered - counts.alreadyPresent - l.delivered,
+                                             alreadyPresent: counts.alreadyPresent, failed: counts.failed - l.failed,
+                                             pending: counts.pending + counts.inFlight - l.pending)
+        delivery.lists = ImportReport.Delivery.Lists(delivered: l.delivered, moved: l.moved, failed: l.failed, pending: l.pending)
+        return delivery
     }
 
     /// Only the executable's own messages; the libraries get their own loggers.
@@ -160,6 +164,9 @@ struct DeliveryRun {
         display.finish()
         if !output.json, let note = ExistingHistoryText.summary(display.existingHistory) { Terminal.note(note) }
         let counts = result.counts
+        for (list, why) in result.refusedLists.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
+            Terminal.warn("\(list.rawValue): " + why)
+        }
         switch result.stop {
         case .finished:
             return (counts.failed > 0 ? Exit.someFailed : Exit.ok, counts)

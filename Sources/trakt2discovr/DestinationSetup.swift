@@ -10,7 +10,7 @@ import ImportQueue
 extension DeliveryRun {
     /// Chooses the destination, then drives the queue to it. Signals cover both: Ctrl-C while the
     /// profiles are listed stops as cleanly as during delivery.
-    func deliver(queue: ImportQueue, target: Target) async throws -> (ExitCode, StateCounts, ImportReport.Destination) {
+    func deliver(queue: ImportQueue, target: Target) async throws -> (ExitCode, ImportReport.Delivery, ImportReport.Destination) {
         let stop = StopSignal()
         let signals = SignalTrap(stop: stop)
         defer { signals.cancel() }
@@ -31,7 +31,9 @@ extension DeliveryRun {
             switched.formReason = destination.formReason + "; switched to \(state.current.rawValue): the first sends were all refused (400)"
             try? record(switched, in: queue)
         }
-        return (code, counts, ImportReport.Destination(apiUrl: target.baseURL, profile: destination.profile, mediaIdForm: state.current))
+        let lists = (try? queue.listCounts()) ?? ListWriteCounts()
+        return (code, Self.delivery(counts, lists: lists),
+                ImportReport.Destination(apiUrl: target.baseURL, profile: destination.profile, mediaIdForm: state.current))
     }
 
     private func prepare(queue: ImportQueue, target: Target, stop: StopSignal) async throws -> Destination {
