@@ -323,10 +323,10 @@ public struct DeliveryDriver: Sendable {
 
     static func stop(for error: any Error) -> DeliveryStop {
         switch error {
-        case DeliveryError.credentialsRefused(let why):
-            return .credentialsRefused(why)
+        case DeliveryError.credentialsRefused(let refusal):
+            return .credentialsRefused(refusal)
         case DeliveryError.unreadableSession:
-            return .credentialsRefused(String(describing: error))
+            return .unreadableSession(String(describing: error))
         case DeliveryError.forbidden(let why):
             return .forbidden(why)
         case DeliveryError.unreachable(let why):

@@ -137,8 +137,10 @@ public enum DeliveryStop: Sendable, Equatable {
     case stopped
     /// The server could not be reached for `unreachableAfter`.
     case unreachable(String)
-    /// The refresh token was refused (exit 77).
-    case credentialsRefused(String)
+    /// The refresh token or the profile was refused (the refusal, as the identity call read it).
+    case credentialsRefused(IdentityRefusal)
+    /// The session-token endpoint answered 2xx without a token that can be read.
+    case unreadableSession(String)
     /// 403, or the session was refused right after a refresh (exit 77).
     case forbidden(String)
     /// The state file could not be written (disk full...): the queue's own error, which names the file
@@ -230,8 +232,8 @@ public final class StopSignal: Sendable {
 /// Errors of the Delivery module. Messages never contain a token.
 public enum DeliveryError: Error, Equatable, CustomStringConvertible {
     /// The refresh token (or the profile) was refused by `POST /auth/session-token`; the text is the
-    /// whole message, the fix included (`IdentityRefusal`).
-    case credentialsRefused(String)
+    /// whole message, the fix included, in its `description`.
+    case credentialsRefused(IdentityRefusal)
     /// Requests are refused with valid credentials (403, or 401 right after a fresh session).
     case forbidden(String)
     /// The session-token endpoint answered with a transient error (5xx, 429).
@@ -251,8 +253,8 @@ public enum DeliveryError: Error, Equatable, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case .credentialsRefused(let why):
-            return why
+        case .credentialsRefused(let refusal):
+            return refusal.description
         case .forbidden(let why):
             return "Discovr refused to store history with these credentials (\(why)); check the token and --profile"
         case .sessionUnavailable(let why):

@@ -25,7 +25,7 @@ public enum IdentityError: Error, Equatable, CustomStringConvertible {
     /// The same problem as the delivery driver knows it (its session refreshes go through `exchange`).
     var asDeliveryError: DeliveryError {
         switch self {
-        case .refused(let refusal): return .credentialsRefused(refusal.description)
+        case .refused(let refusal): return .credentialsRefused(refusal)
         case .unavailable(let why): return .sessionUnavailable(why)
         case .unreadable(let why): return .unreadableSession(why)
         case .transport(let failure): return .transport(failure)

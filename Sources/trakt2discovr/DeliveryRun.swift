@@ -45,7 +45,7 @@ struct DeliveryRun {
         } catch let error as QueueError {
             // The transaction was rolled back: no plan was saved, so `resume` would find nothing.
             throw fail(error.description + "; the plan was not saved and nothing was sent: run this import again "
-                + "once the state file can be written", Self.exitCode(for: error))
+                + "once the state file can be written", Exit.code(for: error))
         }
     }
 
@@ -91,13 +91,6 @@ struct DeliveryRun {
         }
     }
 
-    static func exitCode(for error: IdentityError) -> ExitCode {
-        switch error {
-        case .refused(let refusal): return refusal.kind == .badProfile ? Exit.usage : Exit.noPermission
-        case .unavailable, .transport, .unreadable: return Exit.tempFail
-        }
-    }
-
     /// The report's delivery section: of the plays, stored now, already there (found by the
     /// existing-history check or a read-back), failed, and everything else still to send (rows a killed
     /// run left in flight count as pending); the list writes apart, in `lists`.
@@ -121,7 +114,7 @@ struct DeliveryRun {
         do {
             queue = try ImportQueue.open(path: options.state)
         } catch let error as QueueError {
-            throw fail(error.description, Self.exitCode(for: error))
+            throw fail(error.description, Exit.code(for: error))
         }
         logger.info("state opened", metadata: ["recoveredInFlight": .stringConvertible(queue.recoveredInFlight)])
         if queue.recoveredInFlight > 0 && !output.json {
@@ -134,16 +127,6 @@ struct DeliveryRun {
         "\(Terminal.number(n)) item\(n == 1 ? " was" : "s were") in flight when the last run stopped without settling "
             + "(crash, kill or power loss): \(n == 1 ? "its send" : "their sends") may have been stored, so "
             + "\(n == 1 ? "it is" : "each is") read back first and sent only if not there (found ones count as already there)"
-    }
-
-    static func exitCode(for error: QueueError) -> ExitCode {
-        switch error {
-        case .inUse: return Exit.tempFail
-        case .notAQueue: return Exit.dataError
-        case .cannotOpen: return Exit.noInput  // the path names no usable file
-        case .storage: return Exit.ioError     // disk full, read-only, no permission to write: the same for every command
-        case .notInFlight, .closed: return Exit.ioError
-        }
     }
 
     func drive(queue: ImportQueue, target: Target, profile: Profile, mediaIdForm: MediaIDFormState,
@@ -167,36 +150,32 @@ struct DeliveryRun {
         for (list, why) in result.refusedLists.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
             Terminal.warn("\(list.rawValue): " + why)
         }
+        let again = "nothing was lost: run `trakt2discovr resume`"
         switch result.stop {
         case .finished:
             return (counts.failed > 0 ? Exit.someFailed : Exit.ok, counts)
         case .limitReached:
             if counts.pending + counts.inFlight == 0 { return (counts.failed > 0 ? Exit.someFailed : Exit.ok, counts) }
             Terminal.note("--limit reached: \(Terminal.number(counts.pending + counts.inFlight)) items left; run `trakt2discovr resume` to continue")
-            return (Exit.tempFail, counts)
         case .stopped:
             Terminal.warn("stopped: \(Terminal.number(counts.pending + counts.inFlight)) items left; run `trakt2discovr resume` to continue")
-            return (Exit.tempFail, counts)
         case .unreachable(let why):
-            Terminal.error("the Discovr server could not be reached (\(why)); nothing was lost: run `trakt2discovr resume` later")
-            return (Exit.tempFail, counts)
-        case .credentialsRefused(let why):
-            Terminal.error(why)
-            return (Exit.noPermission, counts)
+            Terminal.error("the Discovr server could not be reached (\(why)); \(again) later")
+        case .credentialsRefused(let refusal):
+            Terminal.error(refusal.description)
+        case .unreadableSession(let why):
+            Terminal.error(why + "; \(again) later")
         case .forbidden(let why):
             Terminal.error("Discovr refused to let this token write history (\(why)); check the account and --profile")
-            return (Exit.noPermission, counts)
         case .storage(let error):
             // The queue's error names the file and says how to fix it; what to run next is ours to say.
-            Terminal.error(error.description + "; nothing was lost: run `trakt2discovr resume` once it can be written")
-            return (Self.exitCode(for: error), counts)
+            Terminal.error(error.description + "; \(again) once it can be written")
         case .gaveUp(let why):
-            Terminal.error("gave up waiting (\(why)); nothing was lost: run `trakt2discovr resume` later, or raise --give-up-after")
-            return (Exit.tempFail, counts)
+            Terminal.error("gave up waiting (\(why)); \(again) later, or raise --give-up-after")
         case .historyUnreadable(let why):
             Terminal.error("the profile's history could not be read to look for plays already there (\(why)); nothing was sent: "
                 + "run `trakt2discovr resume` later, or pass --existing ignore to send without looking (plays already there are then added again)")
-            return (Exit.tempFail, counts)
         }
+        return (Exit.code(for: result.stop), counts)
     }
 }

@@ -43,7 +43,7 @@ extension DeliveryRun {
             stored = try Self.stored(in: queue)
             sample = try queue.firstUnsentPlay()
         } catch let error as QueueError {
-            throw fail(error.description, Self.exitCode(for: error))
+            throw fail(error.description, Exit.code(for: error))
         }
         let request = DestinationRequest(apiURL: target.baseURL, refreshToken: target.refreshToken, profile: options.profile,
                                          formSetting: options.mediaIdForm, stored: stored, sample: sample,
@@ -60,7 +60,7 @@ extension DeliveryRun {
             case .notChosen:
                 throw fail(error.description, Exit.usage)
             case .identity(let identity):
-                throw fail(identity.description, Self.exitCode(for: identity))
+                throw fail(identity.description, Exit.code(for: identity))
             case .unreachable(let why):
                 throw fail("the Discovr server could not be reached (\(why)); nothing was lost: run `trakt2discovr resume` later", Exit.tempFail)
             case .stopped:
@@ -87,7 +87,7 @@ extension DeliveryRun {
             try queue.setMeta(StoredDestination.formCanSwitchKey, destination.formCanSwitch ? "1" : "0")
             try queue.setMeta(MediaIDForm.stateReasonKey, destination.formReason)
         } catch let error as QueueError {
-            throw fail(error.description, Self.exitCode(for: error))
+            throw fail(error.description, Exit.code(for: error))
         }
         logger.info("destination", metadata: ["profile": .string(destination.profile.id), "mediaIdForm": .string(destination.mediaIdForm.rawValue),
                                               "reason": .string(destination.formReason)])

@@ -70,7 +70,7 @@ struct ImportCommand: AsyncParsableCommand {
         do {
             scan = try ExportReader.read(paths: paths)
         } catch {
-            throw fail(error.description, ExitCode(error.exitCode))
+            throw fail(error.description, Exit.code(for: error))
         }
         let plan = ImportPlanner.plan(scan, options: PlanOptions(unknownDates: unknownDates, latestOnly: latestOnly, includePlayback: !noPlayback))
         var report = ImportReport(scan: scan, plan: plan, dryRun: dryRun)

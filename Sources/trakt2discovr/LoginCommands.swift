@@ -76,7 +76,7 @@ struct LoginCommand: AsyncParsableCommand {
             }
             switch error {
             case .stopped: throw fail(error.description, Exit.tempFail)
-            case .identity(let identity): throw fail(error.description, DeliveryRun.exitCode(for: identity))
+            case .identity(let identity): throw fail(error.description, Exit.code(for: identity))
             case .expired: throw fail(error.description, Exit.noPermission)
             case .unreachable: throw fail(error.description, Exit.tempFail)
             }

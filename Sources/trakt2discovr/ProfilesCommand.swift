@@ -39,7 +39,7 @@ struct ProfilesCommand: AsyncParsableCommand {
                 try await client.profiles(refreshToken: token)
             }
         } catch let error as IdentityError {
-            throw fail(error.description, DeliveryRun.exitCode(for: error))
+            throw fail(error.description, Exit.code(for: error))
         } catch let error as DeliveryError {
             throw fail(error.description, Exit.usage)
         }

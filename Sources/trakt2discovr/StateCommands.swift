@@ -151,7 +151,7 @@ struct RetryFailedCommand: ParsableCommand {
             let n = try queue.retryFailed()
             Terminal.out("\(Terminal.number(n)) failed item\(n == 1 ? "" : "s") moved back to pending; run `trakt2discovr resume` to send \(n == 1 ? "it" : "them")\n")
         } catch let error as QueueError {
-            throw fail(error.description, DeliveryRun.exitCode(for: error))
+            throw fail(error.description, Exit.code(for: error))
         }
     }
 }
@@ -167,7 +167,7 @@ enum StateAccess {
         } catch QueueError.inUse where allowInUse {
             throw StatusView.InUse.inUse
         } catch let error as QueueError {
-            throw fail(error.description, DeliveryRun.exitCode(for: error))
+            throw fail(error.description, Exit.code(for: error))
         }
     }
 }

@@ -33,7 +33,7 @@ struct StatusView {
                                   recoveredInFlight: 0, uncertain: snapshot.uncertain, running: true,
                                   lastVerify: VerifyRecord(json: snapshot.lastVerify), lists: snapshot.lists)
             } catch let error as QueueError {
-                throw fail(error.description, DeliveryRun.exitCode(for: error))
+                throw fail(error.description, Exit.code(for: error))
             }
         }
         defer { queue.close() }
@@ -44,7 +44,7 @@ struct StatusView {
                               running: false, lastVerify: VerifyRecord(json: try queue.meta(ImportQueue.lastVerifyKey)),
                               lists: try queue.listCounts())
         } catch let error as QueueError {
-            throw fail(error.description, DeliveryRun.exitCode(for: error))
+            throw fail(error.description, Exit.code(for: error))
         }
     }
 

@@ -86,7 +86,7 @@ struct VerifyCommand: AsyncParsableCommand {
             profileId = try queue.meta(StoredDestination.profileIdKey)
             form = try queue.meta(MediaIDForm.stateKey).flatMap(MediaIDForm.init(rawValue:)) ?? .seed
         } catch let error as QueueError {
-            throw fail(error.description, DeliveryRun.exitCode(for: error))
+            throw fail(error.description, Exit.code(for: error))
         }
         let unsent = counts.pending + counts.inFlight + counts.failed
         guard counts.delivered > 0, let profileId else {
@@ -124,7 +124,7 @@ struct VerifyCommand: AsyncParsableCommand {
         do {
             requeued = try verifier.record(result, requeueMissing: requeueMissing)
         } catch let error as QueueError {
-            throw fail(error.description + "; the profile was read, but the result could not be kept", DeliveryRun.exitCode(for: error))
+            throw fail(error.description + "; the profile was read, but the result could not be kept", Exit.code(for: error))
         }
         let output = VerifyOutput(result: result, requeued: requeued, notDelivered: unsent, profileId: profileId)
         if let path = report { try OutputFile.write(output.json, to: path) }
@@ -141,21 +141,23 @@ struct VerifyCommand: AsyncParsableCommand {
         let again = "nothing was changed: run `trakt2discovr verify` again"
         switch stop {
         case .finished, .limitReached:
-            return fail("verify ended before the history was read to the end; " + again + " later", Exit.tempFail)
+            return fail("verify ended before the history was read to the end; " + again + " later", Exit.code(for: stop))
         case .stopped:
-            return fail("stopped before the history was read to the end; " + again, Exit.tempFail)
+            return fail("stopped before the history was read to the end; " + again, Exit.code(for: stop))
         case .unreachable(let why):
-            return fail("the Discovr server could not be reached (\(why)); " + again + " later", Exit.tempFail)
+            return fail("the Discovr server could not be reached (\(why)); " + again + " later", Exit.code(for: stop))
         case .gaveUp(let why):
-            return fail("gave up waiting (\(why)); " + again + " later, or raise --give-up-after", Exit.tempFail)
+            return fail("gave up waiting (\(why)); " + again + " later, or raise --give-up-after", Exit.code(for: stop))
         case .historyUnreadable(let why):
-            return fail("the profile's history could not be read (\(why)); " + again + " later", Exit.tempFail)
-        case .credentialsRefused(let why):
-            return fail(why, Exit.noPermission)
+            return fail("the profile's history could not be read (\(why)); " + again + " later", Exit.code(for: stop))
+        case .credentialsRefused(let refusal):
+            return fail(refusal.description, Exit.code(for: stop))
+        case .unreadableSession(let why):
+            return fail(why + "; " + again + " later", Exit.code(for: stop))
         case .forbidden(let why):
-            return fail("Discovr refused to let this token read the profile's history (\(why)); check the account", Exit.noPermission)
+            return fail("Discovr refused to let this token read the profile's history (\(why)); check the account", Exit.code(for: stop))
         case .storage(let error):
-            return fail(error.description, DeliveryRun.exitCode(for: error))
+            return fail(error.description, Exit.code(for: stop))
         }
     }
 }

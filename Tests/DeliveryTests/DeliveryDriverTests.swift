@@ -158,10 +158,12 @@ import Testing
             try await sandbox.run { running in
                 let wrong = "rt_" + String(repeating: "f", count: 32)
                 let result = await Self.deliver(queue, Self.settings(running) { $0.refreshToken = wrong })
-                guard case .credentialsRefused(let why) = result.stop else {
+                guard case .credentialsRefused(let refusal) = result.stop else {
                     Issue.record("expected credentialsRefused, got \(result.stop)")
                     return
                 }
+                let why = refusal.description
+                #expect(refusal.kind == .refreshTokenInvalid)
                 #expect(!why.contains(wrong) && !why.contains(running.refreshToken))
                 #expect(result.sent == 0)
                 #expect(result.counts == StateCounts(pending: 10))
@@ -195,6 +197,23 @@ import Testing
                 let result = await Self.deliver(queue, Self.settings(running) { $0.limit = 5 })
                 #expect(result.stop == .finished)
                 #expect(result.counts == StateCounts(delivered: 5))
+            }
+        }
+    }
+
+    /// A profile the session exchange refuses while delivering ends the run with the refusal itself,
+    /// its kind kept (the executable maps a refused profile to 64 wherever it is refused, issue #18).
+    @Test func aRefusedProfileDuringDeliveryKeepsItsKind() async throws {
+        let sandbox = DiscovrSandbox(configuration: SandboxConfiguration(), logger: quietLogger)
+        try await Self.withFilledQueue(makeEntries(3)) { queue in
+            try await sandbox.run { running in
+                let result = await Self.deliver(queue, Self.settings(running) { $0.profileId = "profile_notmine000" })
+                guard case .credentialsRefused(let refusal) = result.stop else {
+                    Issue.record("expected credentialsRefused, got \(result.stop)")
+                    return
+                }
+                #expect(refusal.kind == .badProfile)
+                #expect(result.sent == 0 && result.counts == StateCounts(pending: 3))
             }
         }
     }

@@ -80,11 +80,11 @@ import Testing
                     _ = try await client.exchange(refreshToken: wrong, profileId: nil)
                     Issue.record("a wrong refresh token was accepted")
                 } catch let error as DeliveryError {
-                    guard case .credentialsRefused(let why) = error else {
+                    guard case .credentialsRefused(let refusal) = error else {
                         Issue.record("expected credentialsRefused, got \(error)")
                         return
                     }
-                    #expect(why.contains("401"))
+                    #expect(refusal.status == 401 && refusal.description.contains("401"))
                     #expect(!error.description.contains(wrong))
                 }
             }

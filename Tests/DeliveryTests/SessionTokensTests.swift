@@ -104,8 +104,9 @@ final class FakeExchange: Sendable {
         let clock = ManualClock()
         let exchange = FakeExchange(clock: clock, lifetimeMs: 600_000)
         let tokens = SessionTokens(now: clock.now, refresh: exchange.refresh)
-        exchange.failNext(with: .credentialsRefused("status 401: invalid refresh token"))
-        await #expect(throws: DeliveryError.credentialsRefused("status 401: invalid refresh token")) {
+        let refusal = IdentityRefusal(kind: .refreshTokenInvalid, status: 401, body: ErrorBody(message: "invalid refresh token"))
+        exchange.failNext(with: .credentialsRefused(refusal))
+        await #expect(throws: DeliveryError.credentialsRefused(refusal)) {
             _ = try await tokens.token()
         }
         #expect(try await tokens.token() == "jwt-1")
