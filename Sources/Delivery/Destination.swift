@@ -1,4 +1,5 @@
 import DiscovrAPI
+import ImportQueue
 import Logging
 
 /// Where a run writes: the API, the profile, and the media id form (the report's `destination`).
@@ -34,10 +35,25 @@ public struct StoredDestination: Sendable, Equatable {
         self.formReason = formReason
     }
 
-    /// Meta keys of the state file.
-    public static let profileIdKey = "profileId"
-    public static let profileNameKey = "profileName"
-    public static let formCanSwitchKey = "mediaIdFormCanSwitch"
+    /// What the state keeps of its destination (`StateMeta`).
+    public init(readingFrom queue: ImportQueue) throws {
+        self.init(profileId: try queue.meta(StateMeta.profileId),
+                  mediaIdForm: try queue.meta(StateMeta.mediaIdForm).flatMap(MediaIDForm.init(rawValue:)),
+                  formCanSwitch: try queue.meta(StateMeta.mediaIdFormCanSwitch) == "1",
+                  formReason: try queue.meta(StateMeta.mediaIdFormReason))
+    }
+
+    /// Keeps `destination` in the state, in one transaction: a later `resume` writes to the same
+    /// profile in the same form.
+    public static func record(_ destination: Destination, in queue: ImportQueue) throws {
+        try queue.setMeta([
+            (StateMeta.profileId, destination.profile.id),
+            (StateMeta.profileName, destination.profile.name),
+            (StateMeta.mediaIdForm, destination.mediaIdForm.rawValue),
+            (StateMeta.mediaIdFormCanSwitch, destination.formCanSwitch ? "1" : "0"),
+            (StateMeta.mediaIdFormReason, destination.formReason),
+        ])
+    }
 }
 
 /// Why no destination could be prepared.

@@ -114,9 +114,7 @@ struct ExistingHistoryCheck {
     let logger: Logger
 
     /// The meta key recording that the check was done for the session's profile.
-    static func metaKey(profileId: String?) -> String {
-        "existing-history-checked:" + (profileId ?? "(the account's only profile)")
-    }
+    static func metaKey(profileId: String?) -> String { StateMeta.existingHistoryChecked(profileId: profileId) }
 
     /// Nil when the run may go on (checked now, checked before, or `--existing ignore`); else why the
     /// run ends (stopped, credentials, forbidden, the history could not be read, the state file).

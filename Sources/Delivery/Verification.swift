@@ -56,7 +56,7 @@ public struct VerifyResult: Sendable, Equatable {
     }
 }
 
-/// The last verify as the state's meta table keeps it (`ImportQueue.lastVerifyKey`), written by
+/// The last verify as the state's meta table keeps it (`StateMeta.lastVerify`), written by
 /// `HistoryVerifier.record` and read by `status`: one type for both.
 public struct VerifyRecord: Sendable, Equatable, Codable {
     public var at: String
@@ -269,7 +269,7 @@ public struct HistoryVerifier: Sendable {
     public func record(_ result: VerifyResult, requeueMissing: Bool) throws -> Int {
         let at = Timestamp(millisecondsSince1970: wallClock())
         guard requeueMissing, !result.missing.isEmpty else {
-            try queue.setMeta(ImportQueue.lastVerifyKey, result.record(at: at, requeued: 0).json)
+            try queue.setMeta(StateMeta.lastVerify, result.record(at: at, requeued: 0).json)
             return 0
         }
         let ids = result.missing.map(\.id)

@@ -5,11 +5,6 @@ extension MediaIDForm {
     /// The seed page's form: the default when nothing else is known.
     public static let seed = MediaIDForm.tmdbid
 
-    /// The meta key of the state file that keeps the form of a state.
-    public static let stateKey = "mediaIdForm"
-    /// The meta key that keeps how the form was decided (for `status` and a person reading the state).
-    public static let stateReasonKey = "mediaIdFormReason"
-
     /// `MV_TMDBID550` or `MV_550`: how a person recognises the form.
     public var example: String { MediaID.movie(550).rawValue(in: self) }
 }

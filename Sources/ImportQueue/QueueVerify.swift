@@ -30,8 +30,6 @@ extension ImportQueue {
     /// The message kept with a play `verify --requeue-missing` put back to pending (`status` shows it).
     public static let missingOnVerifyMessage = "not found in the profile's history by verify: to be sent again"
 
-    /// The meta key of the last verify's result (a JSON object, `status` shows it).
-    public static let lastVerifyKey = "last-verify"
 
     /// Every delivered play (already present included), in send order. List writes are not plays: left out.
     public func settledPlays() throws -> [SettledPlay] {
@@ -63,7 +61,7 @@ extension ImportQueue {
                 try statement.execute(arguments: [Self.missingOnVerifyMessage, id])
                 moved += db.changesCount
             }
-            try Self.storeMeta(Self.lastVerifyKey, verifyRecord, in: db)
+            try Self.storeMeta(StateMeta.lastVerify, verifyRecord, in: db)
             return moved
         }
     }

@@ -18,7 +18,7 @@ public struct StateSnapshot: Sendable, Equatable {
     public var uncertain: Int = 0
     /// List writes by list and state (none in a file older than the `v4-typed-items` migration).
     public var lists = ListWriteCounts()
-    /// The last `verify`'s result as the state keeps it (`ImportQueue.lastVerifyKey`); nil if none ran.
+    /// The last `verify`'s result as the state keeps it (`StateMeta.lastVerify`); nil if none ran.
     public var lastVerify: String?
     /// The migrations applied to the file, oldest first (`v1`, ...).
     public var migrations: [String]
@@ -70,7 +70,7 @@ extension ImportQueue {
                     snapshot.uncertain = try Int.fetchOne(db, sql: "SELECT count(*) FROM item WHERE uncertain = 1") ?? 0
                 }
                 snapshot.lastVerify = try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = ?",
-                                                          arguments: [ImportQueue.lastVerifyKey])
+                                                          arguments: [StateMeta.lastVerify])
                 if try db.tableExists("grdb_migrations") {
                     snapshot.migrations = try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations ORDER BY rowid")
                 }

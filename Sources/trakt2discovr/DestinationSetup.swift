@@ -40,7 +40,7 @@ extension DeliveryRun {
         let stored: StoredDestination
         let sample: HistoryItem?
         do {
-            stored = try Self.stored(in: queue)
+            stored = try StoredDestination(readingFrom: queue)
             sample = try queue.firstUnsentPlay()
         } catch let error as QueueError {
             throw fail(error.description, Exit.code(for: error))
@@ -71,21 +71,10 @@ extension DeliveryRun {
         }
     }
 
-    static func stored(in queue: ImportQueue) throws -> StoredDestination {
-        StoredDestination(profileId: try queue.meta(StoredDestination.profileIdKey),
-                          mediaIdForm: try queue.meta(MediaIDForm.stateKey).flatMap(MediaIDForm.init(rawValue:)),
-                          formCanSwitch: try queue.meta(StoredDestination.formCanSwitchKey) == "1",
-                          formReason: try queue.meta(MediaIDForm.stateReasonKey))
-    }
-
     /// Keeps the destination in the state: a later `resume` writes to the same profile in the same form.
     private func record(_ destination: Destination, in queue: ImportQueue) throws {
         do {
-            try queue.setMeta(StoredDestination.profileIdKey, destination.profile.id)
-            try queue.setMeta(StoredDestination.profileNameKey, destination.profile.name)
-            try queue.setMeta(MediaIDForm.stateKey, destination.mediaIdForm.rawValue)
-            try queue.setMeta(StoredDestination.formCanSwitchKey, destination.formCanSwitch ? "1" : "0")
-            try queue.setMeta(MediaIDForm.stateReasonKey, destination.formReason)
+            try StoredDestination.record(destination, in: queue)
         } catch let error as QueueError {
             throw fail(error.description, Exit.code(for: error))
         }

@@ -41,7 +41,7 @@ struct StatusView {
             return StatusView(counts: try queue.counts(), otherStates: [:],
                               failures: try queue.failures(limit: failureLimit),
                               recoveredInFlight: queue.recoveredInFlight, uncertain: try queue.uncertainCount(),
-                              running: false, lastVerify: VerifyRecord(json: try queue.meta(ImportQueue.lastVerifyKey)),
+                              running: false, lastVerify: VerifyRecord(json: try queue.meta(StateMeta.lastVerify)),
                               lists: try queue.listCounts())
         } catch let error as QueueError {
             throw fail(error.description, Exit.code(for: error))

@@ -83,8 +83,9 @@ struct VerifyCommand: AsyncParsableCommand {
         let form: MediaIDForm
         do {
             counts = try queue.counts()
-            profileId = try queue.meta(StoredDestination.profileIdKey)
-            form = try queue.meta(MediaIDForm.stateKey).flatMap(MediaIDForm.init(rawValue:)) ?? .seed
+            let stored = try StoredDestination(readingFrom: queue)
+            profileId = stored.profileId
+            form = stored.mediaIdForm ?? .seed
         } catch let error as QueueError {
             throw fail(error.description, Exit.code(for: error))
         }

@@ -37,7 +37,7 @@ import Testing
             let moved = try queue.requeueMissing(ids: [claimed[1].id, claimed[2].id, 999], verifyRecord: "{\"missing\":2}")
             #expect(moved == 1)
             #expect(try queue.counts() == StateCounts(pending: 1, delivered: 1, failed: 1))
-            #expect(try queue.meta(ImportQueue.lastVerifyKey) == "{\"missing\":2}")
+            #expect(try queue.meta(StateMeta.lastVerify) == "{\"missing\":2}")
             let rows = try queue.inspectionRows("SELECT play_key, state, already_present, attempts, uncertain, last_message FROM item ORDER BY id")
             #expect(rows[1] == [realKey("b@2"), "pending", "0", "0", "0", ImportQueue.missingOnVerifyMessage])
             #expect(try queue.claim(max: 5, nowMs: 0).playKeys == ["b@2"])
