@@ -2,6 +2,7 @@ import Dispatch
 import Foundation
 import ImportPlanner
 import ImportQueue
+import Synchronization
 import TraktExport
 
 /// The plan's plays as the queue's rows (typed facts and label), written straight into the queue's
@@ -21,22 +22,20 @@ enum QueuePages {
         for start in stride(from: 0, to: count, by: batch) {
             let end = min(count, start + batch)
             let chunks = (end - start + chunk - 1) / chunk
-            let parts = [PlanPages](unsafeUninitializedCapacity: chunks) { buffer, initialized in
-                // Each chunk writes its own slot only; concurrentPerform returns when all are done.
-                nonisolated(unsafe) let base = buffer.baseAddress!
-                DispatchQueue.concurrentPerform(iterations: chunks) { c in
-                    var part = PlanPages()
-                    var label: [UInt8] = []
-                    for i in start + c * chunk ..< min(end, start + (c + 1) * chunk) {
-                        let planned = items[i]
-                        label.removeAll(keepingCapacity: true)
-                        ImportPlanner.appendLabel(of: planned.recordIndex, in: scan.records, to: &label)
-                        label.withUnsafeBytes { title in part.append(planned.item, title: title) }
-                    }
-                    (base + c).initialize(to: part)
+            // Each chunk puts its part in its own slot, once; concurrentPerform returns when all are done.
+            let slots = Mutex([PlanPages](repeating: PlanPages(), count: chunks))
+            DispatchQueue.concurrentPerform(iterations: chunks) { c in
+                var part = PlanPages()
+                var label: [UInt8] = []
+                for i in start + c * chunk ..< min(end, start + (c + 1) * chunk) {
+                    let planned = items[i]
+                    label.removeAll(keepingCapacity: true)
+                    ImportPlanner.appendLabel(of: planned.recordIndex, in: scan.records, to: &label)
+                    label.withUnsafeBytes { title in part.append(planned.item, title: title) }
                 }
-                initialized = chunks
+                slots.withLock { $0[c] = part }
             }
+            let parts = slots.withLock { $0 }
             for part in parts { try save(part) }
         }
     }
