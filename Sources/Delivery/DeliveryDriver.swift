@@ -94,8 +94,7 @@ public struct DeliveryDriver: Sendable {
             // Only `withDiscovrClient` itself throws here: a bad URL or a failed client shutdown.
             stopReason = (error as? DeliveryError).map(Self.stop(for:)) ?? .unreachable(Redaction.redact(String(describing: error)))
         }
-        var final = (try? queue.counts()) ?? machine.counts
-        if final.inFlight > 0 && (try? queue.counts()) == nil { final = machine.counts }
+        let final = (try? queue.counts()) ?? machine.counts
         var snapshot = machine.progress(startedAtMs: startedAtMs, nowMs: time.nowMs())
         snapshot.delivered = final.delivered
         snapshot.alreadyPresent = final.alreadyPresent

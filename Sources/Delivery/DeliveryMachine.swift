@@ -456,7 +456,7 @@ struct DeliveryMachine: Sendable {
             answered(now: now, status: 200, hints: RateLimitHints(), sentAt: sentAt)
             guard case .lookingUp(let token) = entry.phase else { return }
             let window = (item.sentAtMs ?? item.lastSendMs).map { $0...(now &+ configuration.timeoutGraceMs) }
-            if let play = item.outgoing.play.map({ SentPlay($0) }), page.items.contains(where: { play.isMatched(by: $0, createdWithinMs: window) }) {
+            if let play = item.outgoing.play, page.items.contains(where: { play.isMatched(by: $0, createdWithinMs: window) }) {
                 settle(item.id, into: &actions, now: now)
                 counts.delivered += 1
                 counts.alreadyPresent += 1

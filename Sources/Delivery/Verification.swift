@@ -108,14 +108,14 @@ public enum VerifyOutcome: Sendable, Equatable {
 }
 
 /// The matching of `verify`, a pure value: fed the history a page at a time, it counts for each settled
-/// play the entries that match it, with the read-back's matching (`SentPlay.isMatched`: the id in
+/// play the entries that match it, with the read-back's matching (`HistoryItem.isMatched`: the id in
 /// either form, season, episode, `imported: "trakt"`, `updatedAt` to the millisecond; a play sent
 /// without a date by an entry of its item created from its first send on). Memory follows the plan,
 /// not the profile: an entry is looked up by its play key (or, for the plays sent without a date, its
 /// item key) and only counted.
 struct VerifyTally {
     let plays: [SettledPlay]
-    private let sent: [SentPlay]
+    private let sent: [HistoryItem]
     private var byPlayKey: [String: Int] = [:]
     private var datelessByItemKey: [String: [Int]] = [:]
     private(set) var found: [Int]
@@ -124,7 +124,7 @@ struct VerifyTally {
 
     init(plays: [SettledPlay]) {
         self.plays = plays
-        sent = plays.map { SentPlay($0.play) }
+        sent = plays.map(\.play)
         found = Array(repeating: 0, count: plays.count)
         for (index, play) in sent.enumerated() {
             if play.updatedAt == nil {

@@ -41,11 +41,4 @@ public enum HistoryAnswer: Sendable, Equatable {
     /// The request did what it asked (2xx, or 409 for a send): the session works, and the pace is fine.
     public var isSuccess: Bool { self == .delivered || self == .alreadyPresent }
 
-    /// Worth asking again later (429, 5xx, 408); the other non-successes are final for this request.
-    public var isTransient: Bool {
-        switch self {
-        case .rateLimited, .serverError: return true
-        default: return false
-        }
-    }
 }

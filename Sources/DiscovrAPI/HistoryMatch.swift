@@ -1,33 +1,9 @@
-/// A play as the importer sent it (or may have sent it), looked for in history read back from
+/// A play the importer sent (or may have sent), looked for in history read back from
 /// `GET /profile/history/{mediaId}` (`importer.md` section 5): the same media id (in either form),
 /// season and episode, `imported: "trakt"`, and the same `updatedAt` to the millisecond. A play sent
 /// without `updatedAt` gets the server's "now" as its date, so it can only be recognised by when it
 /// was created: an entry created while the send was under way.
-public struct SentPlay: Sendable, Equatable {
-    public var mediaId: MediaID
-    public var season: Int?
-    public var episode: Int?
-    public var updatedAt: Timestamp?
-    public var imported: String
-    /// The form the id was written in (a read-back asks for it in the same form).
-    public var form: MediaIDForm
-
-    public init(mediaId: MediaID, season: Int?, episode: Int?, updatedAt: Timestamp?,
-                imported: String = HistoryItem.importSource, form: MediaIDForm = .tmdbid) {
-        self.mediaId = mediaId
-        self.form = form
-        self.season = season
-        self.episode = episode
-        self.updatedAt = updatedAt
-        self.imported = imported
-    }
-
-    /// The play `item`, its id sent in `form`.
-    public init(_ item: HistoryItem, form: MediaIDForm = .tmdbid) {
-        self.init(mediaId: item.mediaId, season: item.season, episode: item.episode, updatedAt: item.updatedAt,
-                  imported: item.imported, form: form)
-    }
-
+extension HistoryItem {
     /// Whether `entry` is this play. `createdWithinMs` (ms since 1970, both ends included) is when the
     /// send may have been stored: it is what a play without `updatedAt` is matched by, and such a play
     /// never matches without it. `anyImport` leaves `imported` out of the match: for a play the

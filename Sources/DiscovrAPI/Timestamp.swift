@@ -27,12 +27,6 @@ public struct Timestamp: Hashable, Comparable, Sendable, CustomStringConvertible
         self.millisecondsSince1970 = parsed
     }
 
-    /// Parses from raw UTF-8 bytes (the JSON reader hands these over without building a String).
-    public init?(utf8 bytes: UnsafeBufferPointer<UInt8>) {
-        guard let parsed = Timestamp.parse(bytes) else { return nil }
-        self.millisecondsSince1970 = parsed
-    }
-
     static func parse(_ b: UnsafeBufferPointer<UInt8>) -> Int64? {
         var i = 0
         let n = b.count

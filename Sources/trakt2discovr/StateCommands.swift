@@ -86,7 +86,8 @@ struct StatusCommand: ParsableCommand {
             lines.append("running   another trakt2discovr is delivering from this state now: counts as of this moment (read only)")
         }
         lines.append("total     \(Terminal.number(view.total))")
-        lines.append("delivered \(Terminal.number(counts.delivered))" + (counts.alreadyPresent > 0 ? " (\(Terminal.number(counts.alreadyPresent)) were already there)" : ""))
+        // As the import's summary counts them: stored by this tool, and apart those that were already there.
+        lines.append("delivered \(Terminal.number(counts.delivered - counts.alreadyPresent))" + (counts.alreadyPresent > 0 ? " (\(Terminal.number(counts.alreadyPresent)) were already there)" : ""))
         if view.running {
             lines.append("pending   \(Terminal.number(counts.pending))")
             lines.append("in flight \(Terminal.number(counts.inFlight))")
