@@ -187,6 +187,12 @@ public struct DiscovrClient: Sendable {
         try await send(path: DiscovrEndpoints.history, body: body, bearer: jwt)
     }
 
+    /// `POST /profile/{list}` (`DiscovrList.path`) with one list item's JSON body (`ListItem.jsonBody(form:)`)
+    /// and the session JWT. The answer (`{"message", "added", "removed"}`) reads with `HistoryResponse.parse`.
+    public func postList(_ list: DiscovrList, body: String, jwt: String) async throws(TransportFailure) -> HTTPAnswer {
+        try await send(path: list.path, body: body, bearer: jwt)
+    }
+
     /// `GET /profile/history?limit=&nextPageToken=` with the session JWT: one page of the profile's
     /// history, newest created first.
     public func getHistory(limit: Int, pageToken: String?, jwt: String) async throws(TransportFailure) -> HTTPAnswer {
