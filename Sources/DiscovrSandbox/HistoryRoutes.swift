@@ -42,7 +42,7 @@ extension DiscovrSandbox {
             if let problem = HistoryValidation.problem(in: object) {
                 return .failure(Refusal(.badRequest, SandboxErrorCode.badRequest, problem))
             }
-            return mediaID(in: object).map { (object, $0.id) }
+            return mediaID(in: object).map { (object, $0) }
         }, apply: { body, session, now, headers in
             let (object, media) = body
             let item = StoredHistoryItem(validBody: object, profileId: session.profileId, createdAt: now)

@@ -25,7 +25,7 @@ extension DiscovrSandbox {
             throw HTTPError(.notFound)
         }
         return try await write(.list(list), request, context: context, read: { object in
-            mediaID(in: object).map(\.id)
+            mediaID(in: object)
         }, apply: { media, session, _, headers in
             let outcome = store.addToList(list, media: media, profileId: session.profileId)
             return Self.json(status: .ok, text: Self.listAnswer(list, outcome), headers: headers)

@@ -109,8 +109,8 @@ extension DiscovrSandbox {
 
     /// The media id of a write body, in a form this sandbox takes: `mediaId` required, a string,
     /// `MV_`/`TV_` in either form (`HistoryValidation`'s words), then the id form (`mediaIDForms`).
-    func mediaID(in object: JSONObject) -> Result<(id: MediaID, raw: String), Refusal> {
-        func bad(_ message: String) -> Result<(id: MediaID, raw: String), Refusal> {
+    func mediaID(in object: JSONObject) -> Result<MediaID, Refusal> {
+        func bad(_ message: String) -> Result<MediaID, Refusal> {
             .failure(Refusal(.badRequest, SandboxErrorCode.badRequest, message))
         }
         guard let value = object["mediaId"] else { return bad("mediaId is required") }
@@ -122,6 +122,6 @@ extension DiscovrSandbox {
             logger.debug("sandbox refused a media id form", metadata: ["mediaId": .string(raw)])
             return .failure(refusal)
         }
-        return .success((media, raw))
+        return .success(media)
     }
 }
