@@ -27,12 +27,14 @@ public final class DiscovrSandbox: Sendable {
     public let store: SandboxStore
     let logger: Logger
 
-    /// State of one sandbox instance (not of the store): the rate limiter, the fault draws and the
-    /// history requests counted towards the outage. It survives a restart of the instance's server.
+    /// State of one sandbox instance (not of the store): the rate limiter, the fault draws (one
+    /// generator for history, one for the lists) and the writes counted towards the outage. It survives
+    /// a restart of the instance's server.
     private struct Knobs {
         var limiter: SandboxRateLimiter?
         var faults: FaultSource
-        var historyRequests = 0
+        var listFaults: FaultSource
+        var writeRequests = 0
     }
 
     /// What `serve` waits for while a server runs: the outage trigger (fired by the `outageAfter`-th
@@ -55,11 +57,17 @@ public final class DiscovrSandbox: Sendable {
         self.configuration = configuration
         self.store = store
         self.logger = logger
+        func faults(seed: UInt64) -> FaultSource {
+            FaultSource(failRate: configuration.failRate, failBurst: configuration.failBurst,
+                        dropRate: configuration.dropRate, slowRate: configuration.slowRate,
+                        readFailRate: configuration.readFailRate,
+                        dropBeforeStoreRate: configuration.dropBeforeStoreRate, seed: seed)
+        }
+        // The lists draw from a generator of their own, so that a seeded run's history faults do not
+        // depend on how its list writes interleave with its plays.
         self.knobs = Mutex(Knobs(limiter: configuration.rateLimit.map { SandboxRateLimiter(rate: $0) },
-                                 faults: FaultSource(failRate: configuration.failRate, failBurst: configuration.failBurst,
-                                                     dropRate: configuration.dropRate, slowRate: configuration.slowRate,
-                                                     readFailRate: configuration.readFailRate,
-                                                     dropBeforeStoreRate: configuration.dropBeforeStoreRate, seed: configuration.seed)))
+                                 faults: faults(seed: configuration.seed),
+                                 listFaults: faults(seed: configuration.seed ^ Self.listFaultSeed)))
         store.ensureProfiles(count: max(1, configuration.profiles), now: configuration.now())
     }
 
@@ -172,11 +180,11 @@ public final class DiscovrSandbox: Sendable {
         return pausing
     }
 
-    /// Counts a history request towards the outage and fires the trigger on the `outageAfter`-th.
+    /// Counts a write (history or list POST) towards the outage and fires the trigger on the `outageAfter`-th.
     private func countTowardsOutage() {
         let due = knobs.withLock { knobs -> Bool in
-            knobs.historyRequests += 1
-            return knobs.historyRequests == configuration.outageAfter
+            knobs.writeRequests += 1
+            return knobs.writeRequests == configuration.outageAfter
         }
         guard due else { return }
         let waiter = events.withLock { events -> CheckedContinuation<ServeEvent, Never>? in
@@ -204,7 +212,7 @@ public final class DiscovrSandbox: Sendable {
         }
         let router = Router(context: SandboxRequestContext.self)
         if !configuration.hostile.isEmpty {
-            router.add(middleware: HostileMiddleware(knobs: configuration.hostile, store: store)) // HostileKnobs.swift
+            router.add(middleware: HostileMiddleware(knobs: configuration.hostile, store: store, listPaths: configuration.listPaths)) // HostileKnobs.swift
         }
         addRoutes(to: router)
 
@@ -314,6 +322,14 @@ public final class DiscovrSandbox: Sendable {
         router.get(RouterPath(DiscovrEndpoints.history(of: ":mediaId"))) { [self] request, context in
             self.listHistory(request, mediaId: context.parameters.get("mediaId") ?? "")
         }
+        for list in DiscovrList.allCases {
+            router.post(RouterPath(list.path)) { [self] request, context in
+                try await self.addToList(list, request, context: context)
+            }
+        }
+        router.get("/_sandbox/lists") { [self] request, _ in
+            self.inspectLists(request)
+        }
         router.get("/_sandbox/stats") { [self] _, _ in
             Self.json(status: .ok, encoding: self.store.stats())
         }
@@ -398,18 +414,26 @@ public final class DiscovrSandbox: Sendable {
         }
     }
 
-    /// The next fault draw (fail, drop, slow) for an accepted history request.
-    func nextFaults() -> FaultDraw {
-        knobs.withLock { $0.faults.next() }
+    /// The next fault draw (fail, drop, slow) for an accepted write, from the generator of its kind.
+    func nextFaults(for target: WriteTarget) -> FaultDraw {
+        knobs.withLock { knobs in
+            switch target {
+            case .history: return knobs.faults.next()
+            case .list: return knobs.listFaults.next()
+            }
+        }
     }
+
+    /// Mixed into `seed` for the list writes' fault generator.
+    static let listFaultSeed: UInt64 = 0x1157_FA11_1157_FA11
 
     /// The read-fail-rate knob's draw for one authorised history read.
     func nextReadFailure() -> Int? {
         knobs.withLock { $0.faults.nextReadFailure() }
     }
 
-    /// Counts a history request towards the configured outage.
-    func countHistoryRequest() {
+    /// Counts a write towards the configured outage.
+    func countWriteRequest() {
         countTowardsOutage()
     }
 
@@ -444,8 +468,8 @@ public final class DiscovrSandbox: Sendable {
         }
     }
 
-    /// The history POST body as `HistoryValidation` takes it (the strict reader: no NSNumber).
-    static func readHistoryObject(_ request: inout Request, context: SandboxRequestContext) async -> Result<JSONObject, Refusal> {
+    /// A write's body (history or list POST) as `HistoryValidation` takes it (the strict reader: no NSNumber).
+    static func readWriteObject(_ request: inout Request, context: SandboxRequestContext) async -> Result<JSONObject, Refusal> {
         switch await readBody(&request, context: context) {
         case .failure(let refusal):
             return .failure(refusal)

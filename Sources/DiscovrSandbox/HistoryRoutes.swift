@@ -34,92 +34,23 @@ extension DiscovrSandbox {
                            + "send \(id.rawValue(in: form.other))")
     }
 
-    /// `POST /profile/history`: rate limit, then authentication, then the body (validation and id form),
-    /// then the fault knobs, then the entry is appended (a repeat is appended too: history appends).
+    /// `POST /profile/history`: the steps of every write (`write`: rate limit, session, body, faults),
+    /// with the history's own validation (`HistoryValidation`, then the id form); then the entry is
+    /// appended (a repeat is appended too: history appends).
     func addHistory(_ request: Request, context: SandboxRequestContext) async throws -> Response {
-        let now = configuration.now()
-        store.count { $0.requests += 1 }
-        countHistoryRequest()
-
-        let (headers, limited) = admit(now: now)
-        if let limited {
-            store.count { $0.rateLimited += 1 }
-            return limited
-        }
-
-        let session: IssuedSession
-        switch authorizeSession(in: request, now: now) {
-        case .success(let value):
-            session = value
-        case .failure(let refusal):
-            store.count { $0.unauthorized += 1 }
-            logger.debug("sandbox refused a session", metadata: ["reason": .string(refusal.message)])
-            return Self.error(refusal, headers: headers)
-        }
-
-        var request = request
-        let object: JSONObject
-        switch await Self.readHistoryObject(&request, context: context) {
-        case .success(let value):
-            object = value
-        case .failure(let refusal):
-            store.count { $0.invalid += 1 }
-            return Self.error(refusal, headers: headers)
-        }
-        if let problem = HistoryValidation.problem(in: object) {
-            store.count { $0.invalid += 1 }
-            logger.debug("sandbox refused an invalid item", metadata: ["problem": .string(problem)])
-            return Self.error(.badRequest, code: SandboxErrorCode.badRequest, problem, headers: headers)
-        }
-        let raw = object["mediaId"]?.stringValue ?? ""
-        guard let (media, form) = MediaID.parse(raw) else {
-            store.count { $0.invalid += 1 }
-            return Self.error(.badRequest, code: SandboxErrorCode.badRequest, "mediaId is not a media id", headers: headers)
-        }
-        if let refusal = formRefusal(raw, id: media, form: form) {
-            store.count { $0.invalid += 1 }
-            logger.debug("sandbox refused a media id form", metadata: ["mediaId": .string(raw)])
-            return Self.error(refusal, headers: headers)
-        }
-
-        let faults = nextFaults()
-        if let status = faults.failStatus {
-            store.count { $0.failed += 1 }
-            logger.debug("sandbox failed a request on purpose", metadata: ["status": .stringConvertible(status)])
-            return Self.error(HTTPResponse.Status(code: status), code: SandboxErrorCode.serverError,
-                              "sandbox failure (fail rate), try again later", headers: headers)
-        }
-
-        if faults.dropBeforeStore {
-            store.count { $0.droppedBeforeStore += 1 }
-            logger.debug("sandbox dropped a request before storing it", metadata: ["mediaId": .string(raw)])
-            // Closed without an answer and without an entry: to the client, the same lost connection.
-            try? await context.channel.close()
-            return Self.message(.serviceUnavailable, "dropped before storing", headers: headers)
-        }
-
-        let item = StoredHistoryItem(validBody: object, profileId: session.profileId, createdAt: now)
-        let response: Response
-        if store.append(item, media: media, now: now, unlessRepeat: configuration.conflictOnRepeat) || !configuration.conflictOnRepeat {
-            response = Self.message(.ok, "Item added to history list successfully", headers: headers)
-        } else {
-            response = Self.message(.conflict, "already in history", headers: headers)
-        }
-
-        if faults.drop {
-            store.count { $0.dropped += 1 }
-            logger.debug("sandbox dropped an answer", metadata: ["mediaId": .string(item.mediaId)])
-            // Close the connection without answering: the client sees the connection end, as when an
-            // answer is lost on the way back. Writing the response afterwards fails quietly.
-            try? await context.channel.close()
-            return response
-        }
-        if faults.slow {
-            store.count { $0.slow += 1 }
-            logger.debug("sandbox holds an answer back", metadata: ["seconds": .stringConvertible(configuration.slowDelay)])
-            try await Task.sleep(for: .milliseconds(Int64((configuration.slowDelay * 1000).rounded())))
-        }
-        return response
+        try await write(.history, request, context: context, read: { object -> Result<(JSONObject, MediaID), Refusal> in
+            if let problem = HistoryValidation.problem(in: object) {
+                return .failure(Refusal(.badRequest, SandboxErrorCode.badRequest, problem))
+            }
+            return mediaID(in: object).map { (object, $0) }
+        }, apply: { body, session, now, headers in
+            let (object, media) = body
+            let item = StoredHistoryItem(validBody: object, profileId: session.profileId, createdAt: now)
+            if store.append(item, media: media, now: now, unlessRepeat: configuration.conflictOnRepeat) || !configuration.conflictOnRepeat {
+                return Self.message(.ok, "Item added to history list successfully", headers: headers)
+            }
+            return Self.message(.conflict, "already in history", headers: headers)
+        })
     }
 
     /// `GET /profile/history` (`mediaId` nil: every entry of the profile, newest created first) and

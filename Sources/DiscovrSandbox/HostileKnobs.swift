@@ -7,10 +7,11 @@ import NIOCore
 /// Behaviour no sane server has, one knob each, so that tests can show the client survives it
 /// (issue #10): no crash, no hang, the documented exit code, a message a person can act on. All off
 /// by default; each one changes every answer of the endpoint it names ("history answers" are those
-/// of `POST /profile/history`: the history reads stay sane).
+/// of the writes: `POST /profile/history` and the list POSTs the sandbox serves; the history reads
+/// stay sane).
 public struct HostileKnobs: Sendable, Equatable {
-    /// Every `POST /profile/history` is answered 429 with this `Retry-After`, as written
-    /// (`1e20`, `-5`); nothing is stored.
+    /// Every write (`POST /profile/history`, a served list POST) is answered 429 with this
+    /// `Retry-After`, as written (`1e20`, `-5`); nothing is stored.
     public var retryAfter: String?
     /// Every history answer carries `RateLimit-Limit: 10`, `RateLimit-Remaining: 0` and this
     /// `RateLimit-Reset`, as written (`1e20`).
@@ -20,9 +21,9 @@ public struct HostileKnobs: Sendable, Equatable {
     public var jwtExp: String?
     /// History answers are sent one byte every this many seconds (with the full Content-Length).
     public var trickleSeconds: Double?
-    /// Every `POST /profile/history` is answered `302 Found` with this `Location`; nothing is stored.
+    /// Every write is answered `302 Found` with this `Location`; nothing is stored.
     public var redirectTo: String?
-    /// History answers carry a JSON body of this many bytes (the play is stored first).
+    /// History answers carry a JSON body of this many bytes (the play or list change is stored first).
     public var bodyBytes: Int?
 
     public init(retryAfter: String? = nil, rateLimitReset: String? = nil, jwtExp: String? = nil,
@@ -67,25 +68,27 @@ struct HostileMiddleware: RouterMiddleware {
     typealias Context = SandboxRequestContext
     let knobs: HostileKnobs
     let store: SandboxStore
+    /// The list paths served: a path taken away answers as it would without the knobs.
+    let listPaths: ListPaths
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let path = request.uri.path
         if request.method == .post && path == DiscovrEndpoints.sessionToken, let exp = knobs.jwtExp {
             return try await withExpiry(exp, try await next(request, context))
         }
-        // Only the sends: the history reads (existing-history check, read-back) stay sane, so each
+        // Only the writes: the history reads (existing-history check, read-back) stay sane, so each
         // knob hits the one code path it is about.
-        guard request.method == .post, path == DiscovrEndpoints.history else {
+        guard request.method == .post, let target = WriteTarget(path: path), Self.served(target, listPaths) else {
             return try await next(request, context)
         }
         if let location = knobs.redirectTo {
-            store.count { $0.requests += 1 }
+            store.count { $0.count(.received, on: target) }
             var headers = HTTPFields()
             headers[.location] = location
             return DiscovrSandbox.message(.found, "moved to \(location)", headers: headers)
         }
         if let retryAfter = knobs.retryAfter {
-            store.count { $0.requests += 1; $0.rateLimited += 1 }
+            store.count { $0.count(.received, on: target); $0.count(.rateLimited, on: target) }
             var headers = HTTPFields()
             headers[.retryAfter] = retryAfter
             return DiscovrSandbox.message(.tooManyRequests, "rate limit exceeded", headers: headers)
@@ -110,6 +113,11 @@ struct HostileMiddleware: RouterMiddleware {
             }
         }
         return response
+    }
+
+    static func served(_ target: WriteTarget, _ listPaths: ListPaths) -> Bool {
+        guard case .list(let list) = target else { return true }
+        return listPaths.serves(list)
     }
 
     /// `{"message":"xxxx..."}` of exactly `size` bytes, written in 64 KiB chunks.

@@ -35,6 +35,23 @@ public enum DevicePollPath: String, Sendable, CaseIterable, Codable {
     case token
 }
 
+/// Which of the four list paths (`POST /profile/{liked,disliked,super_liked,watchlist}`) are served
+/// (`--lists`). Only `/profile/disliked` is documented (`add-disliked-item`); the other three follow its
+/// pattern, and a real server may not take them: `importer.md` section 7 stops a path that answers 405,
+/// or 404 to its first three titles.
+public enum ListPaths: String, Sendable, CaseIterable, Codable {
+    /// All four (the default).
+    case all
+    /// Only the documented `/profile/disliked`; the other three answer 404 exactly as an unknown route does.
+    case documented
+    /// Only `/profile/disliked`; the other three answer 405 (the path is there, the POST is refused).
+    case documentedWith405 = "documented-405"
+
+    public func serves(_ list: DiscovrList) -> Bool {
+        self == .all || list.isDocumented
+    }
+}
+
 /// The knobs of one sandbox server. Every field has a default; tests set only what they exercise.
 public struct SandboxConfiguration: Sendable {
     /// Address to listen on. `0.0.0.0` and `::` are reported as loopback in `RunningSandbox.url`.
@@ -62,8 +79,10 @@ public struct SandboxConfiguration: Sendable {
     /// (`discovr-api.md`); the knob stays for testing a client's 409 handling (that table's "if it
     /// comes, the item is there") and the tests written against the old server.
     public var conflictOnRepeat: Bool
-    /// Which media id forms history requests may use; the other answers 400.
+    /// Which media id forms history and list requests may use; the other answers 400.
     public var mediaIDForms: AcceptedMediaIDForms
+    /// Which list paths are served; the others answer 404 or 405 (`ListPaths`).
+    public var listPaths: ListPaths
     /// Device-code sign-in: polls answered `pending` before the code counts as confirmed (0: the
     /// first poll confirms).
     public var confirmAfter: Int
@@ -71,27 +90,29 @@ public struct SandboxConfiguration: Sendable {
     public var deviceCodeTTL: Double
     /// The path a device code is polled on; the other answers 404.
     public var devicePollPath: DevicePollPath
-    /// Requests per second allowed on `/profile/history` (token bucket); nil = unlimited.
+    /// Requests per second allowed on `/profile/history` and the list POSTs (one token bucket); nil = unlimited.
     public var rateLimit: Double?
     /// Form of `Retry-After` on 429 answers.
     public var retryAfterForm: RetryAfterForm
-    /// Whether history answers carry `RateLimit-Limit/Remaining/Reset`. False: a 429 says only
+    /// Whether history and list answers carry `RateLimit-Limit/Remaining/Reset`. False: a 429 says only
     /// `Retry-After`, and nothing warns a client before it is refused (so a test sees real 429s).
     public var rateLimitHeaders: Bool
-    /// Share of accepted history requests answered 500 or 503 (not stored).
+    /// Share of accepted writes answered 500 or 503 (not stored). "Writes", here and below, are the
+    /// history POSTs and, drawn from a generator of their own (seeded from `seed`), the list POSTs:
+    /// every fault knob applies to both, and the history draws of a run do not depend on its list writes.
     public var failRate: Double
     /// Length of a run of failures: when the fail draw hits, that request and the next
-    /// `failBurst - 1` accepted history requests fail too (1: each failure stands alone).
+    /// `failBurst - 1` accepted writes of the same kind fail too (1: each failure stands alone).
     public var failBurst: Int
-    /// Share of accepted history requests whose answer is lost: the play is stored (or found to be a
-    /// duplicate), then the connection is closed without an answer.
+    /// Share of accepted writes whose answer is lost: the play (or the list change) is stored, then the
+    /// connection is closed without an answer.
     public var dropRate: Double
-    /// Share of accepted history requests whose connection is closed before anything is stored (a
+    /// Share of accepted writes whose connection is closed before anything is stored (a
     /// proxy or the server gave up on the request): the client sees the same lost connection as with
     /// `dropRate`, but nothing was stored. Drawn after the fail draw, from a number of its own that is
     /// taken only when this is above 0, so runs without it keep their draws.
     public var dropBeforeStoreRate: Double = 0
-    /// Share of accepted history requests answered only after `slowDelay` seconds (the play is stored first).
+    /// Share of accepted writes answered only after `slowDelay` seconds (stored first).
     public var slowRate: Double
     /// Seconds a slow answer is held back (real time, not the injected clock: it is network behaviour).
     public var slowDelay: Double
@@ -101,7 +122,7 @@ public struct SandboxConfiguration: Sendable {
     public var readFailRate: Double
     /// Seed of the generator the fault knobs draw from, so that a run is reproducible.
     public var seed: UInt64
-    /// An outage, once: when the `outageAfter`-th history request arrives (counted by this
+    /// An outage, once: when the `outageAfter`-th write (history or list POST) arrives (counted by this
     /// `DiscovrSandbox` instance), `serve` stops the server (the listener closes, connections are
     /// refused), waits `outageFor` seconds and listens again on the same port with the same store.
     /// Nil: no outage. Only `serve` acts on it; `run` serves one server and ignores it.
@@ -124,6 +145,7 @@ public struct SandboxConfiguration: Sendable {
         profiles: Int = 1,
         profileIdRequired: Bool = true,
         mediaIDForms: AcceptedMediaIDForms = .both,
+        listPaths: ListPaths = .all,
         conflictOnRepeat: Bool = false,
         confirmAfter: Int = 1,
         deviceCodeTTL: Double = 600,
@@ -151,6 +173,7 @@ public struct SandboxConfiguration: Sendable {
         self.profiles = profiles
         self.profileIdRequired = profileIdRequired
         self.mediaIDForms = mediaIDForms
+        self.listPaths = listPaths
         self.conflictOnRepeat = conflictOnRepeat
         self.confirmAfter = confirmAfter
         self.deviceCodeTTL = deviceCodeTTL
@@ -204,7 +227,7 @@ public struct SandboxConfiguration: Sendable {
         }
         if !(slowDelay.isFinite && slowDelay >= 0) { return "slow delay must be zero or more seconds" }
         if failBurst < 1 { return "fail burst must be at least 1 request" }
-        if let outageAfter, outageAfter < 1 { return "outage-after must be at least 1 history request" }
+        if let outageAfter, outageAfter < 1 { return "outage-after must be at least 1 write request" }
         if !(outageFor.isFinite && outageFor >= 0) { return "outage duration must be zero or more seconds" }
         return nil
     }

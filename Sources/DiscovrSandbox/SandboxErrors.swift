@@ -21,6 +21,8 @@ public enum SandboxErrorCode {
     public static let serverError = "SERVER_ERROR"
     /// Sandbox: a path this sandbox does not serve (the device poll path it was told not to serve).
     public static let notFound = "NOT_FOUND"
+    /// Sandbox: 405, a list path `SandboxConfiguration.listPaths` takes away with `documented-405`.
+    public static let methodNotAllowed = "METHOD_NOT_ALLOWED"
 }
 
 /// An error answer before it is written: status, code and message.

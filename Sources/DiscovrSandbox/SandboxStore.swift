@@ -11,7 +11,8 @@ import Synchronization
 /// the profile did not hold yet, `repeats` for one it did (the same play sent again: a duplicate entry).
 /// `dropped` and `slow` are subsets of `stored + repeats` (the entry was made, then its answer was
 /// lost or held back). `reads` counts `GET /profile/history` and `GET /profile/history/{mediaId}`.
-/// `tokensIssued` and `tokensRefused` count `POST /auth/session-token` answers.
+/// `tokensIssued` and `tokensRefused` count `POST /auth/session-token` answers. The list POSTs have
+/// counts of their own, `lists`.
 public struct SandboxStats: Sendable, Codable, Equatable {
     /// `POST /profile/history` requests received.
     public var requests: Int
@@ -47,6 +48,8 @@ public struct SandboxStats: Sendable, Codable, Equatable {
     public var tokensRefused: Int
     /// Times `DiscovrSandbox.serve` stopped the server for the configured outage (0 or 1).
     public var outages: Int
+    /// The list POSTs' own counts (`POST /profile/{liked,disliked,super_liked,watchlist}`).
+    public var lists = ListWriteStats()
 
     public init(requests: Int = 0, stored: Int = 0, repeats: Int = 0, rateLimited: Int = 0, failed: Int = 0,
                 dropped: Int = 0, slow: Int = 0, unauthorized: Int = 0, invalid: Int = 0, reads: Int = 0,
@@ -75,7 +78,7 @@ public struct SandboxStats: Sendable, Codable, Equatable {
 
     private enum CodingKeys: String, CodingKey {
         case requests, stored, repeats, rateLimited, failed, dropped, slow, unauthorized, invalid, reads, readsRateLimited, readsFailed
-        case tokensIssued, tokensRefused, outages, droppedBeforeStore
+        case tokensIssued, tokensRefused, outages, droppedBeforeStore, lists
         case duplicates
     }
 
@@ -90,6 +93,7 @@ public struct SandboxStats: Sendable, Codable, Equatable {
                   tokensIssued: try int(.tokensIssued),
                   tokensRefused: try int(.tokensRefused), outages: try int(.outages))
         droppedBeforeStore = try int(.droppedBeforeStore)
+        lists = try c.decodeIfPresent(ListWriteStats.self, forKey: .lists) ?? ListWriteStats()
     }
 
     /// Every count, and `duplicates` (the old name of `repeats`) for tests written before history appended.
@@ -102,6 +106,7 @@ public struct SandboxStats: Sendable, Codable, Equatable {
                              (.droppedBeforeStore, droppedBeforeStore), (.duplicates, repeats)] {
             try c.encode(value, forKey: key)
         }
+        try c.encode(lists, forKey: .lists)
     }
 
     /// Every history entry made: `stored + repeats`.
@@ -117,7 +122,147 @@ public struct SandboxStats: Sendable, Codable, Equatable {
             + (readsFailed > 0 ? " (5xx \(readsFailed))" : "") + "; "
             + "tokens issued \(tokensIssued), refused \(tokensRefused)"
             + (outages > 0 ? "; outages \(outages)" : "")
+            + (lists.requests > 0 ? "; " + lists.summary : "")
     }
+
+    /// Counts one step of a write's way through the sandbox (`DiscovrSandbox.write`).
+    mutating func count(_ event: WriteEvent, on target: WriteTarget) {
+        switch target {
+        case .history:
+            switch event {
+            case .received: requests += 1
+            case .rateLimited: rateLimited += 1
+            case .unauthorized: unauthorized += 1
+            case .invalid: invalid += 1
+            case .failed: failed += 1
+            case .droppedBeforeStore: droppedBeforeStore += 1
+            case .dropped: dropped += 1
+            case .slow: slow += 1
+            }
+        case .list:
+            switch event {
+            case .received: lists.requests += 1
+            case .rateLimited: lists.rateLimited += 1
+            case .unauthorized: lists.unauthorized += 1
+            case .invalid: lists.invalid += 1
+            case .failed: lists.failed += 1
+            case .droppedBeforeStore: lists.droppedBeforeStore += 1
+            case .dropped: lists.dropped += 1
+            case .slow: lists.slow += 1
+            }
+        }
+    }
+}
+
+/// What the sandbox saw of the list POSTs. Every request ends in exactly one of `stored`,
+/// `unchanged`, `rateLimited`, `failed`, `unauthorized`, `invalid`, `droppedBeforeStore` or
+/// `notServed`, so `requests == stored + unchanged + rateLimited + failed + unauthorized + invalid +
+/// droppedBeforeStore + notServed`. `moved` is a subset of `stored`; `dropped` and `slow` are subsets of
+/// `stored + unchanged` (the list was written, or found to hold the title, then the answer was lost or
+/// held back).
+public struct ListWriteStats: Sendable, Codable, Equatable {
+    /// List POSTs received, on all four paths (served or not).
+    public var requests = 0
+    /// Changes: the title was not in that list and now is (answered "Item added to ... successfully").
+    public var stored = 0
+    /// The title was in that list already: answered "... no change made", nothing changed.
+    public var unchanged = 0
+    /// Of `stored`, the titles moved out of another exclusive list (the answer's `removed`).
+    public var moved = 0
+    /// Answered 429 (the rate limit is shared with history).
+    public var rateLimited = 0
+    /// Answered 500 or 503 by the fail-rate knob (nothing changed).
+    public var failed = 0
+    /// Answered 401.
+    public var unauthorized = 0
+    /// Answered 400, 413 or 422.
+    public var invalid = 0
+    /// Closed without an answer before anything was stored (`dropBeforeStoreRate`).
+    public var droppedBeforeStore = 0
+    /// Written, then the connection was closed without an answer (`dropRate`).
+    public var dropped = 0
+    /// Written, then answered after `slowDelay` seconds.
+    public var slow = 0
+    /// Answered 404 or 405 because `SandboxConfiguration.listPaths` does not serve the path.
+    public var notServed = 0
+
+    public init() {}
+
+    private enum CodingKeys: String, CodingKey {
+        case requests, stored, unchanged, moved, rateLimited, failed, unauthorized, invalid, droppedBeforeStore, dropped, slow
+        case notServed
+    }
+
+    /// Absent counts read as 0.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        func int(_ key: CodingKeys) throws -> Int { try c.decodeIfPresent(Int.self, forKey: key) ?? 0 }
+        requests = try int(.requests)
+        stored = try int(.stored)
+        unchanged = try int(.unchanged)
+        moved = try int(.moved)
+        rateLimited = try int(.rateLimited)
+        failed = try int(.failed)
+        unauthorized = try int(.unauthorized)
+        invalid = try int(.invalid)
+        droppedBeforeStore = try int(.droppedBeforeStore)
+        dropped = try int(.dropped)
+        slow = try int(.slow)
+        notServed = try int(.notServed)
+    }
+
+    /// `lists 6: stored 4 (moved 1), unchanged 1, 429 0, 5xx 0, 401 0, invalid 1, not served 0 (dropped 0, slow 0)`.
+    public var summary: String {
+        "lists \(requests): stored \(stored) (moved \(moved)), unchanged \(unchanged), 429 \(rateLimited), 5xx \(failed), "
+            + "401 \(unauthorized), invalid \(invalid), not served \(notServed)"
+            + (droppedBeforeStore > 0 ? ", dropped before storing \(droppedBeforeStore)" : "")
+            + " (dropped \(dropped), slow \(slow))"
+    }
+}
+
+/// A profile's lists as `/_sandbox/lists` serves them: each a sorted array of media ids in the seed
+/// form (`MV_TMDBID550`), whichever form was sent.
+public struct ProfileLists: Sendable, Codable, Equatable {
+    public var liked: [String]
+    public var disliked: [String]
+    public var superLiked: [String]
+    public var watchlist: [String]
+
+    public init(liked: [String] = [], disliked: [String] = [], superLiked: [String] = [], watchlist: [String] = []) {
+        self.liked = liked
+        self.disliked = disliked
+        self.superLiked = superLiked
+        self.watchlist = watchlist
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case liked, disliked, watchlist
+        case superLiked = "super_liked"
+    }
+
+    public subscript(list: DiscovrList) -> [String] {
+        switch list {
+        case .liked: return liked
+        case .disliked: return disliked
+        case .superLiked: return superLiked
+        case .watchlist: return watchlist
+        }
+    }
+}
+
+/// What one list write did (`SandboxStore.addToList`).
+enum ListWrite: Equatable, Sendable {
+    /// The title is now in the list; `removed` is the exclusive list it left, if any.
+    case added(removed: DiscovrList?)
+    /// The title was in the list already.
+    case unchanged
+}
+
+/// One profile's lists: the exclusive verdict of each title (at most one of liked, disliked,
+/// super_liked) and the watchlist (a set, apart from the verdicts).
+struct StoredLists: Sendable {
+    var verdicts: [MediaID: DiscovrList] = [:]
+    var watchlist: Set<MediaID> = []
 }
 
 /// A history entry as the sandbox stored it: the fields of the POST body as sent, plus the profile
@@ -245,6 +390,8 @@ public final class SandboxStore: Sendable {
         var revokedRefreshTokens: Set<String> = []
         var deviceCodes: [String: DeviceCode] = [:]
         var sequence: Int64 = 0
+        /// Each profile's lists.
+        var lists: [String: StoredLists] = [:]
     }
 
     private let state = Mutex(State())
@@ -401,6 +548,46 @@ public final class SandboxStore: Sendable {
             state.listingCache[profileId] = sorted
             return sorted
         }
+    }
+
+    // MARK: Lists
+
+    /// Puts the title in `list` of the profile, out of the other exclusive list it was in (for
+    /// liked/disliked/super_liked); counts `lists.stored` (and `moved`) or `lists.unchanged`.
+    func addToList(_ list: DiscovrList, media: MediaID, profileId: String) -> ListWrite {
+        state.withLock { state in
+            let outcome: ListWrite
+            if list.isVerdict {
+                let before = state.lists[profileId]?.verdicts[media]
+                if before == list {
+                    outcome = .unchanged
+                } else {
+                    state.lists[profileId, default: StoredLists()].verdicts[media] = list
+                    outcome = .added(removed: before)
+                }
+            } else {
+                let inserted = state.lists[profileId, default: StoredLists()].watchlist.insert(media).inserted
+                outcome = inserted ? .added(removed: nil) : .unchanged
+            }
+            switch outcome {
+            case .added(let removed):
+                state.stats.lists.stored += 1
+                if removed != nil { state.stats.lists.moved += 1 }
+            case .unchanged:
+                state.stats.lists.unchanged += 1
+            }
+            return outcome
+        }
+    }
+
+    /// The lists of one profile, each sorted, ids in the seed form (empty for an unknown profile).
+    public func lists(profileId: String) -> ProfileLists {
+        let stored = state.withLock { $0.lists[profileId] } ?? StoredLists()
+        func ids(_ list: DiscovrList) -> [String] {
+            stored.verdicts.compactMap { $0.value == list ? $0.key.rawValue : nil }.sorted()
+        }
+        return ProfileLists(liked: ids(.liked), disliked: ids(.disliked), superLiked: ids(.superLiked),
+                            watchlist: stored.watchlist.map(\.rawValue).sorted())
     }
 
     func issue(token: String, session: IssuedSession) {

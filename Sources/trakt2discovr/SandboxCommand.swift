@@ -9,7 +9,9 @@ struct SandboxCommand: AsyncParsableCommand {
         abstract: "Run a local Discovr stand-in to try imports against (Ctrl-C to stop).",
         discussion: """
             Speaks Discovr's documented API: profiles, session tokens, device-code sign-in, history \
-            that appends and pages, the media id forms, error codes; plus rate limits and faults. \
+            that appends and pages, the media id forms, error codes, the lists (liked, disliked, \
+            super_liked, watchlist: only disliked is documented, --lists takes the others away); \
+            plus rate limits and faults, on history and list writes alike. \
             It prints its URL, its refresh token and its profiles; pass them to import with \
             --api-url, --token-file and --profile.
 
@@ -23,19 +25,20 @@ struct SandboxCommand: AsyncParsableCommand {
               trakt2discovr sandbox --port 0 --outage-after 50 --outage-for 3
               trakt2discovr sandbox --port 0 --profiles 3 --media-id-form short
               trakt2discovr sandbox --port 0 --confirm-after 2 --device-poll-path token
+              trakt2discovr sandbox --port 0 --lists documented
             """
     )
 
     @Option(name: .customLong("port"), help: ArgumentHelp("Port to listen on; 0 picks a free one.", valueName: "n"))
     var port = 0
 
-    @Option(name: .customLong("rate-limit"), help: ArgumentHelp("Most history requests a second before answering 429.", valueName: "n/s"))
+    @Option(name: .customLong("rate-limit"), help: ArgumentHelp("Most history and list requests a second before answering 429.", valueName: "n/s"))
     var rateLimit: Double?
 
-    @Option(name: .customLong("fail-rate"), help: ArgumentHelp("Share of history requests answered with a 5xx error.", valueName: "0...1"))
+    @Option(name: .customLong("fail-rate"), help: ArgumentHelp("Share of writes (history and list POSTs) answered with a 5xx error.", valueName: "0...1"))
     var failRate: Double = 0
 
-    @Option(name: .customLong("fail-burst"), help: ArgumentHelp("Failures come in runs of n history requests: a drawn failure fails the next n-1 too.", valueName: "n"))
+    @Option(name: .customLong("fail-burst"), help: ArgumentHelp("Failures come in runs of n writes: a drawn failure fails the next n-1 of the same kind too.", valueName: "n"))
     var failBurst = 1
 
     @Option(name: .customLong("read-fail-rate"), help: ArgumentHelp("Share of history reads (GET) answered with a 5xx error.", valueName: "0...1"))
@@ -44,7 +47,7 @@ struct SandboxCommand: AsyncParsableCommand {
     @Flag(name: .customLong("no-rate-limit-headers"), help: "Send no RateLimit-* headers: a 429 says only Retry-After.")
     var noRateLimitHeaders = false
 
-    @Option(name: .customLong("outage-after"), help: ArgumentHelp("Once, at the n-th history request: stop listening (connections refused) for --outage-for seconds, then listen again on the same port with the same data.", valueName: "n"))
+    @Option(name: .customLong("outage-after"), help: ArgumentHelp("Once, at the n-th write (history or list POST): stop listening (connections refused) for --outage-for seconds, then listen again on the same port with the same data.", valueName: "n"))
     var outageAfter: Int?
 
     @Option(name: .customLong("outage-for"), help: ArgumentHelp("Seconds the server stays away in the --outage-after outage.", valueName: "s"))
@@ -56,8 +59,11 @@ struct SandboxCommand: AsyncParsableCommand {
     @Option(name: .customLong("profiles"), help: ArgumentHelp("Profiles of the account (named Main, Kids, Sci-Fi Lover...).", valueName: "n"))
     var profiles = 1
 
-    @Option(name: .customLong("media-id-form"), help: ArgumentHelp("Media id form history requests may use; the other answers 400.", valueName: "tmdbid|short|both"))
+    @Option(name: .customLong("media-id-form"), help: ArgumentHelp("Media id form history and list requests may use; the other answers 400.", valueName: "tmdbid|short|both"))
     var mediaIDForm: String = "both"
+
+    @Option(name: .customLong("lists"), help: ArgumentHelp("List paths served: all; documented (only /profile/disliked: liked, super_liked and watchlist answer 404 like an unknown path); documented-405 (they answer 405).", valueName: "all|documented|documented-405"))
+    var lists: String = "all"
 
     @Option(name: .customLong("confirm-after"), help: ArgumentHelp("Device-code sign-in: polls answered pending before the code is confirmed.", valueName: "n"))
     var confirmAfter = 1
@@ -77,13 +83,13 @@ struct SandboxCommand: AsyncParsableCommand {
     @Flag(name: .customLong("refresh-token-revoked"), help: "The refresh token was revoked: identity calls answer 401 TOKEN_INVALID.")
     var refreshTokenRevoked = false
 
-    @Option(name: .customLong("drop-rate"), help: ArgumentHelp("Share of history requests stored and then left unanswered (the connection is closed).", valueName: "0...1"))
+    @Option(name: .customLong("drop-rate"), help: ArgumentHelp("Share of writes stored and then left unanswered (the connection is closed).", valueName: "0...1"))
     var dropRate: Double = 0
 
-    @Option(name: .customLong("drop-before-store-rate"), help: ArgumentHelp("Share of history requests whose connection is closed before anything is stored (no answer, no entry).", valueName: "0...1"))
+    @Option(name: .customLong("drop-before-store-rate"), help: ArgumentHelp("Share of writes whose connection is closed before anything is stored (no answer, no entry).", valueName: "0...1"))
     var dropBeforeStoreRate: Double = 0
 
-    @Option(name: .customLong("slow-rate"), help: ArgumentHelp("Share of history requests answered only after --slow-delay seconds.", valueName: "0...1"))
+    @Option(name: .customLong("slow-rate"), help: ArgumentHelp("Share of writes answered only after --slow-delay seconds.", valueName: "0...1"))
     var slowRate: Double = 0
 
     @Option(name: .customLong("slow-delay"), help: ArgumentHelp("Seconds a slow answer takes.", valueName: "s"))
@@ -119,6 +125,7 @@ struct SandboxCommand: AsyncParsableCommand {
         guard tokenTTL > 0 else { throw ValidationError("--token-ttl must be positive") }
         guard (1...1000).contains(profiles) else { throw ValidationError("--profiles must be 1...1000") }
         guard AcceptedMediaIDForms(rawValue: mediaIDForm) != nil else { throw ValidationError("--media-id-form must be tmdbid, short or both") }
+        guard ListPaths(rawValue: lists) != nil else { throw ValidationError("--lists must be all, documented or documented-405") }
         guard confirmAfter >= 0 else { throw ValidationError("--confirm-after must not be negative") }
         guard deviceCodeTTL > 0, deviceCodeTTL.isFinite else { throw ValidationError("--device-code-ttl must be positive") }
         guard DevicePollPath(rawValue: devicePollPath) != nil else { throw ValidationError("--device-poll-path must be poll or token") }
@@ -142,6 +149,7 @@ struct SandboxCommand: AsyncParsableCommand {
         configuration.tokenTTL = tokenTTL
         configuration.profiles = profiles
         configuration.mediaIDForms = AcceptedMediaIDForms(rawValue: mediaIDForm) ?? .both
+        configuration.listPaths = ListPaths(rawValue: lists) ?? .all
         configuration.confirmAfter = confirmAfter
         configuration.deviceCodeTTL = deviceCodeTTL
         configuration.devicePollPath = DevicePollPath(rawValue: devicePollPath) ?? .poll
@@ -179,7 +187,8 @@ struct SandboxCommand: AsyncParsableCommand {
             await SandboxCommand.waitForSignal()
         })
         let stats = sandbox.store.stats()
-        Terminal.out("stopped: \(stats.requests) requests, \(stats.stored) items stored\n")
+        Terminal.out("stopped: \(stats.requests) requests, \(stats.stored) items stored"
+            + (stats.lists.requests > 0 ? "; \(stats.lists.requests) list writes, \(stats.lists.stored) list changes" : "") + "\n")
     }
 
     /// Returns on the first SIGINT or SIGTERM, or when the task is cancelled.

@@ -163,6 +163,14 @@ final class SandboxProcess: @unchecked Sendable {
         (try JSONSerialization.jsonObject(with: try HTTPGet.body(url + "/_sandbox/items"))) as? [[String: Any]] ?? []
     }
 
+    /// A profile's lists (GET /_sandbox/lists): `liked`, `disliked`, `super_liked`, `watchlist`, each
+    /// the sorted media ids in the seed form (`MV_TMDBID550`); the first profile's when `profileId` is nil.
+    func lists(profileId: String? = nil) throws -> [String: [String]] {
+        let query = profileId.map { "?profileId=" + $0 } ?? ""
+        let object = (try JSONSerialization.jsonObject(with: try HTTPGet.body(url + "/_sandbox/lists" + query))) as? [String: Any] ?? [:]
+        return object.compactMapValues { $0 as? [String] }
+    }
+
     /// Test-only damage: drops (`drop`) or duplicates (`duplicate`) `count` trakt entries chosen by
     /// `seed`; returns the entries affected.
     func damage(_ what: String, count: Int, seed: Int) throws -> [[String: Any]] {

@@ -37,7 +37,21 @@ struct SandboxCommandCLITests {
         #expect(stats["stored"] as? Int == 14 && stats["repeats"] as? Int == 0 && stats["invalid"] as? Int == 0)
     }
 
-    @Test(arguments: [["--media-id-form", "long"], ["--profiles", "0"], ["--device-poll-path", "both"],
+    /// `--lists documented`: POST /profile/liked is an unknown path (404 before any token check),
+    /// disliked is served (401 without a token); `all` serves both. Read through the sandbox's counts.
+    @Test(arguments: ["documented", "documented-405", "all"])
+    func listsFlagTakesTheUndocumentedPathsAway(_ mode: String) throws {
+        let server = try SandboxProcess(["--lists", mode])
+        _ = try HTTPGet.body(server.url + "/profile/liked", method: "POST")
+        _ = try HTTPGet.body(server.url + "/profile/disliked", method: "POST")
+        let lists = try #require(try server.stats()["lists"] as? [String: Any])
+        #expect(lists["requests"] as? Int == 2)
+        #expect(lists["notServed"] as? Int == (mode == "all" ? 0 : 1), "\(lists)")
+        #expect(lists["unauthorized"] as? Int == (mode == "all" ? 2 : 1), "\(lists)")
+        #expect(try server.lists() == ["liked": [], "disliked": [], "super_liked": [], "watchlist": []])
+    }
+
+    @Test(arguments: [["--lists", "none"], ["--media-id-form", "long"], ["--profiles", "0"], ["--device-poll-path", "both"],
                       ["--confirm-after", "-1"], ["--device-code-ttl", "0"]])
     func badFlagsAreUsageErrors(_ flags: [String]) throws {
         let r = try CLI.run(["sandbox", "--port", "0"] + flags)
