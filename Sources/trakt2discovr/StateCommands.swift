@@ -28,7 +28,9 @@ struct ResumeCommand: AsyncParsableCommand {
         let summary = "delivered \(Terminal.number(counts.delivered))" + (counts.alreadyPresent > 0 ? " (+\(Terminal.number(counts.alreadyPresent)) already there)" : "")
             + ", failed \(Terminal.number(counts.failed)), pending \(Terminal.number(counts.pending))\n"
         if output.json {
-            Terminal.out("{\"delivery\": {\"delivered\": \(counts.delivered), \"alreadyPresent\": \(counts.alreadyPresent), \"failed\": \(counts.failed), \"pending\": \(counts.pending)}, "
+            let l = counts.lists
+            Terminal.out("{\"delivery\": {\"delivered\": \(counts.delivered), \"alreadyPresent\": \(counts.alreadyPresent), \"failed\": \(counts.failed), \"pending\": \(counts.pending), "
+                + "\"lists\": {\"delivered\": \(l.delivered), \"moved\": \(l.moved), \"failed\": \(l.failed), \"pending\": \(l.pending)}}, "
                 + "\"destination\": {\"apiUrl\": \(JSONText.quote(destination.apiUrl)), \"profile\": \(destination.profile.json), \"mediaIdForm\": \"\(destination.mediaIdForm.rawValue)\"}}\n")
         } else {
             Terminal.out(summary)

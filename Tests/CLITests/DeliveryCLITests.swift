@@ -23,7 +23,7 @@ import Testing
         #expect(r.status == 0, "\(r.stderr)")
         let report = CLI.json(r.stdout)
         let planned = (report["planned"] as? [String: Any])?["total"] as? Int
-        let delivery = report["delivery"] as? [String: Int] ?? [:]
+        let delivery = (report["delivery"] as? [String: Any])?.compactMapValues { $0 as? Int } ?? [:]
         #expect(planned == 14)
         #expect(delivery["delivered"] == 14)
         #expect(delivery["failed"] == 0 && delivery["pending"] == 0)
