@@ -44,11 +44,30 @@ struct ImportCommand: AsyncParsableCommand {
     @Flag(name: .customLong("no-playback"), help: "Leave in-progress (paused) items out.")
     var noPlayback = false
 
+    @Flag(name: .customLong("no-ratings"), help: "Leave verdicts out: ratings and favorites (liked, disliked, super_liked).")
+    var noRatings = false
+
+    @Flag(name: .customLong("no-watchlist"), help: "Leave the watchlist out.")
+    var noWatchlist = false
+
+    @Option(name: .customLong("super-liked-from"), help: ArgumentHelp("Ratings from n up are super_liked.", valueName: "n"))
+    var superLikedFrom = RatingLines().superLikedFrom
+
+    @Option(name: .customLong("liked-from"), help: ArgumentHelp("Ratings from n up (below --super-liked-from) are liked.", valueName: "n"))
+    var likedFrom = RatingLines().likedFrom
+
+    @Option(name: .customLong("disliked-up-to"), help: ArgumentHelp("Ratings up to n are disliked; those between it and --liked-from are left out.", valueName: "n"))
+    var dislikedUpTo = RatingLines().dislikedUpTo
+
+    @Option(name: .customLong("list-items-out"), help: ArgumentHelp("Write the planned list writes as JSON Lines ({\"list\": ..., \"mediaId\": ...}, in send order).", valueName: "file"))
+    var listItemsOut: String?
+
     @OptionGroup var output: OutputOptions
     @OptionGroup var delivery: DeliveryOptions
 
     func validate() throws {
         if paths.isEmpty && !delivery.sandbox { throw ValidationError("give at least one export path (the ZIP from Trakt's settings, its folder, or JSON files)") }
+        if let problem = ratingLines.problem { throw ValidationError(problem) }
         try delivery.check()
     }
 
@@ -68,11 +87,12 @@ struct ImportCommand: AsyncParsableCommand {
         }
         let scan: ExportScan
         do {
-            scan = try ExportReader.read(paths: paths)
+            scan = try ExportReader.read(paths: paths, lists: ListSelection(verdicts: !noRatings, watchlist: !noWatchlist))
         } catch {
             throw fail(error.description, Exit.code(for: error))
         }
-        let plan = ImportPlanner.plan(scan, options: PlanOptions(unknownDates: unknownDates, latestOnly: latestOnly, includePlayback: !noPlayback))
+        let plan = ImportPlanner.plan(scan, options: PlanOptions(unknownDates: unknownDates, latestOnly: latestOnly, includePlayback: !noPlayback,
+                                                                 ratingLines: ratingLines))
         var report = ImportReport(scan: scan, plan: plan, dryRun: dryRun)
 
         try writeOutputs(scan: scan, plan: plan)
@@ -85,10 +105,15 @@ struct ImportCommand: AsyncParsableCommand {
         if code != Exit.ok { throw code }
     }
 
+    var ratingLines: RatingLines {
+        RatingLines(superLikedFrom: superLikedFrom, likedFrom: likedFrom, dislikedUpTo: dislikedUpTo)
+    }
+
     func hint(dryRun: Bool) -> String {
         var files: [String] = []
         if let r = output.report { files.append("report: \(r)") }
         if let i = itemsOut { files.append("items: \(i)") }
+        if let l = listItemsOut { files.append("list items: \(l)") }
         if let s = skippedOut { files.append("skipped: \(s)") }
         let head = dryRun ? "dry run: nothing was sent and no state was written." : ""
         let tail = files.isEmpty ? "details: --report FILE, --items-out FILE, --skipped-out FILE" : files.joined(separator: ", ")
@@ -96,18 +121,13 @@ struct ImportCommand: AsyncParsableCommand {
     }
 
     func writeOutputs(scan: ExportScan, plan: ImportPlan) throws {
+        // The seed's form unless --media-id-form short (importer.md section 5); auto decides only when sending.
+        let form: MediaIDForm = delivery.mediaIdForm == .short ? .short : .seed
         if let itemsOut {
-            // Bytes straight into the file's buffer: a String first, then its copy as Data, held a
-            // million plays' lines twice.
-            var data = Data()
-            data.reserveCapacity(plan.items.count * 110)
-            // The seed's form unless --media-id-form short (importer.md section 5); auto decides only when sending.
-            let form: MediaIDForm = delivery.mediaIdForm == .short ? .short : .seed
-            for p in plan.items {
-                data.append(contentsOf: p.item.jsonBody(form: form).utf8)
-                data.append(0x0A)
-            }
-            try OutputFile.write(data, to: itemsOut)
+            try OutputFile.writeLines(plan.items, bytesEach: 110, to: itemsOut) { $0.item.jsonBody(form: form) }
+        }
+        if let listItemsOut {
+            try OutputFile.writeLines(plan.listItems, bytesEach: 48, to: listItemsOut) { $0.jsonLine(form: form) }
         }
         if let skippedOut {
             try OutputFile.write(SkippedCSV.render(scan: scan, plan: plan), to: skippedOut)
@@ -139,6 +159,18 @@ struct OutputOptions: ParsableArguments {
 enum OutputFile {
     static func write(_ text: String, to path: String) throws {
         try write(Data(text.utf8), to: path)
+    }
+
+    /// JSON Lines, one a value: bytes straight into the file's buffer (a String first, then its copy as
+    /// Data, held a million plays' lines twice).
+    static func writeLines<C: Collection>(_ values: C, bytesEach: Int, to path: String, _ line: (C.Element) -> String) throws {
+        var data = Data()
+        data.reserveCapacity(values.count * bytesEach)
+        for value in values {
+            data.append(contentsOf: line(value).utf8)
+            data.append(0x0A)
+        }
+        try write(data, to: path)
     }
 
     static func write(_ data: Data, to path: String) throws {
