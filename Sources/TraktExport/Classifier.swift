@@ -24,10 +24,25 @@ struct ClassifiedFile: Sendable {
     var records: [RecordRows] = []
     var stats: TraktStats?
     var warnings: [String] = []
+    /// Ratings, favorites and watchlist entries; `fileIndex` is the index of their section in `sections`.
+    var lists: [TraktListRecord] = []
+    /// Which list records to read (`--no-ratings`, `--no-watchlist`).
+    var selection = ListSelection.all
     let interner: TitleInterner
 
     init(interner: TitleInterner) {
         self.interner = interner
+    }
+
+    /// Adds a section of list records.
+    mutating func add(_ section: ExportSection, lists sectionLists: [TraktListRecord]) {
+        let local = sections.count
+        add(section)
+        lists.reserveCapacity(lists.count + sectionLists.count)
+        for var record in sectionLists {
+            record.fileIndex = local
+            lists.append(record)
+        }
     }
 
     mutating func add(_ section: ExportSection, _ sectionRecords: RecordRows = RecordRows()) {
@@ -46,8 +61,10 @@ enum Classifier {
         case flattenedEpisodes, ratings, list, collection, unknown, empty
     }
 
-    static func classify(_ document: JSONValue, name: String, interner: TitleInterner) -> ClassifiedFile {
+    static func classify(_ document: JSONValue, name: String, interner: TitleInterner,
+                         lists: ListSelection = .all) -> ClassifiedFile {
         var file = ClassifiedFile(interner: interner)
+        file.selection = lists
         let lower = name.lowercased()
         if baseName(lower).hasPrefix("_errors") {
             let empty = (document.arrayValue?.isEmpty ?? false) || (document.objectValue?.members.isEmpty ?? false)
@@ -92,7 +109,7 @@ enum Classifier {
         for (key, value) in object.members {
             let sectionName = "\(name)#\(key)"
             switch key {
-            case "history", "watched", "playback":
+            case "history", "watched", "playback", "ratings", "watchlist", "favorites":
                 if let elements = value.arrayValue {
                     classifyArray(elements, name: sectionName, into: &file, hint: key)
                 }
@@ -143,9 +160,31 @@ enum Classifier {
                                    note: "episode rows without their show: cannot be mapped"))
             file.warnings.append("\(name): \(elements.count) watched episode rows name no show, so they cannot be mapped to Discovr; they were ignored (use the export's watched-history or watched-shows files instead)")
         case .ratings:
-            file.add(ExportSection(name: name, kind: .ignored, recordCount: 0, note: "ratings, not watch history"))
+            guard file.selection.verdicts else {
+                file.add(ExportSection(name: name, kind: .ignored, recordCount: 0, note: "ratings, left out by --no-ratings"))
+                break
+            }
+            let lists = elements.map { RecordDecoding.listRecord($0, kind: .rating) }
+            file.add(ExportSection(name: name, kind: .ratings, recordCount: lists.count), lists: lists)
         case .list:
-            file.add(ExportSection(name: name, kind: .ignored, recordCount: 0, note: "a list or watchlist, not watch history"))
+            switch listFileKind(hint ?? baseName(name.lowercased())) {
+            case .favorites?:
+                guard file.selection.verdicts else {
+                    file.add(ExportSection(name: name, kind: .ignored, recordCount: 0, note: "favorites, left out by --no-ratings"))
+                    break
+                }
+                let lists = elements.map { RecordDecoding.listRecord($0, kind: .favorite) }
+                file.add(ExportSection(name: name, kind: .favorites, recordCount: lists.count), lists: lists)
+            case .watchlist?:
+                guard file.selection.watchlist else {
+                    file.add(ExportSection(name: name, kind: .ignored, recordCount: 0, note: "watchlist, left out by --no-watchlist"))
+                    break
+                }
+                let lists = elements.map { RecordDecoding.listRecord($0, kind: .watchlist) }
+                file.add(ExportSection(name: name, kind: .watchlist, recordCount: lists.count), lists: lists)
+            default:
+                file.add(ExportSection(name: name, kind: .ignored, recordCount: 0, note: "a list or watchlist, not watch history"))
+            }
         case .collection:
             file.add(ExportSection(name: name, kind: .ignored, recordCount: 0, note: "collection, not watch history"))
         case .empty:
@@ -196,7 +235,29 @@ enum Classifier {
         if base.contains("history") { return .history }
         if base.contains("watched-movies") || base.contains("watched_movies") { return .watchedMovies }
         if base.contains("watched-shows") || base.contains("watched_shows") { return .watchedShows }
+        if base.contains("ratings") { return .ratings }
+        if listFileKind(base) != nil { return .list }
         return .empty
+    }
+
+    /// The two lists told apart by their file's name (their records have one shape, that of every
+    /// Trakt list, custom lists included). Nil for any other list, which stays `ignored`.
+    static func listFileKind(_ base: String) -> FileKind? {
+        var stem = base.lowercased()
+        if stem.hasSuffix(".json") { stem.removeLast(5) }
+        // A page: `lists-watchlist-2`.
+        if let dash = stem.lastIndex(of: "-"), stem.index(after: dash) < stem.endIndex,
+           stem[stem.index(after: dash)...].allSatisfy({ $0.isASCII && $0.isNumber }) {
+            stem = String(stem[..<dash])
+        }
+        for (word, kind) in [("favorites", FileKind.favorites), ("watchlist", FileKind.watchlist)] {
+            // The official ZIP (`lists-watchlist`), legacy folders and API dumps (`watchlist`), backup
+            // scripts (`watchlist_movies`, `<user>-watchlist_shows`, `<user>-watchlist`). A custom list's
+            // file (`lists-<slug>`) is never one of them, even when its slug holds the word.
+            if stem == word || stem == "lists-" + word || stem.hasPrefix(word + "_") { return kind }
+            if !stem.hasPrefix("lists-"), stem.hasSuffix("-" + word) || stem.contains("-" + word + "_") { return kind }
+        }
+        return nil
     }
 
     static func looksLikeHistoryName(_ lower: String) -> Bool {

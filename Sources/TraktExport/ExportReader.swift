@@ -21,6 +21,9 @@ public struct ExportScan: Sendable {
     public var records = TraktRecords()
     public var stats: TraktStats?
     public var warnings: [String] = []
+    /// Ratings, favorites and watchlist entries (importer.md section 7), in reading order; not part of
+    /// `records`, which holds the history records of section 1 only.
+    public var listRecords: [TraktListRecord] = []
 
     public init() {}
 
@@ -32,6 +35,10 @@ public struct ExportScan: Sendable {
             indices.append(fileIndex)
             sections.append(section)
             records.append(file.records[k], fileIndex: fileIndex)
+        }
+        for var record in file.lists {
+            record.fileIndex = indices[record.fileIndex]
+            listRecords.append(record)
         }
         if let stats = file.stats { self.stats = stats }
         warnings.append(contentsOf: file.warnings)
@@ -69,13 +76,15 @@ public enum ExportReader {
 
     /// Reads every input. Throws on the first unusable input (missing path, malformed JSON, corrupt
     /// ZIP); the caller must not change any state before this returns.
-    public static func read(paths: [String], limits: ReadLimits = ReadLimits()) throws(TraktExportError) -> ExportScan {
+    /// `lists` says which list records to read (`--no-ratings`, `--no-watchlist`).
+    public static func read(paths: [String], limits: ReadLimits = ReadLimits(),
+                            lists: ListSelection = .all) throws(TraktExportError) -> ExportScan {
         var scan = ExportScan()
         let interner = TitleInterner()
         for path in paths {
             let sources = try listSources(path: path, limits: limits)
             var indices: [Int] = []
-            try load(sources, limits: limits, interner: interner, reserve: { scan.reserveRecords($0) }) { (result: SourceResult) in
+            try load(sources, limits: limits, interner: interner, lists: lists, reserve: { scan.reserveRecords($0) }) { (result: SourceResult) in
                 indices += scan.add(result.file)
             }
             scan.inputs.append(ExportScan.Input(path: path, sectionIndices: indices))
@@ -88,19 +97,21 @@ public enum ExportReader {
     /// Reads one JSON document already in memory, as if it were a file called `name` (the name
     /// only matters for the few files recognised by name, such as `_errors.json`). The same parsing
     /// and classification as `read(paths:)`; used by the fuzz target.
-    public static func read(document data: Data, name: String, limits: ReadLimits = ReadLimits()) throws(TraktExportError) -> ExportScan {
+    public static func read(document data: Data, name: String, limits: ReadLimits = ReadLimits(),
+                            lists: ListSelection = .all) throws(TraktExportError) -> ExportScan {
         if data.count > limits.maxFileBytes {
             throw .tooLarge(file: name, reason: "\(data.count) bytes, more than the limit of \(limits.maxFileBytes)")
         }
         var scan = ExportScan()
         let interner = TitleInterner()
-        let indices = scan.add(try parse(.file(name: name, path: name), data: data, interner: interner).get())
+        let indices = scan.add(try parse(.file(name: name, path: name), data: data, interner: interner, lists: lists).get())
         scan.records.titles = interner.titles
         scan.inputs.append(ExportScan.Input(path: name, sectionIndices: indices))
         try requireWatchData(scan, paths: [name])
         return scan
     }
 
+    /// Watch data, or ratings and list entries (a file of ratings alone is worth importing).
     static func requireWatchData(_ scan: ExportScan, paths: [String]) throws(TraktExportError) {
         let recordCount = scan.sections.reduce(0) { $0 + $1.recordCount }
         if recordCount == 0 && !scan.sections.contains(where: { [.history, .playback, .watchedMovies, .watchedShows].contains($0.kind) }) {
@@ -226,7 +237,7 @@ public enum ExportReader {
     /// Reads and parses the files on all cores: each worker takes every n-th file, with its own handle
     /// on each ZIP archive (one `Archive` cannot be read from two threads), and results are handed
     /// over in file order, so the outcome never depends on timing.
-    static func load(_ sources: [Source], limits: ReadLimits, interner: TitleInterner,
+    static func load(_ sources: [Source], limits: ReadLimits, interner: TitleInterner, lists: ListSelection = .all,
                      reserve: (Int) -> Void = { _ in },
                      deliver: (SourceResult) -> Void) throws(TraktExportError) {
         guard !sources.isEmpty else { return }
@@ -240,7 +251,7 @@ public enum ExportReader {
                 let outcome: Result<ClassifiedFile, TraktExportError>
                 do throws(TraktExportError) {
                     let data = try bytes(of: sources[k], limits: limits, archives: &archives)
-                    outcome = parse(sources[k], data: data, interner: interner)
+                    outcome = parse(sources[k], data: data, interner: interner, lists: lists)
                 } catch {
                     outcome = .failure(error)
                 }
@@ -340,7 +351,8 @@ public enum ExportReader {
         }
     }
 
-    static func parse(_ source: Source, data: Data?, interner: TitleInterner) -> Result<ClassifiedFile, TraktExportError> {
+    static func parse(_ source: Source, data: Data?, interner: TitleInterner,
+                      lists: ListSelection = .all) -> Result<ClassifiedFile, TraktExportError> {
         if case .skipped(let name, let note) = source {
             var file = ClassifiedFile(interner: interner)
             file.add(ExportSection(name: name, kind: .ignored, recordCount: 0, note: note))
@@ -357,7 +369,7 @@ public enum ExportReader {
         }
         switch parsed {
         case .success(let document):
-            return .success(Classifier.classify(document, name: source.name, interner: interner))
+            return .success(Classifier.classify(document, name: source.name, interner: interner, lists: lists))
         case .failure(let error):
             return .failure(.malformedJSON(file: displayName(source), line: error.line, column: error.column, reason: error.reason))
         }

@@ -97,6 +97,36 @@ enum RecordDecoding {
         }
     }
 
+    /// A rating, favorite or watchlist entry. A non-object element becomes a record with no media.
+    /// `my_rating` (in list items) is never read: Trakt writes it null even for rated titles.
+    static func listRecord(_ value: JSONValue, kind: ListRecordKind) -> TraktListRecord {
+        guard let object = value.objectValue else {
+            return TraktListRecord(kind: kind, type: nil, timestamp: nil)
+        }
+        let type = listMediaType(object)
+        let media: TraktTitle?
+        switch type {
+        case .movie?: media = title(object["movie"])
+        case .show?, .season?, .episode?: media = title(object["show"])
+        case nil: media = nil
+        }
+        var rating: Int64?
+        // Only an integer as written: 7.0 reads as an integer through `intValue`, but is not one here.
+        if kind == .rating, case .int(let n)? = object["rating"] { rating = n }
+        return TraktListRecord(kind: kind, type: type, media: media, rating: rating,
+                               timestamp: object[kind == .rating ? "rated_at" : "listed_at"]?.stringValue)
+    }
+
+    static func listMediaType(_ object: JSONObject) -> ListMediaType? {
+        if let type = object["type"]?.stringValue { return ListMediaType(rawValue: type) }
+        // No type: decide by the objects present, the most specific first.
+        if object["episode"] != nil { return .episode }
+        if object["season"] != nil { return .season }
+        if object["show"] != nil { return .show }
+        if object["movie"] != nil { return .movie }
+        return nil
+    }
+
     static func stats(_ value: JSONValue) -> TraktStats? {
         guard let object = value.objectValue,
               object["movies"]?.objectValue != nil || object["episodes"]?.objectValue != nil else { return nil }

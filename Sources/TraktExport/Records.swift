@@ -122,6 +122,12 @@ public enum FileKind: String, Sendable, Equatable, CaseIterable {
     case playback
     case watchedMovies = "watched-movies"
     case watchedShows = "watched-shows"
+    /// Ratings (`rated_at`, `rating`): verdicts for Discovr's lists (importer.md section 7).
+    case ratings
+    /// The favorites list (`lists-favorites[-N].json`): each a `super_liked` verdict.
+    case favorites
+    /// The watchlist (`lists-watchlist[-N].json`, `lists/watchlist.json`, `watchlist_*.json`, ...).
+    case watchlist
     case stats
     case errors
     case ignored
@@ -136,4 +142,67 @@ public struct TraktStats: Sendable, Equatable {
         guard moviePlays != nil || episodePlays != nil else { return nil }
         return (moviePlays ?? 0) + (episodePlays ?? 0)
     }
+}
+
+/// The kinds of records that go to Discovr's lists (importer.md section 7), counted apart from the
+/// history records of the contract's section 1.
+public enum ListRecordKind: String, Sendable, Equatable, CaseIterable {
+    /// A rating, 1 to 10: a verdict (`liked`, `disliked`, `super_liked`) or none.
+    case rating
+    /// A favorite: `super_liked`.
+    case favorite
+    /// A watchlist entry.
+    case watchlist
+}
+
+/// What a rating or list item names: Trakt rates and lists seasons and episodes too.
+public enum ListMediaType: String, Sendable, Equatable, CaseIterable {
+    case movie
+    case show
+    case season
+    case episode
+}
+
+/// One rating, favorite or watchlist entry, as read. Few per export (thousands, not millions), so kept
+/// whole rather than as compact rows.
+public struct TraktListRecord: Sendable, Equatable {
+    public var kind: ListRecordKind
+    /// The record's `type` (or, without one, what its objects say); nil when it names none of the four
+    /// (a person, say), or the record is not an object.
+    public var type: ListMediaType?
+    /// The title the record is about: the movie for a movie, the show for a show, a season or an
+    /// episode. nil when that object is null or missing.
+    public var media: TraktTitle?
+    /// `rating` when it is written as a JSON integer (`7`, not `7.0`, `7.5` or `"7"`); nil otherwise,
+    /// and for favorites and watchlist entries. Not range-checked here: the planner does that.
+    public var rating: Int64?
+    /// `rated_at` for a rating, `listed_at` for a favorite or watchlist entry.
+    public var date: RecordDate
+    /// Index into `ExportScan.sections`: the file the record came from.
+    public var fileIndex: Int
+
+    public init(kind: ListRecordKind, type: ListMediaType?, media: TraktTitle? = nil, rating: Int64? = nil,
+                timestamp: String?, fileIndex: Int = 0) {
+        self.kind = kind
+        self.type = type
+        self.media = media
+        self.rating = rating
+        self.date = RecordDate(timestamp)
+        self.fileIndex = fileIndex
+    }
+}
+
+/// Which list records to read (`--no-ratings`, `--no-watchlist`). Files of a kind left out are listed
+/// as `ignored` and give no records.
+public struct ListSelection: Sendable, Equatable {
+    /// Ratings and favorites: the verdicts.
+    public var verdicts: Bool
+    public var watchlist: Bool
+
+    public init(verdicts: Bool = true, watchlist: Bool = true) {
+        self.verdicts = verdicts
+        self.watchlist = watchlist
+    }
+
+    public static let all = ListSelection()
 }
