@@ -50,11 +50,15 @@ public struct PlanOptions: Sendable, Equatable {
     public var unknownDates: UnknownDatePolicy
     public var latestOnly: Bool
     public var includePlayback: Bool
+    /// Where ratings become `super_liked`, `liked` or `disliked` (importer.md section 7).
+    public var ratingLines: RatingLines
 
-    public init(unknownDates: UnknownDatePolicy = .omit, latestOnly: Bool = false, includePlayback: Bool = true) {
+    public init(unknownDates: UnknownDatePolicy = .omit, latestOnly: Bool = false, includePlayback: Bool = true,
+                ratingLines: RatingLines = RatingLines()) {
         self.unknownDates = unknownDates
         self.latestOnly = latestOnly
         self.includePlayback = includePlayback
+        self.ratingLines = ratingLines
     }
 
     /// Dates before this year are Trakt's "unknown" placeholders (1900-01-01 and the like).
@@ -120,4 +124,11 @@ public struct ImportPlan: Sendable {
     /// Every reason, zeros included.
     public var skippedCounts: [SkipReason: Int]
     public var warnings: [String]
+    /// The list writes (ratings, favorites, watchlist: importer.md section 7) in send order. Apart from
+    /// `items`, `records`, `planned` and `skippedCounts`, which are about history only.
+    public var listItems: [PlannedListItem] = []
+    /// The ratings, favorites and watchlist entries not sent, in reading order.
+    public var listSkipped: [SkippedListRecord] = []
+    /// The report's `lists` counts.
+    public var lists = ListCounts()
 }

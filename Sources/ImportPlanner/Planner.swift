@@ -8,7 +8,15 @@ import TraktExport
 /// leaves, then playback that never overrides a completed play.
 public enum ImportPlanner {
     public static func plan(_ scan: ExportScan, options: PlanOptions = PlanOptions()) -> ImportPlan {
-        plan(records: scan.records, stats: scan.stats, options: options, warnings: scan.warnings)
+        var plan = plan(records: scan.records, stats: scan.stats, options: options, warnings: scan.warnings)
+        // Lists after history: a title's verdict and watchlist entry depend on no play.
+        if !scan.listRecords.isEmpty {
+            let lists = ListPlanner.plan(scan.listRecords, lines: options.ratingLines)
+            plan.listItems = lists.items
+            plan.listSkipped = lists.skipped
+            plan.lists = lists.counts
+        }
+        return plan
     }
 
     public static func plan(records: [TraktRecord], stats: TraktStats? = nil, options: PlanOptions = PlanOptions(),
@@ -217,6 +225,13 @@ public enum ImportPlanner {
         if (a.item.episode ?? 0) != (b.item.episode ?? 0) { return (a.item.episode ?? 0) < (b.item.episode ?? 0) }
         if a.item.progress != b.item.progress { return a.item.progress < b.item.progress }
         return a.recordIndex < b.recordIndex
+    }
+
+    /// `Heat (1995)`, `Breaking Bad (2008)`, or `(unknown title)`: a movie or show as a title.
+    public static func label(title: TraktTitle?) -> String {
+        var bytes: [UInt8] = []
+        appendLabel(media: title, type: .movie, episode: nil, to: &bytes)
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     /// `Breaking Bad (2008) S01E05`, `Heat (1995)`, or `(unknown title)`.

@@ -51,6 +51,9 @@ public struct ImportReport: Sendable {
     public var planned: PlannedCounts
     public var skipped: [SkipReason: Int]
     public var warnings: [String]
+    /// Ratings, favorites and watchlist (importer.md section 7): records, planned writes, skips. The
+    /// history sections above (`records`, `planned`, `skipped`) do not count them.
+    public var lists: ListCounts
     public var delivery: Delivery?
     public var destination: Destination?
     /// For the human summary (not in the JSON): per reason, the titles with the most skipped plays.
@@ -68,6 +71,7 @@ public struct ImportReport: Sendable {
         self.planned = plan.planned
         self.skipped = plan.skippedCounts
         self.warnings = plan.warnings
+        self.lists = plan.lists
         self.delivery = nil
         self.destination = nil
         self.topSkippedTitles = SkippedTitles.top(scan: scan, plan: plan)
@@ -100,6 +104,7 @@ public struct ImportReport: Sendable {
         out += "  \"warnings\": ["
         out += warnings.map { "\n    " + JSONText.quote($0) }.joined(separator: ",")
         out += warnings.isEmpty ? "]" : "\n  ]"
+        out += ",\n  \"lists\": " + lists.json
         if let d = delivery {
             out += ",\n  \"delivery\": {\"delivered\": \(d.delivered), \"alreadyPresent\": \(d.alreadyPresent), \"failed\": \(d.failed), \"pending\": \(d.pending)}"
         }

@@ -96,6 +96,7 @@ public enum ReaderFuzzing {
                     _ = ImportPlanner.label(scan.records[planned.recordIndex].play)
                 }
                 if policy == .omit && !latestOnly {
+                    checkLists(scan, plan)
                     let report = ImportReport(scan: scan, plan: plan, dryRun: true)
                     require(JSONSerializationCheck.object(report.json) != nil, "the report is not a JSON object")
                     let csv = SkippedCSV.render(scan: scan, plan: plan)
@@ -108,6 +109,36 @@ public enum ReaderFuzzing {
                         }
                     }
                 }
+            }
+        }
+    }
+}
+
+extension ReaderFuzzing {
+    /// Ratings, favorites and watchlist (importer.md section 7): every list record one item or one
+    /// skip, under the default rating lines and the narrowest and widest ones; one verdict and one
+    /// watchlist entry per title at most; send order by date, unknown dates first.
+    static func checkLists(_ scan: ExportScan, _ plan: ImportPlan) {
+        let n = scan.listRecords.count
+        let runs: [(ListCounts, [PlannedListItem])] = [(plan.lists, plan.listItems)]
+            + [RatingLines(superLikedFrom: 10, likedFrom: 10, dislikedUpTo: 9), RatingLines(superLikedFrom: 2, likedFrom: 2, dislikedUpTo: 1)]
+                .map { let r = ListPlanner.plan(scan.listRecords, lines: $0); return (r.counts, r.items) }
+        for (counts, items) in runs {
+            require(counts.records.total == n, "list records counted \(counts.records.total) != read \(n)")
+            require(counts.planned.total + counts.skippedTotal == n, "lists: planned + skipped != records")
+            require(items.count == counts.planned.total, "list items != lists.planned.total")
+            require(ListSkipReason.allCases.allSatisfy { counts.skipped[$0] != nil }, "a list reason missing from the counts")
+            let verdicts = items.filter { $0.item.list.isVerdict }.map(\.item.mediaId)
+            require(Set(verdicts).count == verdicts.count, "two verdicts for one title")
+            let watchlist = items.filter { !$0.item.list.isVerdict }.map(\.item.mediaId)
+            require(Set(watchlist).count == watchlist.count, "a title on the watchlist twice")
+            for (a, b) in zip(items, items.dropFirst()) {
+                require((a.sortAt ?? Int64.min) <= (b.sortAt ?? Int64.min), "list items out of send order")
+            }
+            for p in items {
+                require(p.item.mediaId.tmdb > 0, "a list item without a TMDB id")
+                require(JSONSerializationCheck.object(p.item.jsonBody(form: .seed)) != nil, "a list body is not a JSON object")
+                require(JSONSerializationCheck.object(p.jsonLine(form: .short)) != nil, "a --list-items-out line is not a JSON object")
             }
         }
     }
