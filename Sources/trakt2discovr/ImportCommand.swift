@@ -44,11 +44,30 @@ struct ImportCommand: AsyncParsableCommand {
     @Flag(name: .customLong("no-playback"), help: "Leave in-progress (paused) items out.")
     var noPlayback = false
 
+    @Flag(name: .customLong("no-ratings"), help: "Leave verdicts out: ratings and favorites (liked, disliked, super_liked).")
+    var noRatings = false
+
+    @Flag(name: .customLong("no-watchlist"), help: "Leave the watchlist out.")
+    var noWatchlist = false
+
+    @Option(name: .customLong("super-liked-from"), help: ArgumentHelp("Ratings from n up are super_liked.", valueName: "n"))
+    var superLikedFrom = RatingLines().superLikedFrom
+
+    @Option(name: .customLong("liked-from"), help: ArgumentHelp("Ratings from n up (below --super-liked-from) are liked.", valueName: "n"))
+    var likedFrom = RatingLines().likedFrom
+
+    @Option(name: .customLong("disliked-up-to"), help: ArgumentHelp("Ratings up to n are disliked; those between it and --liked-from are left out.", valueName: "n"))
+    var dislikedUpTo = RatingLines().dislikedUpTo
+
+    @Option(name: .customLong("list-items-out"), help: ArgumentHelp("Write the planned list writes as JSON Lines ({\"list\": ..., \"mediaId\": ...}, in send order).", valueName: "file"))
+    var listItemsOut: String?
+
     @OptionGroup var output: OutputOptions
     @OptionGroup var delivery: DeliveryOptions
 
     func validate() throws {
         if paths.isEmpty && !delivery.sandbox { throw ValidationError("give at least one export path (the ZIP from Trakt's settings, its folder, or JSON files)") }
+        if let problem = ratingLines.problem { throw ValidationError(problem) }
         try delivery.check()
     }
 
@@ -68,11 +87,12 @@ struct ImportCommand: AsyncParsableCommand {
         }
         let scan: ExportScan
         do {
-            scan = try ExportReader.read(paths: paths)
+            scan = try ExportReader.read(paths: paths, lists: ListSelection(verdicts: !noRatings, watchlist: !noWatchlist))
         } catch {
             throw fail(error.description, ExitCode(error.exitCode))
         }
-        let plan = ImportPlanner.plan(scan, options: PlanOptions(unknownDates: unknownDates, latestOnly: latestOnly, includePlayback: !noPlayback))
+        let plan = ImportPlanner.plan(scan, options: PlanOptions(unknownDates: unknownDates, latestOnly: latestOnly, includePlayback: !noPlayback,
+                                                                 ratingLines: ratingLines))
         var report = ImportReport(scan: scan, plan: plan, dryRun: dryRun)
 
         try writeOutputs(scan: scan, plan: plan)
@@ -85,10 +105,15 @@ struct ImportCommand: AsyncParsableCommand {
         if code != Exit.ok { throw code }
     }
 
+    var ratingLines: RatingLines {
+        RatingLines(superLikedFrom: superLikedFrom, likedFrom: likedFrom, dislikedUpTo: dislikedUpTo)
+    }
+
     func hint(dryRun: Bool) -> String {
         var files: [String] = []
         if let r = output.report { files.append("report: \(r)") }
         if let i = itemsOut { files.append("items: \(i)") }
+        if let l = listItemsOut { files.append("list items: \(l)") }
         if let s = skippedOut { files.append("skipped: \(s)") }
         let head = dryRun ? "dry run: nothing was sent and no state was written." : ""
         let tail = files.isEmpty ? "details: --report FILE, --items-out FILE, --skipped-out FILE" : files.joined(separator: ", ")
@@ -108,6 +133,16 @@ struct ImportCommand: AsyncParsableCommand {
                 data.append(0x0A)
             }
             try OutputFile.write(data, to: itemsOut)
+        }
+        if let listItemsOut {
+            let form: MediaIDForm = delivery.mediaIdForm == .short ? .short : .seed
+            var data = Data()
+            data.reserveCapacity(plan.listItems.count * 48)
+            for p in plan.listItems {
+                data.append(contentsOf: p.jsonLine(form: form).utf8)
+                data.append(0x0A)
+            }
+            try OutputFile.write(data, to: listItemsOut)
         }
         if let skippedOut {
             try OutputFile.write(SkippedCSV.render(scan: scan, plan: plan), to: skippedOut)

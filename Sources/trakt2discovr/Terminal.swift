@@ -43,6 +43,30 @@ enum Terminal {
         return "profile   \(name) (\(d.profile.id)) at \(d.apiUrl), media ids like \(MediaID.movie(550).rawValue(in: d.mediaIdForm))"
     }
 
+    /// Ratings, favorites and watchlist: a line per list and the skips with their reasons; nothing when
+    /// the inputs hold none (so a history-only summary reads as before).
+    static func listLines(_ lists: ListCounts) -> [String] {
+        let r = lists.records
+        guard r.total > 0 else { return [] }
+        var parts: [String] = []
+        if r.ratings > 0 { parts.append("\(number(r.ratings)) rating\(r.ratings == 1 ? "" : "s")") }
+        if r.favorites > 0 { parts.append("\(number(r.favorites)) favorite\(r.favorites == 1 ? "" : "s")") }
+        if r.watchlist > 0 { parts.append("\(number(r.watchlist)) watchlist entr\(r.watchlist == 1 ? "y" : "ies")") }
+        var lines = ["lists     \(number(r.total)) records: \(parts.joined(separator: ", ")); \(number(lists.planned.total)) planned:"]
+        for list in DiscovrList.allCases {
+            lines.append("  \(list.rawValue): \(number(lists.planned[list]))")
+        }
+        let skippedTotal = lists.skippedTotal
+        lines.append("  skipped: \(number(skippedTotal))")
+        let width = ListSkipReason.allCases.map { number(lists.skipped[$0] ?? 0).count }.max() ?? 1
+        for reason in ListSkipReason.allCases {
+            let n = lists.skipped[reason] ?? 0
+            guard n > 0 else { continue }
+            lines.append("          \(pad(number(n), width, right: true))  \(pad(reason.rawValue, 20)) \(reason.explanation)")
+        }
+        return lines
+    }
+
     /// The short human summary of a report.
     static func summary(_ report: ImportReport, detailsHint: String?) -> String {
         var lines: [String] = []
@@ -76,6 +100,7 @@ enum Terminal {
                 lines.append("          \(pad("", width))  \(pad("", 20)) most: " + names.joined(separator: "; "))
             }
         }
+        lines += listLines(report.lists)
         if let d = report.delivery {
             var line = "delivered \(number(d.delivered))"
             if d.alreadyPresent > 0 { line += " (\(number(d.alreadyPresent)) were already there)" }
