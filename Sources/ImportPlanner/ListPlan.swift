@@ -252,11 +252,3 @@ public enum ListPlanner {
         record.date.timestamp?.millisecondsSince1970 ?? Int64.min
     }
 }
-
-extension RecordDate {
-    /// The timestamp when the date is valid.
-    public var timestamp: Timestamp? {
-        if case .valid(let ts) = self { return ts }
-        return nil
-    }
-}

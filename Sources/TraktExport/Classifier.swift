@@ -183,7 +183,7 @@ enum Classifier {
                 let lists = elements.map { RecordDecoding.listRecord($0, kind: .watchlist) }
                 file.add(ExportSection(name: name, kind: .watchlist, recordCount: lists.count), lists: lists)
             default:
-                file.add(ExportSection(name: name, kind: .ignored, recordCount: 0, note: "a list or watchlist, not watch history"))
+                file.add(ExportSection(name: name, kind: .ignored, recordCount: 0, note: "a custom list, not imported (only the watchlist and favorites are)"))
             }
         case .collection:
             file.add(ExportSection(name: name, kind: .ignored, recordCount: 0, note: "collection, not watch history"))

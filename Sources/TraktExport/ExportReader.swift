@@ -111,9 +111,11 @@ public enum ExportReader {
         return scan
     }
 
-    /// Watch data, or ratings and list entries (a file of ratings alone is worth importing).
+    /// Ratings and list entries alone are not enough: an input without watch data is refused as before
+    /// (it is most likely the wrong file).
     static func requireWatchData(_ scan: ExportScan, paths: [String]) throws(TraktExportError) {
-        let recordCount = scan.sections.reduce(0) { $0 + $1.recordCount }
+        let listKinds: [FileKind] = [.ratings, .favorites, .watchlist]
+        let recordCount = scan.sections.reduce(0) { $0 + (listKinds.contains($1.kind) ? 0 : $1.recordCount) }
         if recordCount == 0 && !scan.sections.contains(where: { [.history, .playback, .watchedMovies, .watchedShows].contains($0.kind) }) {
             let detail = scan.sections.isEmpty ? "no JSON files" : "\(scan.sections.count) file(s), none of them watch history"
             throw .noTraktData(paths: paths, detail: detail)

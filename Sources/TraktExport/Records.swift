@@ -49,6 +49,12 @@ public enum RecordDate: Sendable, Equatable {
         guard let text else { self = .missing; return }
         if let ts = Timestamp(iso8601: text) { self = .valid(ts) } else { self = .invalid(text) }
     }
+
+    /// The timestamp when the date is valid.
+    public var timestamp: Timestamp? {
+        if case .valid(let ts) = self { return ts }
+        return nil
+    }
 }
 
 public enum MediaType: String, Sendable, Equatable {

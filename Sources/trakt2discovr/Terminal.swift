@@ -43,8 +43,8 @@ enum Terminal {
         return "profile   \(name) (\(d.profile.id)) at \(d.apiUrl), media ids like \(MediaID.movie(550).rawValue(in: d.mediaIdForm))"
     }
 
-    /// Ratings, favorites and watchlist: a line per list and the skips with their reasons; nothing when
-    /// the inputs hold none (so a history-only summary reads as before).
+    /// Ratings, favorites and watchlist: a line per list with writes planned and the skips with their
+    /// reasons; nothing when the inputs hold none (so a history-only summary reads as before).
     static func listLines(_ lists: ListCounts) -> [String] {
         let r = lists.records
         guard r.total > 0 else { return [] }
@@ -52,11 +52,12 @@ enum Terminal {
         if r.ratings > 0 { parts.append("\(number(r.ratings)) rating\(r.ratings == 1 ? "" : "s")") }
         if r.favorites > 0 { parts.append("\(number(r.favorites)) favorite\(r.favorites == 1 ? "" : "s")") }
         if r.watchlist > 0 { parts.append("\(number(r.watchlist)) watchlist entr\(r.watchlist == 1 ? "y" : "ies")") }
-        var lines = ["lists     \(number(r.total)) records: \(parts.joined(separator: ", ")); \(number(lists.planned.total)) planned:"]
-        for list in DiscovrList.allCases {
+        var lines = ["lists     \(number(r.total)) record\(r.total == 1 ? "" : "s"): \(parts.joined(separator: ", ")); \(number(lists.planned.total)) planned:"]
+        for list in DiscovrList.allCases where lists.planned[list] > 0 {
             lines.append("  \(list.rawValue): \(number(lists.planned[list]))")
         }
         let skippedTotal = lists.skippedTotal
+        guard skippedTotal > 0 else { return lines }
         lines.append("  skipped: \(number(skippedTotal))")
         let width = ListSkipReason.allCases.map { number(lists.skipped[$0] ?? 0).count }.max() ?? 1
         for reason in ListSkipReason.allCases {

@@ -39,6 +39,7 @@ import Testing
         }
         #expect(plan.warnings.count == expected.warningCount, "\(plan.warnings)")
         #expect(r.total == p.total + plan.skippedCounts.values.reduce(0, +))
+        #expect(plan.lists.records.total == plan.lists.planned.total + plan.lists.skippedTotal)
     }
 
     /// The checked-in expected-report.json of each sample is what the planner gives today.
@@ -63,6 +64,8 @@ import Testing
         #expect(plan.records.total == plan.planned.total + plan.skippedCounts.values.reduce(0, +))
         #expect(plan.planned.movies + plan.planned.episodes == plan.planned.total)
         #expect(SkipReason.allCases.allSatisfy { plan.skippedCounts[$0] != nil })
+        #expect(plan.lists.records.total == scan.listRecords.count)
+        #expect(plan.lists.records.total == plan.lists.planned.total + plan.lists.skippedTotal)
     }
 
     @Test func sourpatchdadHistoryWithExtraKeys() throws {
