@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Writes a synthetic *current official* Trakt export for benchmarks.
 
-    gen-export.py N OUT [--zip] [--seed S]
+    gen-export.py N OUT [--zip] [--seed S] [--lists]
 
 N history plays (records, duplicates included) in `watched-history-1.json` ... (250 records a
 page, compact JSON, newest first, flat at the root), plus the side files a real export has:
@@ -13,6 +13,12 @@ The mix follows real exports: about 75 % episodes and 25 % movies, rewatches, bu
 watched" (a season with one watched_at), ~1 % specials (season 0, a few episode 0), ~0.5 % null
 tmdb ids, ~0.2 % deleted titles (movie, show or episode null), ~0.1 % unknown dates (1970-01-01),
 ~0.3 % duplicate plays across pages, 64-bit history ids.
+
+With --lists (issue #19), the sections a rating or list person fills are no longer empty: about
+10 % of the shows are rated too (`ratings-shows`), a few seasons and episodes (`ratings-seasons`,
+`ratings-episodes`), and there is a watchlist (`lists-watchlist`, about 2 % of the movies and 3 % of
+the shows, a few seasons and episodes) and favorites (`lists-favorites`), paged like every section.
+They are drawn from a second random generator, so every other file is the same as without --lists.
 
 Without --zip the files go into the folder OUT; with --zip, OUT/trakt-export-bench.zip (deflate)
 is written instead. The output is byte-for-byte the same for the same N and seed. History is
@@ -409,7 +415,74 @@ def ratings(h, cat, rng, sink):
             continue
         rated = iso(HISTORY_START + rng.randint(0, HISTORY_END - HISTORY_START))
         rows.append('{"rated_at":"%s","rating":%d,"type":"movie","movie":%s}' % (rated, rng.randint(1, 10), text))
+    h.rated_movies = len(rows)
     return write_section(sink, "ratings-movies", rows)
+
+
+def lists(h, cat, seed, sink):
+    """Ratings of shows, seasons and episodes, a watchlist and favorites (--lists): the sections a
+    person who rates and lists fills. Its own generator, so the other files do not change."""
+    rng = random.Random(seed * 1_000_003 + 19)
+    shows = cat.shows[: max(1, len(h.show_stats))]
+
+    def when():
+        return iso(HISTORY_START + rng.randint(0, HISTORY_END - HISTORY_START))
+
+    def show_text(show):
+        return "null" if show["deleted"] else show["text"]
+
+    files = 0
+    rated, seasons, episodes = [], [], []
+    for show in shows:
+        if rng.random() < 0.10:
+            rated.append('{"rated_at":"%s","rating":%d,"type":"show","show":%s}' % (when(), rng.randint(1, 10), show_text(show)))
+        if rng.random() < 0.03:
+            s = rng.randint(1, len(show["lengths"]))
+            seasons.append('{"rated_at":"%s","rating":%d,"type":"season","season":{"number":%d,"ids":{"trakt":%d,"tvdb":null,"tmdb":null}},"show":%s}'
+                           % (when(), rng.randint(1, 10), s, show["trakt"] * 100 + s, show_text(show)))
+        if rng.random() < 0.05:
+            for _ in range(rng.randint(1, 3)):
+                s = rng.randint(1, len(show["lengths"]))
+                n = rng.randint(1, show["lengths"][s - 1])
+                episodes.append('{"rated_at":"%s","rating":%d,"type":"episode","episode":%s,"show":%s}'
+                                % (when(), rng.randint(1, 10), cat.episode_text(show, s, n), show_text(show)))
+    files += write_section(sink, "ratings-shows", rated)
+    files += write_section(sink, "ratings-seasons", seasons)
+    files += write_section(sink, "ratings-episodes", episodes)
+
+    watch, favorites = [], []
+    item_id = 5_000_000_000
+    for k in range(len(cat.movies)):
+        text, _, deleted, _, _, _ = cat.movies[k]
+        movie = "null" if deleted else text
+        if rng.random() < 0.02:
+            item_id += rng.randint(1, 1000)
+            watch.append((when(), item_id, '"type":"movie","movie":%s' % movie))
+        if rng.random() < 0.005:
+            item_id += rng.randint(1, 1000)
+            favorites.append((when(), item_id, '"type":"movie","movie":%s' % movie))
+    for show in cat.shows:
+        r = rng.random()
+        if r < 0.03:
+            item_id += rng.randint(1, 1000)
+            watch.append((when(), item_id, '"type":"show","show":%s' % show_text(show)))
+        elif r < 0.035:
+            item_id += rng.randint(1, 1000)
+            watch.append((when(), item_id, '"type":"episode","episode":%s,"show":%s'
+                          % (cat.episode_text(show, 1, 1), show_text(show))))
+        if rng.random() < 0.01:
+            item_id += rng.randint(1, 1000)
+            favorites.append((when(), item_id, '"type":"show","show":%s' % show_text(show)))
+    for name, items in (("lists-watchlist", watch), ("lists-favorites", favorites)):
+        items.sort(key=lambda item: item[0], reverse=True)
+        rows = ['{"rank":%d,"id":%d,"listed_at":"%s","notes":null,%s}' % (rank + 1, ident, at, body)
+                for rank, (at, ident, body) in enumerate(items)]
+        files += write_section(sink, name, rows)
+    return files, {"ratingsShows": len(rated), "ratingsSeasons": len(seasons), "ratingsEpisodes": len(episodes),
+                   "watchlist": len(watch), "favorites": len(favorites)}
+
+
+LIST_SECTIONS = ("ratings-shows", "ratings-seasons", "ratings-episodes", "lists-watchlist", "lists-favorites")
 
 
 def user_stats(h, cat, sink):
@@ -443,6 +516,7 @@ def main(argv):
     ap.add_argument("out", help="output folder (with --zip: the folder that receives trakt-export-bench.zip)")
     ap.add_argument("--zip", action="store_true", help="write trakt-export-bench.zip (deflate) instead of loose files")
     ap.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
+    ap.add_argument("--lists", action="store_true", help="also rate shows, seasons and episodes, and write a watchlist and favorites (issue #19)")
     args = ap.parse_args(argv)
     if args.n < 1:
         ap.error("N must be at least 1")
@@ -457,7 +531,13 @@ def main(argv):
     files += playback(h, cat, rng, sink)
     files += ratings(h, cat, rng, sink)
     files += user_stats(h, cat, sink)
+    extra = {}
+    if args.lists:
+        written, extra = lists(h, cat, args.seed, sink)
+        files += written
     for name in EMPTY_SECTIONS:
+        if args.lists and name in LIST_SECTIONS:
+            continue
         sink.write(name + ".json", "[]")
         files += 1
     sink.write("_errors.json", "[]")
@@ -465,7 +545,7 @@ def main(argv):
     sink.close()
     print(json.dumps({"path": sink.path, "files": sink.count, "historyPages": h.pages, "history": h.n,
                       "moviePlays": h.movie_plays, "episodePlays": h.episode_plays,
-                      "movies": len(cat.movies), "shows": len(cat.shows)}))
+                      "movies": len(cat.movies), "shows": len(cat.shows), "ratingsMovies": h.rated_movies, **extra}))
 
 
 if __name__ == "__main__":
