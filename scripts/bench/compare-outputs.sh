@@ -6,6 +6,13 @@
 # the report, the items and the skipped CSV.
 #
 #   scripts/bench/compare-outputs.sh OLD_BIN NEW_BIN [path...]     default paths: see below
+#   HISTORY_ONLY=1 scripts/bench/compare-outputs.sh OLD_BIN NEW_BIN   history outputs only (issue #19)
+#
+# With HISTORY_ONLY=1 (a NEW_BIN that reads ratings, favorites and watchlist against an OLD_BIN that
+# did not), the items, the skipped CSV and stderr must still be byte-identical, and the report and the
+# summary are compared through scripts/bench/history-view.py: without the report's `lists` key and the
+# summary's lists lines, with the files that are (or were, as `ignored`) ratings and lists reduced to
+# their names, and the `read` line without its used/ignored split.
 #
 # Prints one line per case and "identical: N of N"; exits 1 on the first difference.
 set -euo pipefail
@@ -35,6 +42,12 @@ for p in "${PATHS[@]}"; do
             "$bin" import "$p" --dry-run --report "$tmp/out.report" $opt --items-out "$tmp/out.items" --skipped-out "$tmp/out.csv" > "$tmp/$side.json" 2> "$tmp/$side.err" || echo "exit $?" >> "$tmp/$side.json"
             for f in report items csv; do if [ -e "$tmp/out.$f" ]; then mv "$tmp/out.$f" "$tmp/$side.$f"; fi; done
         done
+        if [ "${HISTORY_ONLY:-0}" = 1 ]; then
+            for side in old new; do
+                [ -e "$tmp/$side.json" ] && python3 "$ROOT/scripts/bench/history-view.py" summary "$tmp/$side.json" > "$tmp/$side.json.h" && mv "$tmp/$side.json.h" "$tmp/$side.json"
+                [ -e "$tmp/$side.report" ] && python3 "$ROOT/scripts/bench/history-view.py" report "$tmp/$side.report" > "$tmp/$side.report.h" && mv "$tmp/$side.report.h" "$tmp/$side.report"
+            done
+        fi
         for f in json report items csv err; do
             [ -e "$tmp/old.$f" ] || [ -e "$tmp/new.$f" ] || continue
             if ! cmp -s "$tmp/old.$f" "$tmp/new.$f"; then
