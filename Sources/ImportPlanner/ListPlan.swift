@@ -15,8 +15,9 @@ public enum ListSkipReason: String, Sendable, CaseIterable, Codable, Error {
     /// What a person should read next to the count.
     public var explanation: String {
         switch self {
-        case .missingMedia: return "the title was deleted from Trakt (no movie or show in the record)"
-        case .noTmdbID: return "Trakt has no TMDB id for the title, and Discovr needs one"
+        // The two reasons history shares read the same.
+        case .missingMedia: return SkipReason.missingMedia.explanation
+        case .noTmdbID: return SkipReason.noTmdbID.explanation
         case .noListTarget: return "a rating or favorite of a season or episode: Discovr's lists hold titles"
         case .invalidRating: return "the rating is not a whole number from 1 to 10"
         case .neutralRating: return "a rating between the disliked and liked lines (--disliked-up-to, --liked-from)"
@@ -111,11 +112,21 @@ public struct ListCounts: Sendable, Equatable {
         public init() {}
 
         public subscript(list: DiscovrList) -> Int {
-            switch list {
-            case .superLiked: return superLiked
-            case .liked: return liked
-            case .disliked: return disliked
-            case .watchlist: return watchlist
+            get {
+                switch list {
+                case .superLiked: return superLiked
+                case .liked: return liked
+                case .disliked: return disliked
+                case .watchlist: return watchlist
+                }
+            }
+            set {
+                switch list {
+                case .superLiked: superLiked = newValue
+                case .liked: liked = newValue
+                case .disliked: disliked = newValue
+                case .watchlist: watchlist = newValue
+                }
             }
         }
     }
@@ -215,14 +226,7 @@ public enum ListPlanner {
             counts.skipped[reason, default: 0] += 1
         }
         counts.planned.total = items.count
-        for p in items {
-            switch p.item.list {
-            case .superLiked: counts.planned.superLiked += 1
-            case .liked: counts.planned.liked += 1
-            case .disliked: counts.planned.disliked += 1
-            case .watchlist: counts.planned.watchlist += 1
-            }
-        }
+        for p in items { counts.planned[p.item.list] += 1 }
         return Result(items: items, skipped: skipped, counts: counts)
     }
 

@@ -160,28 +160,11 @@ enum Classifier {
                                    note: "episode rows without their show: cannot be mapped"))
             file.warnings.append("\(name): \(elements.count) watched episode rows name no show, so they cannot be mapped to Discovr; they were ignored (use the export's watched-history or watched-shows files instead)")
         case .ratings:
-            guard file.selection.verdicts else {
-                file.add(ExportSection(name: name, kind: .ignored, recordCount: 0, note: "ratings, left out by --no-ratings"))
-                break
-            }
-            let lists = elements.map { RecordDecoding.listRecord($0, kind: .rating) }
-            file.add(ExportSection(name: name, kind: .ratings, recordCount: lists.count), lists: lists)
+            addLists(elements, .rating, name: name, into: &file)
         case .list:
             switch listFileKind(hint ?? baseName(name.lowercased())) {
-            case .favorites?:
-                guard file.selection.verdicts else {
-                    file.add(ExportSection(name: name, kind: .ignored, recordCount: 0, note: "favorites, left out by --no-ratings"))
-                    break
-                }
-                let lists = elements.map { RecordDecoding.listRecord($0, kind: .favorite) }
-                file.add(ExportSection(name: name, kind: .favorites, recordCount: lists.count), lists: lists)
-            case .watchlist?:
-                guard file.selection.watchlist else {
-                    file.add(ExportSection(name: name, kind: .ignored, recordCount: 0, note: "watchlist, left out by --no-watchlist"))
-                    break
-                }
-                let lists = elements.map { RecordDecoding.listRecord($0, kind: .watchlist) }
-                file.add(ExportSection(name: name, kind: .watchlist, recordCount: lists.count), lists: lists)
+            case .favorites?: addLists(elements, .favorite, name: name, into: &file)
+            case .watchlist?: addLists(elements, .watchlist, name: name, into: &file)
             default:
                 file.add(ExportSection(name: name, kind: .ignored, recordCount: 0, note: "a custom list, not imported (only the watchlist and favorites are)"))
             }
@@ -195,6 +178,22 @@ enum Classifier {
                 file.warnings.append("\(name): not understood (its records have none of the fields of Trakt history, playback or watched summaries); it was ignored")
             }
         }
+    }
+
+    /// A section of ratings, favorites or watchlist entries; `ignored`, with the flag named, when the
+    /// selection leaves its kind out.
+    static func addLists(_ elements: [JSONValue], _ kind: ListRecordKind, name: String, into file: inout ClassifiedFile) {
+        let (fileKind, included, flag): (FileKind, Bool, String) = switch kind {
+        case .rating: (.ratings, file.selection.verdicts, "--no-ratings")
+        case .favorite: (.favorites, file.selection.verdicts, "--no-ratings")
+        case .watchlist: (.watchlist, file.selection.watchlist, "--no-watchlist")
+        }
+        guard included else {
+            file.add(ExportSection(name: name, kind: .ignored, recordCount: 0, note: "\(fileKind.rawValue), left out by \(flag)"))
+            return
+        }
+        let lists = elements.map { RecordDecoding.listRecord($0, kind: kind) }
+        file.add(ExportSection(name: name, kind: fileKind, recordCount: lists.count), lists: lists)
     }
 
     static func isShowSummary(_ value: JSONValue) -> Bool {

@@ -121,28 +121,13 @@ struct ImportCommand: AsyncParsableCommand {
     }
 
     func writeOutputs(scan: ExportScan, plan: ImportPlan) throws {
+        // The seed's form unless --media-id-form short (importer.md section 5); auto decides only when sending.
+        let form: MediaIDForm = delivery.mediaIdForm == .short ? .short : .seed
         if let itemsOut {
-            // Bytes straight into the file's buffer: a String first, then its copy as Data, held a
-            // million plays' lines twice.
-            var data = Data()
-            data.reserveCapacity(plan.items.count * 110)
-            // The seed's form unless --media-id-form short (importer.md section 5); auto decides only when sending.
-            let form: MediaIDForm = delivery.mediaIdForm == .short ? .short : .seed
-            for p in plan.items {
-                data.append(contentsOf: p.item.jsonBody(form: form).utf8)
-                data.append(0x0A)
-            }
-            try OutputFile.write(data, to: itemsOut)
+            try OutputFile.writeLines(plan.items, bytesEach: 110, to: itemsOut) { $0.item.jsonBody(form: form) }
         }
         if let listItemsOut {
-            let form: MediaIDForm = delivery.mediaIdForm == .short ? .short : .seed
-            var data = Data()
-            data.reserveCapacity(plan.listItems.count * 48)
-            for p in plan.listItems {
-                data.append(contentsOf: p.jsonLine(form: form).utf8)
-                data.append(0x0A)
-            }
-            try OutputFile.write(data, to: listItemsOut)
+            try OutputFile.writeLines(plan.listItems, bytesEach: 48, to: listItemsOut) { $0.jsonLine(form: form) }
         }
         if let skippedOut {
             try OutputFile.write(SkippedCSV.render(scan: scan, plan: plan), to: skippedOut)
@@ -174,6 +159,18 @@ struct OutputOptions: ParsableArguments {
 enum OutputFile {
     static func write(_ text: String, to path: String) throws {
         try write(Data(text.utf8), to: path)
+    }
+
+    /// JSON Lines, one a value: bytes straight into the file's buffer (a String first, then its copy as
+    /// Data, held a million plays' lines twice).
+    static func writeLines<C: Collection>(_ values: C, bytesEach: Int, to path: String, _ line: (C.Element) -> String) throws {
+        var data = Data()
+        data.reserveCapacity(values.count * bytesEach)
+        for value in values {
+            data.append(contentsOf: line(value).utf8)
+            data.append(0x0A)
+        }
+        try write(data, to: path)
     }
 
     static func write(_ data: Data, to path: String) throws {

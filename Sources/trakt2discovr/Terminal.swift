@@ -63,9 +63,14 @@ enum Terminal {
         for reason in ListSkipReason.allCases {
             let n = lists.skipped[reason] ?? 0
             guard n > 0 else { continue }
-            lines.append("          \(pad(number(n), width, right: true))  \(pad(reason.rawValue, 20)) \(reason.explanation)")
+            lines.append(reasonLine(n, width: width, reason.rawValue, reason.explanation))
         }
         return lines
+    }
+
+    /// `          3  no-tmdb-id           Trakt has no TMDB id ...`: a skip reason's count, name and explanation.
+    static func reasonLine(_ n: Int, width: Int, _ reason: String, _ explanation: String) -> String {
+        "          \(pad(number(n), width, right: true))  \(pad(reason, 20)) \(explanation)"
     }
 
     /// The short human summary of a report.
@@ -94,7 +99,7 @@ enum Terminal {
         for reason in SkipReason.allCases {
             let n = report.skipped[reason] ?? 0
             guard n > 0 else { continue }
-            lines.append("          \(pad(number(n), width, right: true))  \(pad(reason.rawValue, 20)) \(reason.explanation)")
+            lines.append(reasonLine(n, width: width, reason.rawValue, reason.explanation))
             if let top = report.topSkippedTitles[reason], !top.isEmpty {
                 // "; " between titles: a title may hold a comma.
                 let names = top.map { "\($0.label): \(number($0.plays)) play\($0.plays == 1 ? "" : "s")" }
