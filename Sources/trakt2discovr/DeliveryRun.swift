@@ -30,12 +30,15 @@ struct DeliveryRun {
     }
 
     private func enqueue(plan: ImportPlan, scan: ExportScan, into queue: ImportQueue) throws {
-        let planned = plan.items.count
+        let planned = plan.items.count + plan.listItems.count
         do {
             // One transaction: a run killed before it commits leaves no plan at all (import again),
-            // never a part of one. The pages are written while they are saved (QueuePages).
-            logger.info("enqueue started", metadata: ["items": .stringConvertible(planned)])
-            let summary = try queue.enqueue(parts: { save in try QueuePages.write(plan: plan, scan: scan, to: save) })
+            // never a part of one. The pages are written while they are saved (QueuePages); the list
+            // writes (a few thousand at most) are rows of the same transaction.
+            logger.info("enqueue started", metadata: ["items": .stringConvertible(plan.items.count),
+                                                     "listWrites": .stringConvertible(plan.listItems.count)])
+            let lists = plan.listItems.map { QueueEntry(list: $0.item, sortAt: $0.sortAt, title: $0.title) }
+            let summary = try queue.enqueue(parts: { save in try QueuePages.write(plan: plan, scan: scan, to: save) }, lists: lists)
             logger.info("enqueue committed", metadata: [
                 "added": .stringConvertible(summary.added), "alreadyQueued": .stringConvertible(summary.alreadyQueued),
             ])
