@@ -456,21 +456,29 @@ public final class ImportQueue: Sendable {
 
     // MARK: - Reading
 
+    /// Every item's: plays and list writes.
     public func counts() throws -> StateCounts {
-        try read { db in
-            var counts = StateCounts()
-            for row in try Row.fetchAll(db.cachedStatement(sql: "SELECT state, items, already_present FROM state_count")) {
-                let items: Int = row[1]
-                switch ItemState(rawValue: row[0]) {
-                case .pending: counts.pending = items
-                case .inFlight: counts.inFlight = items
-                case .delivered: counts.delivered = items; counts.alreadyPresent = row[2]
-                case .failed: counts.failed = items
-                case nil: break
-                }
+        try read(Self.readCounts)
+    }
+
+    static func readCounts(_ db: Database) throws -> StateCounts {
+        var counts = StateCounts()
+        for row in try Row.fetchAll(db.cachedStatement(sql: "SELECT state, items, already_present FROM state_count")) {
+            let items: Int = row[1]
+            switch ItemState(rawValue: row[0]) {
+            case .pending: counts.pending = items
+            case .inFlight: counts.inFlight = items
+            case .delivered: counts.delivered = items; counts.alreadyPresent = row[2]
+            case .failed: counts.failed = items
+            case nil: break
             }
-            return counts
         }
+        return counts
+    }
+
+    /// The plays' counts, list writes left out (`listCounts` has those).
+    public func playCounts() throws -> StateCounts {
+        try read { db in try Self.readCounts(db).playsOnly(Self.listCounts(db)) }
     }
 
     /// List writes by list and state (all of them are rows: list writes are never staged).
@@ -481,7 +489,7 @@ public final class ImportQueue: Sendable {
     static func listCounts(_ db: Database) throws -> ListWriteCounts {
         var counts = ListWriteCounts()
         for row in try Row.fetchAll(db.cachedStatement(sql: ListWriteCounts.sql)) {
-            counts.add(list: row[0], state: row[1], count: row[2], moved: row[3])
+            counts.add(list: row[0], state: row[1], count: row[2], moved: row[3], alreadyPresent: row[4])
         }
         return counts
     }

@@ -152,6 +152,9 @@ public struct ListWriteCounts: Sendable, Equatable {
     }
 
     public var byList: [DiscovrList: Tally] = [:]
+    /// Of the pending ones, those in flight; and delivered ones answered 409 (all lists together).
+    public var inFlight = 0
+    public var alreadyPresent = 0
 
     public init(byList: [DiscovrList: Tally] = [:]) {
         self.byList = byList
@@ -169,18 +172,30 @@ public struct ListWriteCounts: Sendable, Equatable {
 
     /// From rows of (list, state, count, moved).
     static let sql = """
-        SELECT list, state, count(*), coalesce(sum(removed IS NOT NULL), 0) FROM item WHERE lane = 1 GROUP BY list, state
+        SELECT list, state, count(*), coalesce(sum(removed IS NOT NULL), 0), coalesce(sum(already_present), 0)
+        FROM item WHERE lane = 1 GROUP BY list, state
         """
 
-    mutating func add(list: String, state: String, count: Int, moved: Int) {
+    mutating func add(list: String, state: String, count: Int, moved: Int, alreadyPresent: Int) {
         guard let list = DiscovrList(rawValue: list) else { return }
         var tally = byList[list, default: Tally()]
         switch ItemState(rawValue: state) {
-        case .delivered: tally.delivered += count; tally.moved += moved
+        case .delivered: tally.delivered += count; tally.moved += moved; self.alreadyPresent += alreadyPresent
         case .failed: tally.failed += count
-        case .pending, .inFlight: tally.pending += count
+        case .pending: tally.pending += count
+        case .inFlight: tally.pending += count; inFlight += count
         case nil: break
         }
         byList[list] = tally
+    }
+}
+
+extension StateCounts {
+    /// These counts without the list writes of `lists`: the plays alone.
+    public func playsOnly(_ lists: ListWriteCounts) -> StateCounts {
+        let l = lists.total
+        return StateCounts(pending: pending - (l.pending - lists.inFlight), inFlight: inFlight - lists.inFlight,
+                           delivered: delivered - l.delivered, alreadyPresent: alreadyPresent - lists.alreadyPresent,
+                           failed: failed - l.failed)
     }
 }

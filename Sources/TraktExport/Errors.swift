@@ -30,11 +30,12 @@ public enum TraktExportError: Error, Sendable, Equatable, CustomStringConvertibl
         }
     }
 
-    /// The exit code of the contract (sysexits): 66 for missing or unreadable inputs, 65 for unusable data.
-    public var exitCode: Int32 {
+    /// An input that is missing or cannot be read, as against one that was read and is unusable (the
+    /// executable tells them apart by exit code).
+    public var isMissingInput: Bool {
         switch self {
-        case .notFound, .unreadable: return 66
-        default: return 65
+        case .notFound, .unreadable: return true
+        default: return false
         }
     }
 }

@@ -99,9 +99,9 @@ struct DeliveryRun {
     /// run left in flight count as pending); the list writes apart, in `lists`.
     static func delivery(_ counts: StateCounts, lists: ListWriteCounts) -> ImportReport.Delivery {
         let l = lists.total
-        var delivery = ImportReport.Delivery(delivered: counts.delivered - counts.alreadyPresent - l.delivered,
-                                             alreadyPresent: counts.alreadyPresent, failed: counts.failed - l.failed,
-                                             pending: counts.pending + counts.inFlight - l.pending)
+        let plays = counts.playsOnly(lists)
+        var delivery = ImportReport.Delivery(delivered: plays.delivered - plays.alreadyPresent, alreadyPresent: plays.alreadyPresent,
+                                             failed: plays.failed, pending: plays.pending + plays.inFlight)
         delivery.lists = ImportReport.Delivery.Lists(delivered: l.delivered, moved: l.moved, failed: l.failed, pending: l.pending)
         return delivery
     }

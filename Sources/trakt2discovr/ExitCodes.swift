@@ -44,7 +44,8 @@ extension Exit {
         }
     }
 
+    /// 66 for missing or unreadable inputs, 65 for unusable data.
     static func code(for error: TraktExportError) -> ExitCode {
-        ExitCode(error.exitCode)
+        error.isMissingInput ? noInput : dataError
     }
 }

@@ -44,8 +44,7 @@ struct ProfilesCommand: AsyncParsableCommand {
             throw fail(error.description, Exit.usage)
         }
         if json {
-            let list = profiles.map { "\n    " + $0.json }.joined(separator: ",")
-            Terminal.out("{\n  \"apiUrl\": \(JSONText.quote(url)),\n  \"profiles\": [" + list + (profiles.isEmpty ? "]" : "\n  ]") + "\n}\n")
+            Terminal.out(JSONOutput.text(JSONOutput.Profiles(apiUrl: url, profiles: profiles.map(JSONOutput.ProfileJSON.init))))
             return
         }
         if profiles.isEmpty {

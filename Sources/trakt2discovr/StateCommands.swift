@@ -28,10 +28,8 @@ struct ResumeCommand: AsyncParsableCommand {
         let summary = "delivered \(Terminal.number(counts.delivered))" + (counts.alreadyPresent > 0 ? " (+\(Terminal.number(counts.alreadyPresent)) already there)" : "")
             + ", failed \(Terminal.number(counts.failed)), pending \(Terminal.number(counts.pending))\n"
         if output.json {
-            let l = counts.lists
-            Terminal.out("{\"delivery\": {\"delivered\": \(counts.delivered), \"alreadyPresent\": \(counts.alreadyPresent), \"failed\": \(counts.failed), \"pending\": \(counts.pending), "
-                + "\"lists\": {\"delivered\": \(l.delivered), \"moved\": \(l.moved), \"failed\": \(l.failed), \"pending\": \(l.pending)}}, "
-                + "\"destination\": {\"apiUrl\": \(JSONText.quote(destination.apiUrl)), \"profile\": \(destination.profile.json), \"mediaIdForm\": \"\(destination.mediaIdForm.rawValue)\"}}\n")
+            Terminal.out(JSONOutput.text(JSONOutput.Resume(delivery: JSONOutput.DeliveryJSON(counts),
+                                                           destination: JSONOutput.DestinationJSON(destination))))
         } else {
             Terminal.out(summary)
             Terminal.out(Terminal.destinationLine(destination) + "\n")
@@ -71,16 +69,20 @@ struct StatusCommand: ParsableCommand {
         let counts = view.counts
         let failures = view.failures
         if json {
-            let others = view.otherStates.sorted { $0.key < $1.key }.map { ", \(JSONText.quote($0.key)): \($0.value)" }.joined()
-            var out = "{\"state\": \(JSONText.quote(state)), \"running\": \(view.running), \"recoveredInFlight\": \(view.recoveredInFlight), \"uncertain\": \(view.uncertain), \"counts\": {\"pending\": \(counts.pending), \"inFlight\": \(counts.inFlight), \"delivered\": \(counts.delivered - counts.alreadyPresent), \"alreadyPresent\": \(counts.alreadyPresent), \"failed\": \(counts.failed)\(others), \"total\": \(view.total)},\n \"failures\": ["
-            out += failures.map { f in
-                "\n  {\"title\": \(JSONText.quote(f.title)), \"playKey\": \(JSONText.quote(f.playKey)), \"attempts\": \(f.attempts), \"status\": \(f.lastStatus.map(String.init) ?? "null"), \"reason\": \(f.lastMessage.map(JSONText.quote) ?? "null"), \"body\": \(f.outgoing.jsonBody(form: .tmdbid))\(f.outgoing.list.map { ", \"list\": \"\($0.rawValue)\"" } ?? "")}"
-            }.joined(separator: ",")
-            out += failures.isEmpty ? "]" : "\n ]"
-            let lists = view.lists.total
-            out += ",\n \"lists\": {\"delivered\": \(lists.delivered), \"moved\": \(lists.moved), \"failed\": \(lists.failed), \"pending\": \(lists.pending)}"
-            out += ",\n \"lastVerify\": " + (view.lastVerify?.json ?? "null") + "}\n"
-            Terminal.out(out)
+            var numbers = view.otherStates
+            numbers["pending"] = counts.pending
+            numbers["inFlight"] = counts.inFlight
+            numbers["delivered"] = counts.delivered - counts.alreadyPresent
+            numbers["alreadyPresent"] = counts.alreadyPresent
+            numbers["failed"] = counts.failed
+            numbers["total"] = view.total
+            let rows = failures.map { f in
+                JSONOutput.Status.Failure(title: f.title, playKey: f.playKey, attempts: f.attempts, status: f.lastStatus,
+                                          reason: f.lastMessage, body: JSONOutput.Status.Body(f.outgoing), list: f.outgoing.list?.rawValue)
+            }
+            Terminal.out(JSONOutput.text(JSONOutput.Status(state: state, running: view.running, recoveredInFlight: view.recoveredInFlight,
+                                                           uncertain: view.uncertain, counts: numbers, failures: rows,
+                                                           lists: view.lists.total, lastVerify: view.lastVerify)))
             return
         }
         var lines = ["state     \(state)"]

@@ -6,6 +6,7 @@ import ImportQueue
 /// holds it (an import or resume is running), status is not refused: it reads a snapshot through a
 /// read-only connection instead, without the lock and without writing anything (importer.md section 2).
 struct StatusView {
+    /// The plays' (list writes are in `lists`).
     var counts: StateCounts
     /// Items in states this version's counts do not name (`uncertain`, ...), by state.
     var otherStates: [String: Int]
@@ -29,7 +30,7 @@ struct StatusView {
         } catch StatusView.InUse.inUse {
             do {
                 let snapshot = try ImportQueue.readSnapshot(path: path, failureLimit: failureLimit)
-                return StatusView(counts: snapshot.counts, otherStates: snapshot.otherStates, failures: snapshot.failures,
+                return StatusView(counts: snapshot.counts.playsOnly(snapshot.lists), otherStates: snapshot.otherStates, failures: snapshot.failures,
                                   recoveredInFlight: 0, uncertain: snapshot.uncertain, running: true,
                                   lastVerify: VerifyRecord(json: snapshot.lastVerify), lists: snapshot.lists)
             } catch let error as QueueError {
@@ -38,7 +39,7 @@ struct StatusView {
         }
         defer { queue.close() }
         do {
-            return StatusView(counts: try queue.counts(), otherStates: [:],
+            return StatusView(counts: try queue.playCounts(), otherStates: [:],
                               failures: try queue.failures(limit: failureLimit),
                               recoveredInFlight: queue.recoveredInFlight, uncertain: try queue.uncertainCount(),
                               running: false, lastVerify: VerifyRecord(json: try queue.meta(StateMeta.lastVerify)),

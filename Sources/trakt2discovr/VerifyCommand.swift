@@ -82,7 +82,7 @@ struct VerifyCommand: AsyncParsableCommand {
         let profileId: String?
         let form: MediaIDForm
         do {
-            counts = try queue.counts()
+            counts = try queue.playCounts()
             let stored = try StoredDestination(readingFrom: queue)
             profileId = stored.profileId
             form = stored.mediaIdForm ?? .seed
@@ -191,12 +191,7 @@ struct VerifyOutput: Encodable {
         self.profileId = profileId
     }
 
-    var json: String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        // Every field is a number, a string or a list of those: encoding cannot fail.
-        return String(decoding: (try? encoder.encode(self)) ?? Data("{}".utf8), as: UTF8.self) + "\n"
-    }
+    var json: String { JSONOutput.text(self) }
 
     func summary(listing most: Int, detailsHint: String?) -> String {
         var lines: [String] = []

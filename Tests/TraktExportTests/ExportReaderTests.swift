@@ -114,7 +114,7 @@ final class TempDir {
         #expect(throws: TraktExportError.notFound(path: "/nonexistent/trakt.zip")) {
             try ExportReader.read(paths: ["/nonexistent/trakt.zip"])
         }
-        #expect(TraktExportError.notFound(path: "x").exitCode == 66)
+        #expect(TraktExportError.notFound(path: "x").isMissingInput)
     }
 
     @Test func malformedFileNamesFileLineAndColumn() throws {
@@ -128,7 +128,7 @@ final class TempDir {
             #expect(file == path)
             #expect(line == 3)
             #expect(column == 12)
-            #expect(error.exitCode == 65)
+            #expect(!error.isMissingInput)
             #expect(error.description.hasPrefix("\(path):3:12: malformed JSON"))
         }
     }
@@ -142,7 +142,7 @@ final class TempDir {
             try ExportReader.read(paths: [path])
         } throws: { error in
             guard let e = error as? TraktExportError, case .corruptArchive = e else { return false }
-            return e.exitCode == 65
+            return !e.isMissingInput
         }
     }
 
@@ -165,7 +165,7 @@ final class TempDir {
             try ExportReader.read(paths: [dir.url.path])
         } throws: { error in
             guard let e = error as? TraktExportError, case .noTraktData = e else { return false }
-            return e.exitCode == 65
+            return !e.isMissingInput
         }
     }
 
@@ -231,7 +231,7 @@ final class TempDir {
             try ExportReader.read(paths: [zip])
         } throws: { error in
             guard let e = error as? TraktExportError, case .tooLarge(_, let reason) = e else { return false }
-            return reason.contains("compression ratio") && e.exitCode == 65
+            return reason.contains("compression ratio") && !e.isMissingInput
         }
     }
 
