@@ -44,6 +44,14 @@ extension Exit {
         }
     }
 
+    static func code(for problem: RefreshTokenSource.Problem) -> ExitCode {
+        switch problem {
+        case .unreadableFile: return noInput
+        case .emptyFile, .none: return usage
+        case .savedCredentials, .expired: return noPermission
+        }
+    }
+
     /// 66 for missing or unreadable inputs, 65 for unusable data.
     static func code(for error: TraktExportError) -> ExitCode {
         error.isMissingInput ? noInput : dataError
