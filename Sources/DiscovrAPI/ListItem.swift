@@ -42,3 +42,22 @@ public struct ListItem: Hashable, Sendable {
     /// share one (`verdict:MV_TMDBID550`), so a later verdict for a title is never overtaken by an earlier one.
     public var itemKey: String { (list.isVerdict ? "verdict:" : "watchlist:") + mediaId.rawValue }
 }
+
+/// List writes counted by how they stand: the report's `delivery.lists`, `status`.
+public struct ListTally: Sendable, Equatable, Codable {
+    public var delivered = 0
+    /// Delivered writes whose answer named a list the title left (`removed`).
+    public var moved = 0
+    public var failed = 0
+    /// Pending or in flight.
+    public var pending = 0
+
+    public init(delivered: Int = 0, moved: Int = 0, failed: Int = 0, pending: Int = 0) {
+        self.delivered = delivered
+        self.moved = moved
+        self.failed = failed
+        self.pending = pending
+    }
+
+    public var total: Int { delivered + failed + pending }
+}

@@ -26,20 +26,7 @@ public struct ImportReport: Sendable {
         /// List writes (importer.md section 7): `delivery.lists`.
         public var lists = Lists()
 
-        public struct Lists: Sendable, Equatable {
-            public var delivered = 0
-            /// Delivered writes whose answer named a list the title left (`removed`).
-            public var moved = 0
-            public var failed = 0
-            public var pending = 0
-
-            public init(delivered: Int = 0, moved: Int = 0, failed: Int = 0, pending: Int = 0) {
-                self.delivered = delivered
-                self.moved = moved
-                self.failed = failed
-                self.pending = pending
-            }
-        }
+        public typealias Lists = ListTally
 
         public init(delivered: Int, alreadyPresent: Int, failed: Int, pending: Int) {
             self.delivered = delivered

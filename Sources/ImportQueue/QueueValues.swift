@@ -133,23 +133,7 @@ public struct FailureRecord: Sendable, Equatable {
 
 /// List writes by list and state: the report's `delivery.lists` and what `status` shows of them.
 public struct ListWriteCounts: Sendable, Equatable {
-    public struct Tally: Sendable, Equatable, Codable {
-        public var delivered = 0
-        /// Delivered writes whose answer named a list the title left (`removed`).
-        public var moved = 0
-        public var failed = 0
-        /// Pending or in flight.
-        public var pending = 0
-
-        public init(delivered: Int = 0, moved: Int = 0, failed: Int = 0, pending: Int = 0) {
-            self.delivered = delivered
-            self.moved = moved
-            self.failed = failed
-            self.pending = pending
-        }
-
-        public var total: Int { delivered + failed + pending }
-    }
+    public typealias Tally = ListTally
 
     public var byList: [DiscovrList: Tally] = [:]
     /// Of the pending ones, those in flight; and delivered ones answered 409 (all lists together).

@@ -102,7 +102,7 @@ struct DeliveryRun {
         let plays = counts.playsOnly(lists)
         var delivery = ImportReport.Delivery(delivered: plays.delivered - plays.alreadyPresent, alreadyPresent: plays.alreadyPresent,
                                              failed: plays.failed, pending: plays.pending + plays.inFlight)
-        delivery.lists = ImportReport.Delivery.Lists(delivered: l.delivered, moved: l.moved, failed: l.failed, pending: l.pending)
+        delivery.lists = l
         return delivery
     }
 

@@ -39,10 +39,10 @@ enum JSONOutput {
         var alreadyPresent: Int
         var failed: Int
         var pending: Int
-        var lists: ListWriteCounts.Tally
+        var lists: ListTally
         init(_ d: ImportReport.Delivery) {
             (delivered, alreadyPresent, failed, pending) = (d.delivered, d.alreadyPresent, d.failed, d.pending)
-            lists = ListWriteCounts.Tally(delivered: d.lists.delivered, moved: d.lists.moved, failed: d.lists.failed, pending: d.lists.pending)
+            lists = d.lists
         }
     }
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Writes a synthetic *current official* Trakt export for benchmarks.
 
-    gen-export.py N OUT [--zip] [--seed S] [--lists]
+    gen-export.py N OUT [--zip] [--seed S] [--lists [--list-scale F]]
 
 N history plays (records, duplicates included) in `watched-history-1.json` ... (250 records a
 page, compact JSON, newest first, flat at the root), plus the side files a real export has:
@@ -419,9 +419,13 @@ def ratings(h, cat, rng, sink):
     return write_section(sink, "ratings-movies", rows)
 
 
-def lists(h, cat, seed, sink):
+def lists(h, cat, seed, sink, scale=1.0):
     """Ratings of shows, seasons and episodes, a watchlist and favorites (--lists): the sections a
-    person who rates and lists fills. Its own generator, so the other files do not change."""
+    person who rates and lists fills. Its own generator, so the other files do not change. `scale`
+    (--list-scale) multiplies every chance below (capped at 1): more ratings and a longer watchlist."""
+
+    def chance(p):
+        return rng.random() < min(1.0, p * scale)
     rng = random.Random(seed * 1_000_003 + 19)
     shows = cat.shows[: max(1, len(h.show_stats))]
 
@@ -434,18 +438,31 @@ def lists(h, cat, seed, sink):
     files = 0
     rated, seasons, episodes = [], [], []
     for show in shows:
-        if rng.random() < 0.10:
+        if chance(0.10):
             rated.append('{"rated_at":"%s","rating":%d,"type":"show","show":%s}' % (when(), rng.randint(1, 10), show_text(show)))
-        if rng.random() < 0.03:
+        if chance(0.03):
             s = rng.randint(1, len(show["lengths"]))
             seasons.append('{"rated_at":"%s","rating":%d,"type":"season","season":{"number":%d,"ids":{"trakt":%d,"tvdb":null,"tmdb":null}},"show":%s}'
                            % (when(), rng.randint(1, 10), s, show["trakt"] * 100 + s, show_text(show)))
-        if rng.random() < 0.05:
+        if chance(0.05):
             for _ in range(rng.randint(1, 3)):
                 s = rng.randint(1, len(show["lengths"]))
                 n = rng.randint(1, show["lengths"][s - 1])
                 episodes.append('{"rated_at":"%s","rating":%d,"type":"episode","episode":%s,"show":%s}'
                                 % (when(), rng.randint(1, 10), cat.episode_text(show, s, n), show_text(show)))
+    # More movie ratings (--list-scale above 1): further watched movies, as further pages of
+    # ratings-movies after the ones ratings() wrote (only when it wrote pages: a one-page section has no
+    # number to go on from).
+    if scale > 1 and h.rated_movies > PAGE:
+        extra = []
+        for k in h.watched_movies[len(h.watched_movies) // 10:]:
+            text, _, deleted, _, _, _ = cat.movies[k]
+            if not deleted and rng.random() < min(1.0, 0.1 * (scale - 1)):
+                extra.append('{"rated_at":"%s","rating":%d,"type":"movie","movie":%s}' % (when(), rng.randint(1, 10), text))
+        first = (h.rated_movies + PAGE - 1) // PAGE
+        for p in range((len(extra) + PAGE - 1) // PAGE):
+            sink.write("ratings-movies-%d.json" % (first + p + 1), "[" + ",".join(extra[p * PAGE:(p + 1) * PAGE]) + "]")
+            files += 1
     files += write_section(sink, "ratings-shows", rated)
     files += write_section(sink, "ratings-seasons", seasons)
     files += write_section(sink, "ratings-episodes", episodes)
@@ -455,14 +472,14 @@ def lists(h, cat, seed, sink):
     for k in range(len(cat.movies)):
         text, _, deleted, _, _, _ = cat.movies[k]
         movie = "null" if deleted else text
-        if rng.random() < 0.02:
+        if chance(0.02):
             item_id += rng.randint(1, 1000)
             watch.append((when(), item_id, '"type":"movie","movie":%s' % movie))
-        if rng.random() < 0.005:
+        if chance(0.005):
             item_id += rng.randint(1, 1000)
             favorites.append((when(), item_id, '"type":"movie","movie":%s' % movie))
     for show in cat.shows:
-        r = rng.random()
+        r = rng.random() / scale
         if r < 0.03:
             item_id += rng.randint(1, 1000)
             watch.append((when(), item_id, '"type":"show","show":%s' % show_text(show)))
@@ -517,6 +534,7 @@ def main(argv):
     ap.add_argument("--zip", action="store_true", help="write trakt-export-bench.zip (deflate) instead of loose files")
     ap.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
     ap.add_argument("--lists", action="store_true", help="also rate shows, seasons and episodes, and write a watchlist and favorites (issue #19)")
+    ap.add_argument("--list-scale", type=float, default=1.0, help="with --lists: multiply the chance of each rating and list entry (default 1)")
     args = ap.parse_args(argv)
     if args.n < 1:
         ap.error("N must be at least 1")
@@ -533,7 +551,7 @@ def main(argv):
     files += user_stats(h, cat, sink)
     extra = {}
     if args.lists:
-        written, extra = lists(h, cat, args.seed, sink)
+        written, extra = lists(h, cat, args.seed, sink, args.list_scale)
         files += written
     for name in EMPTY_SECTIONS:
         if args.lists and name in LIST_SECTIONS:

@@ -1,12 +1,15 @@
 #!/bin/bash
 # scripts/bench/lists.sh [PLAYS]: issue #19's end-to-end check at scale. An export of about PLAYS
-# history plays (default 20000) with ratings, favorites and a watchlist (gen-export.py --lists) is
+# history plays (default 20000) with ratings, favorites and a watchlist (gen-export.py --lists
+# --list-scale LIST_SCALE, default 5: about 2,600 ratings and 550 watchlist entries for 20,000 plays) is
 # imported into a sandbox that loses DROP of its answers after storing (default 0.05, plays and list
 # writes alike), killed with SIGKILL once KILL_AT list writes have reached the server (default 300),
 # then resumed. Checked against the dry run's plan (--items-out, --list-items-out), not against
 # numbers written here: every planned play stored exactly once (sandbox `stored` == planned,
 # `repeats` == 0), the profile's four lists exactly the planned ones (GET /_sandbox/lists), and a
-# second import sends no list write. Then the same export against a sandbox with only the documented
+# second import sends no list write. A third import with --super-liked-from 8 moves the titles rated 8
+# from liked to super_liked (the answers' `removed`: delivery.lists.moved); the profile must then equal
+# that plan. Then the same export against a sandbox with only the documented
 # /profile/disliked (`--lists documented`): exit 1, history and disliked arrive, the rest fail.
 # TOOL_BIN picks the binary (default the release build).
 set -eu
@@ -15,12 +18,13 @@ B=${TOOL_BIN:-$here/.build/release/trakt2discovr}
 N=${1:-20000}
 DROP=${DROP:-0.05}
 KILL_AT=${KILL_AT:-300}
+LIST_SCALE=${LIST_SCALE:-5}
 work=$(mktemp -d)
 SB=""
 trap '[ -n "$SB" ] && kill $SB 2>/dev/null; rm -rf "$work"' EXIT
 cd "$work"
 . "$here/scripts/bench/sandbox-lib.sh"
-python3 "$here/scripts/bench/gen-export.py" "$N" exp --seed 7 --lists > /dev/null
+python3 "$here/scripts/bench/gen-export.py" "$N" exp --seed 7 --lists --list-scale "$LIST_SCALE" > /dev/null
 $B import exp --dry-run --json --items-out planned.jsonl --list-items-out planned-lists.jsonl > dry.json
 python3 - <<'PY'
 import json
@@ -54,6 +58,10 @@ curl -s "$URL/_sandbox/lists" > lists.json
 stats > stats1.json
 $B import exp "${common[@]}" --json > imp2.json 2> imp2.err || true
 stats > stats2.json
+$B import exp --dry-run --super-liked-from 8 --list-items-out planned-lists-8.jsonl > /dev/null
+$B import exp "${common[@]}" --super-liked-from 8 --json > imp3.json 2> imp3.err || true
+curl -s "$URL/_sandbox/lists" > lists3.json
+stats > stats3.json
 python3 - <<'PY'
 import json
 planned = [json.loads(l) for l in open("planned.jsonl")]
@@ -72,7 +80,21 @@ for k in sorted(want):
     print("  %-11s planned %5d, in the profile %5d, %s" % (k, len(want[k]), len(got.get(k, [])), "same" if got.get(k) == want[k] else "DIFFERENT"))
 print("second import: list writes sent %d, history requests %d"
       % (s2["lists"]["requests"] - s1["lists"]["requests"], s2["requests"] - s1["requests"]))
-ok = got == want and s1["stored"] == len(planned) and s1["repeats"] == 0 and s2["lists"]["requests"] == s1["lists"]["requests"]
+want8 = {"liked": [], "disliked": [], "super_liked": [], "watchlist": []}
+for l in open("planned-lists-8.jsonl"):
+    o = json.loads(l)
+    want8[o["list"]].append(o["mediaId"])
+want8 = {k: sorted(v) for k, v in want8.items()}
+got8 = json.load(open("lists3.json"))
+d3 = json.load(open("imp3.json"))["delivery"]["lists"]
+moved_expected = len(set(want8["super_liked"]) - set(want["super_liked"]))
+# A move whose answer was lost is sent again and answered "no change made" (removed: null): it is not
+# counted. So moved is at most the titles that change list, and at least that less the answers lost.
+lost3 = json.load(open("stats3.json"))["lists"]["dropped"] - s2["lists"]["dropped"]
+print("third import, --super-liked-from 8: list writes delivered %d, moved %d (titles that change list: %d, list answers lost: %d); profile %s the new plan"
+      % (d3["delivered"], d3["moved"], moved_expected, lost3, "equals" if got8 == want8 else "DIFFERS FROM"))
+ok = (got == want and s1["stored"] == len(planned) and s1["repeats"] == 0 and s2["lists"]["requests"] == s1["lists"]["requests"]
+      and got8 == want8 and moved_expected - lost3 <= d3["moved"] <= moved_expected)
 print("RESULT", "ok" if ok else "FAILED")
 PY
 kill $SB; SB=""
