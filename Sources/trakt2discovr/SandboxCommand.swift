@@ -116,21 +116,27 @@ struct SandboxCommand: AsyncParsableCommand {
         guard (0...1).contains(dropRate) else { throw ValidationError("--drop-rate must be between 0 and 1") }
         guard (0...1).contains(dropBeforeStoreRate) else { throw ValidationError("--drop-before-store-rate must be between 0 and 1") }
         guard (0...1).contains(slowRate) else { throw ValidationError("--slow-rate must be between 0 and 1") }
-        guard slowDelay >= 0 else { throw ValidationError("--slow-delay must not be negative") }
+        // Seconds are kept to what a test can mean: a larger number would overflow the milliseconds the
+        // server sleeps or stamps on a token (a trap, not an error).
+        guard slowDelay >= 0, slowDelay <= Self.longestWait else { throw ValidationError("--slow-delay must be 0...\(Int(Self.longestWait)) seconds") }
         guard failBurst >= 1 else { throw ValidationError("--fail-burst must be at least 1") }
         if let outageAfter, outageAfter < 1 { throw ValidationError("--outage-after must be at least 1") }
-        guard outageFor >= 0, outageFor.isFinite else { throw ValidationError("--outage-for must not be negative") }
+        guard outageFor >= 0, outageFor <= Self.longestWait else { throw ValidationError("--outage-for must be 0...\(Int(Self.longestWait)) seconds") }
         guard ["seconds", "http-date"].contains(retryAfter) else { throw ValidationError("--retry-after must be seconds or http-date") }
-        if let rateLimit, !(rateLimit > 0) { throw ValidationError("--rate-limit must be positive") }
-        guard tokenTTL > 0 else { throw ValidationError("--token-ttl must be positive") }
+        if let rateLimit, !(rateLimit >= 0.001 && rateLimit <= 1_000_000) { throw ValidationError("--rate-limit must be 0.001...1000000 a second") }
+        guard tokenTTL > 0, tokenTTL <= Self.longestLifetime else { throw ValidationError("--token-ttl must be more than 0 and at most \(Int(Self.longestLifetime)) seconds") }
         guard (1...1000).contains(profiles) else { throw ValidationError("--profiles must be 1...1000") }
         guard AcceptedMediaIDForms(rawValue: mediaIDForm) != nil else { throw ValidationError("--media-id-form must be tmdbid, short or both") }
         guard ListPaths(rawValue: lists) != nil else { throw ValidationError("--lists must be all, documented or documented-405") }
         guard confirmAfter >= 0 else { throw ValidationError("--confirm-after must not be negative") }
-        guard deviceCodeTTL > 0, deviceCodeTTL.isFinite else { throw ValidationError("--device-code-ttl must be positive") }
+        guard deviceCodeTTL > 0, deviceCodeTTL <= Self.longestLifetime else { throw ValidationError("--device-code-ttl must be more than 0 and at most \(Int(Self.longestLifetime)) seconds") }
         guard DevicePollPath(rawValue: devicePollPath) != nil else { throw ValidationError("--device-poll-path must be poll or token") }
         if let refreshToken, !refreshToken.hasPrefix("rt_") { throw ValidationError("--refresh-token must start with rt_") }
     }
+
+    /// The longest wait a flag may ask the sandbox for (a day), and the longest token or code lifetime (ten years).
+    static let longestWait: Double = 86_400
+    static let longestLifetime: Double = 315_360_000
 
     @Flag(name: .customLong("quiet"), help: "Log only warnings, not every server event.")
     var quiet = false
