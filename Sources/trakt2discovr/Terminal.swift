@@ -112,6 +112,11 @@ enum Terminal {
             if d.alreadyPresent > 0 { line += " (\(number(d.alreadyPresent)) were already there)" }
             line += ", failed \(number(d.failed)), pending \(number(d.pending))"
             lines.append(line)
+            let l = d.lists
+            if l.total > 0 {
+                lines.append("  lists   \(number(l.delivered)) written" + (l.moved > 0 ? " (\(number(l.moved)) moved from another list)" : "")
+                    + ", failed \(number(l.failed)), pending \(number(l.pending))")
+            }
         }
         if let d = report.destination { lines.append(destinationLine(d)) }
         if !report.warnings.isEmpty {
