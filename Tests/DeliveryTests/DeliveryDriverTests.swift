@@ -332,3 +332,25 @@ import Testing
         }
     }
 }
+
+/// Every wait outside the machine is `RunTime.sleep(untilMs:stop:)`: a stop ends it at once, without polling.
+@Suite(.timeLimit(.minutes(1))) struct RunTimeSleepTests {
+    @Test func aStopEndsALongSleepAtOnce() async {
+        let time = RunTime.make(clock: ContinuousClock(), startMs: 0)
+        let stop = StopSignal()
+        let started = ContinuousClock.now
+        async let slept = time.sleep(untilMs: 600_000, stop: stop)
+        try? await Task.sleep(for: .milliseconds(50))
+        stop.request()
+        #expect(await slept == false)
+        #expect(ContinuousClock.now - started < .seconds(10))
+        #expect(await time.sleep(untilMs: time.nowMs() + 60_000, stop: stop) == false) // a stop already requested
+    }
+
+    @Test func withoutAStopItSleepsOnTheInjectedClock() async {
+        let time = RunTime.make(clock: ContinuousClock(), startMs: 1_700_000_000_000)
+        let until = time.nowMs() + 30
+        #expect(await time.sleep(untilMs: until, stop: StopSignal()))
+        #expect(time.nowMs() >= until)
+    }
+}
