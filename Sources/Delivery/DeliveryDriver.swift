@@ -25,8 +25,6 @@ public struct DeliveryDriver: Sendable {
 
     /// Progress is reported at most this often (ms), and once at the end.
     static let progressEveryMs: Int64 = 100
-    /// How often the existing-history check's waits look for a stop request (the drain itself wakes on events).
-    static let tickMs: Int64 = 100
 
     /// `clock` is what the driver sleeps on; `wallClock` (ms since 1970) is read once at the start of a
     /// run, and the run's times are that instant plus the time `clock` says has passed.
@@ -375,111 +373,102 @@ final class SendContext: Sendable {
         while true {
             if stop.isRequested || Task.isCancelled { return false }
             let now = time.nowMs()
-            switch limiter.withLock({ $0.decide(nowMs: now) }) {
-            case .send:
-                return true
-            case .wait(let until):
-                do {
-                    try await time.sleepUntilMs(min(until, now + DeliveryDriver.tickMs))
-                } catch {
-                    return false
-                }
-            }
+            guard case .wait(let until) = limiter.withLock({ $0.decide(nowMs: now) }) else { return true }
+            guard await time.sleep(untilMs: until, stop: stop) else { return false }
         }
     }
 
-    private enum Session {
-        case token(String)
-        /// Why there is none (`.stopped` when stopped or cancelled).
-        case none(DeliveryStop)
+    /// What one request with the session came to.
+    enum Exchange {
+        case answered(DiscovrAnswer, body: [UInt8], sentAtMs: Int64)
+        case failed(TransportFailure, sentAtMs: Int64)
+        /// A stop or a cancellation came before the request went out (nil), or while it was out.
+        case cancelled(sentAtMs: Int64?)
+        /// The run cannot go on (credentials refused, a fresh session refused again, unreachable while refreshing).
+        case runEnds(DeliveryStop)
     }
 
-    private func session() async -> Session {
-        do {
-            return .token(try await tokens.token())
-        } catch {
-            if Task.isCancelled { return .none(.stopped) }
-            return .none(DeliveryDriver.stop(for: error))
-        }
-    }
-
-    /// Sends one item once. On a 401 it invalidates the session (the next request refreshes it) and
-    /// reports the answer: the machine decides whether to send again.
-    func send(_ item: QueuedItem) async -> DeliveryMachine.SendResult {
-        if Task.isCancelled { return .notSent }
+    /// One request (`call` with the session JWT), every request of a run goes through here: the answer
+    /// is classified where it arrives (with `page`, a 2xx body is a history page), the server's contact
+    /// noted, and what the answer says about the session heard (a 401 invalidates it).
+    func exchange(page: Bool, _ call: (String) async throws(TransportFailure) -> HTTPAnswer) async -> Exchange {
+        if Task.isCancelled { return .cancelled(sentAtMs: nil) }
         let jwt: String
-        switch await session() {
-        case .token(let token): jwt = token
-        case .none(let stop): return stop == .stopped ? .notSent : .runEnds(stop)
+        do {
+            jwt = try await tokens.token()
+        } catch {
+            let stop = Task.isCancelled ? .stopped : DeliveryDriver.stop(for: error)
+            return stop == .stopped ? .cancelled(sentAtMs: nil) : .runEnds(stop)
         }
         let sentAt = time.nowMs()
-        // The body is written here, once, in the form the run sends in now.
-        let form = mediaIdForm?.current ?? .seed
-        let answer: HTTPAnswer
+        let http: HTTPAnswer
         do {
-            answer = try await client.post(item.outgoing, form: form, jwt: jwt)
+            http = try await call(jwt)
         } catch {
             if Task.isCancelled {
-                if case .connectFailed = error { return .notSent }
-                return .cancelledInFlight(sentAtMs: sentAt)
+                if case .connectFailed = error { return .cancelled(sentAtMs: nil) }
+                return .cancelled(sentAtMs: sentAt)
             }
             contact.failed(error.description)
-            logger.debug("history request failed", metadata: ["item": .string(item.title), "problem": .string(error.description)])
-            return .noAnswer(error, sentAtMs: sentAt)
+            logger.debug("request failed", metadata: ["problem": .string(error.description)])
+            return .failed(error, sentAtMs: sentAt)
         }
         let now = time.nowMs()
         contact.answered(atMs: now)
-        // Only plays tell the form: a list path this server does not take answers 404 or 405 whatever the id.
-        if item.outgoing.play != nil { mediaIdForm?.record(status: answer.status, sentIn: form) }
-        let hints = RateLimitHints(headers: answer.headers, now: Timestamp(millisecondsSince1970: now))
-        var response = HistoryResponse.parse(body: answer.body)
-        response.message = answer.redirectNote ?? response.message.map(Redaction.redact)
-        if let stop = await sessionAnswer(answer.status, jwt: jwt) { return .runEnds(stop) }
-        return .answered(status: answer.status, message: response.message, hints: hints, response: response, sentAtMs: sentAt)
+        let answer = http.classified(atMs: now, page: page)
+        if let stop = await sessionAnswer(answer.kind, jwt: jwt) { return .runEnds(stop) }
+        return .answered(answer, body: http.body, sentAtMs: sentAt)
+    }
+
+    /// Sends one item once. On a 401 the session is invalidated (the next request refreshes it) and the
+    /// answer reported: the machine decides whether to send again.
+    func send(_ item: QueuedItem) async -> DeliveryMachine.SendResult {
+        var form = MediaIDForm.seed
+        let result = await exchange(page: false) { jwt throws(TransportFailure) in
+            // The body is written here, once, in the form the run sends in now.
+            form = mediaIdForm?.current ?? .seed
+            return try await client.post(item.outgoing, form: form, jwt: jwt)
+        }
+        switch result {
+        case .answered(let answer, _, let sentAt):
+            // Only plays tell the form: a list path this server does not take answers 404 or 405 whatever the id.
+            if item.outgoing.play != nil { mediaIdForm?.record(answer.kind, sentIn: form) }
+            return .answered(answer, sentAtMs: sentAt)
+        case .failed(let failure, let sentAt): return .noAnswer(failure, sentAtMs: sentAt)
+        case .cancelled(let sentAt): return sentAt.map { .cancelledInFlight(sentAtMs: $0) } ?? .notSent
+        case .runEnds(let stop): return .runEnds(stop)
+        }
     }
 
     /// Reads one page of the play's history (`GET /profile/history/{mediaId}?season=&episode=`), the
     /// id in the form the run sends in. (A list write is never read back: the machine sends it again.)
     func lookUp(_ item: QueuedItem, pageToken: String?) async -> DeliveryMachine.LookupResult {
-        if Task.isCancelled { return .notSent }
         guard let play = item.outgoing.play else {
             return .page(HistoryPage(items: [], hasMore: false, nextPageToken: nil), sentAtMs: time.nowMs())
         }
-        let jwt: String
-        switch await session() {
-        case .token(let token): jwt = token
-        case .none(let stop): return stop == .stopped ? .notSent : .runEnds(stop)
-        }
-        let sentAt = time.nowMs()
-        let answer: HTTPAnswer
-        do {
+        let result = await exchange(page: true) { jwt throws(TransportFailure) in
             // The id in the form the sends go in (the server answered that form for them).
-            let form = mediaIdForm?.current ?? .seed
-            answer = try await client.getHistory(of: play.mediaId.rawValue(in: form), season: play.season,
-                                                 episode: play.episode, limit: DeliveryMachine.readBackPageSize,
-                                                 pageToken: pageToken, jwt: jwt)
-        } catch {
-            if Task.isCancelled { return .notSent } // a read changes nothing at the server
-            contact.failed(error.description)
-            return .noAnswer(error, sentAtMs: sentAt)
+            try await client.getHistory(of: play.mediaId.rawValue(in: mediaIdForm?.current ?? .seed), season: play.season,
+                                        episode: play.episode, limit: DeliveryMachine.readBackPageSize,
+                                        pageToken: pageToken, jwt: jwt)
         }
-        let now = time.nowMs()
-        contact.answered(atMs: now)
-        let hints = RateLimitHints(headers: answer.headers, now: Timestamp(millisecondsSince1970: now))
-        if let stop = await sessionAnswer(answer.status, jwt: jwt) { return .runEnds(stop) }
-        if HistoryAnswer(status: answer.status) == .delivered {
-            if let page = HistoryPage.parse(body: answer.body) { return .page(page, sentAtMs: sentAt) }
-            return .answered(status: answer.status, message: "the history answer is not a page of items", hints: hints,
-                             sentAtMs: sentAt)
+        switch result {
+        case .answered(var answer, let body, let sentAt):
+            if answer.kind == .delivered {
+                if let page = HistoryPage.parse(body: body) { return .page(page, sentAtMs: sentAt) }
+                answer.response.message = "the history answer is not a page of items"
+            }
+            return .answered(answer, sentAtMs: sentAt)
+        case .failed(let failure, let sentAt): return .noAnswer(failure, sentAtMs: sentAt)
+        case .cancelled: return .notSent // a read changes nothing at the server
+        case .runEnds(let stop): return .runEnds(stop)
         }
-        let message = answer.redirectNote ?? HistoryResponse.parse(body: answer.body).message.map(Redaction.redact)
-        return .answered(status: answer.status, message: message, hints: hints, sentAtMs: sentAt)
     }
 
     /// What an answer says about the session: a success proves it, a 401 invalidates it (a second 401
     /// right after a refresh means the account may not write: the run ends).
-    private func sessionAnswer(_ status: Int, jwt: String) async -> DeliveryStop? {
-        switch HistoryAnswer(status: status) {
+    private func sessionAnswer(_ answer: HistoryAnswer, jwt: String) async -> DeliveryStop? {
+        switch answer {
         case .sessionExpired:
             do {
                 try await tokens.invalidate(jwt)
@@ -496,10 +485,28 @@ final class SendContext: Sendable {
 }
 
 /// The run's clock: wall time in ms (the start instant plus what the injected clock says has passed,
-/// so that a clock step during the run changes nothing), and sleeping on the injected clock.
+/// so that a clock step during the run changes nothing), and sleeping on the injected clock. Every
+/// wait outside the delivery machine (backoffs, pacing, the probe's pauses, the sign-in's polls)
+/// goes through `sleep(untilMs:stop:)`.
 struct RunTime: Sendable {
     let nowMs: @Sendable () -> Int64
     let sleepUntilMs: @Sendable (Int64) async throws -> Void
+
+    /// Sleeps until `untilMs`, or until a stop is requested or the task is cancelled, whichever comes
+    /// first: the clock's sleep races the stop's wait (no polling). False when a stop or a cancellation
+    /// ended it (or came before).
+    func sleep(untilMs: Int64, stop: StopSignal) async -> Bool {
+        while !stop.isRequested && !Task.isCancelled && nowMs() < untilMs {
+            let sleepUntilMs = self.sleepUntilMs
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask { try? await sleepUntilMs(untilMs) }
+                group.addTask { await stop.wait() }
+                _ = await group.next()
+                group.cancelAll()
+            }
+        }
+        return !stop.isRequested && !Task.isCancelled
+    }
 
     static func make<C: Clock<Duration>>(clock: C, startMs: Int64) -> RunTime {
         let origin = clock.now
@@ -544,6 +551,18 @@ final class ContactLog: Sendable {
             contact.failingProblem.map { (nowMs - contact.lastAnswerMs, $0) }
         }
     }
+
+    /// Waits `afterMs` before a request is tried again, but not past `silenceLimitMs` without an answer.
+    /// Throws `unreachable` once the server has been silent that long, `stopped` on a stop or a cancellation.
+    func waitToRetry(afterMs: Int64, silenceLimitMs: Int64, time: RunTime, stop: StopSignal) async throws(DeliveryError) {
+        let now = time.nowMs()
+        let silence = self.silence(nowMs: now)
+        if let silence, silence.ms >= silenceLimitMs {
+            throw .unreachable("no answer for \(silence.ms / 1000) s; last problem: \(silence.problem)")
+        }
+        let deadline = silence.map { now - $0.ms + silenceLimitMs } ?? .max
+        guard await time.sleep(untilMs: min(now &+ afterMs, deadline), stop: stop) else { throw .stopped }
+    }
 }
 
 /// Gets a session: `POST /auth/session-token`, tried again with backoff while the server cannot be
@@ -582,25 +601,10 @@ struct SessionExchange: Sendable {
                 if case DeliveryError.credentialsRefused = error { contact.answered(atMs: time.nowMs()) }
                 throw error
             }
-            let now = time.nowMs()
-            if let silence = contact.silence(nowMs: now), silence.ms >= unreachableAfterMs {
-                throw DeliveryError.unreachable("no answer for \(silence.ms / 1000) s; last problem: \(silence.problem)")
-            }
             let delay = policy.backoffMs(step: failures)
             failures += 1
             logger.debug("session request failed, trying again", metadata: ["delay-ms": .stringConvertible(delay)])
-            let deadline = contact.silence(nowMs: now).map { now - $0.ms + unreachableAfterMs } ?? .max
-            let until = min(now + delay, deadline)
-            // Sleep until then, or until a stop is requested (whichever comes first).
-            let time = self.time, stop = self.stop
-            await withTaskGroup(of: Void.self) { group in
-                group.addTask { try? await time.sleepUntilMs(until) }
-                group.addTask { await stop.wait() }
-                _ = await group.next()
-                group.cancelAll()
-            }
-            if stop.isRequested { throw DeliveryError.stopped }
-            try Task.checkCancellation()
+            try await contact.waitToRetry(afterMs: delay, silenceLimitMs: unreachableAfterMs, time: time, stop: stop)
         }
     }
 }

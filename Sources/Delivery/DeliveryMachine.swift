@@ -106,9 +106,9 @@ struct DeliveryMachine: Sendable {
         case storageFailed(QueueError)
     }
 
-    /// What became of one `POST /profile/history`.
+    /// What became of one `POST /profile/history` (or a list's POST).
     enum SendResult: Sendable, Equatable {
-        case answered(status: Int, message: String?, hints: RateLimitHints, response: HistoryResponse, sentAtMs: Int64)
+        case answered(DiscovrAnswer, sentAtMs: Int64)
         case noAnswer(TransportFailure, sentAtMs: Int64)
         /// Not sent: a stop or a cancellation came before the request went out.
         case notSent
@@ -122,7 +122,7 @@ struct DeliveryMachine: Sendable {
     enum LookupResult: Sendable, Equatable {
         case page(HistoryPage, sentAtMs: Int64)
         /// Answered, but not with a readable page (a 2xx without one counts here, as a failed read).
-        case answered(status: Int, message: String?, hints: RateLimitHints, sentAtMs: Int64)
+        case answered(DiscovrAnswer, sentAtMs: Int64)
         case noAnswer(TransportFailure, sentAtMs: Int64)
         case notSent
         case runEnds(DeliveryStop)
@@ -334,7 +334,7 @@ struct DeliveryMachine: Sendable {
                 // A list write is a set's add: sending it again is safe, no read-back needed.
                 let outcome: DeliveryOutcome = .timedOut(failure.description)
                 decided(item, policy.decide(attemptsSoFar: item.attempts, outcome: outcome, sentAtMs: sentAt, nowMs: now),
-                        status: nil, message: failure.description, answer: nil, response: HistoryResponse(), now: now, into: &actions)
+                        answer: nil, message: failure.description, now: now, into: &actions)
             case .timedOut, .connectionLost:
                 // The request went out: the server may have stored it. Read back, never re-send blind.
                 let cause: UncertainCause
@@ -342,10 +342,9 @@ struct DeliveryMachine: Sendable {
                 uncertain(item, sentAt: sentAt, cause: cause, delayMs: policy.backoffMs(step: item.attempts),
                           countAttempt: true, status: nil, message: failure.description, now: now, into: &actions)
             }
-        case .answered(let status, let message, let hints, let response, let sentAt):
-            answered(now: now, status: status, hints: hints, sentAt: sentAt)
-            let answer = HistoryAnswer(status: status)
-            if answer == .sessionExpired && entry.unauthorized < Self.unauthorizedRetries {
+        case .answered(let answer, let sentAt):
+            answered(answer.kind, hints: answer.hints, sentAt: sentAt, now: now)
+            if answer.kind == .sessionExpired && entry.unauthorized < Self.unauthorizedRetries {
                 // The send refreshed the session: send again at once, not an attempt.
                 var again = entry
                 again.unauthorized += 1
@@ -353,40 +352,41 @@ struct DeliveryMachine: Sendable {
                 active[item.id] = again
                 return
             }
-            let problem = message ?? "status \(status)"
-            if !answer.isSuccess { lastProblem = "status \(status)" + (message.map { ": " + $0 } ?? "") }
-            if let list = item.outgoing.list, refusesPath(list, status: status, now: now, into: &actions) {
+            let problem = answer.message ?? "status \(answer.status)"
+            if !answer.kind.isSuccess { lastProblem = answer.said }
+            if let list = item.outgoing.list, refusesPath(list, answer, into: &actions) {
                 settle(item.id, into: &actions, now: now)
                 counts.failed += 1
-                actions.append(.write(.failed(id: item.id, status: status, message: refusedLists[list] ?? problem)))
+                actions.append(.write(.failed(id: item.id, status: answer.status, message: refusedLists[list] ?? problem)))
                 return
             }
-            if item.outgoing.list != nil, answer.isSuccess { listPaths[item.outgoing.list!, default: ListPath()].succeeded = true }
-            if case .serverError(mayHaveStored: true) = answer, item.outgoing.play != nil {
+            if let list = item.outgoing.list, answer.kind.isSuccess { listPaths[list, default: ListPath()].succeeded = true }
+            let retryAfterMs = answer.retryAfterMs(nowMs: now)
+            if case .serverError(mayHaveStored: true) = answer.kind, item.outgoing.play != nil {
                 // A gateway lost the request after it may have reached Discovr: read back.
-                let delay = max(policy.backoffMs(step: item.attempts), retryAfter(hints, now: now) ?? 0)
+                let delay = max(policy.backoffMs(step: item.attempts), retryAfterMs ?? 0)
                 uncertain(item, sentAt: sentAt, cause: .connectionClosed, delayMs: delay, countAttempt: true,
-                          status: status, message: "status \(status): " + problem, now: now, into: &actions)
+                          status: answer.status, message: "status \(answer.status): " + problem, now: now, into: &actions)
                 return
             }
-            let outcome = DeliveryOutcome.answered(status: status, message: message, retryAfterMs: retryAfter(hints, now: now))
+            let outcome = DeliveryOutcome.answered(answer, retryAfterMs: retryAfterMs)
             decided(item, policy.decide(attemptsSoFar: item.attempts, outcome: outcome, sentAtMs: sentAt, nowMs: now),
-                    status: status, message: message, answer: answer, response: response, now: now, into: &actions)
+                    answer: answer, message: answer.message, now: now, into: &actions)
         }
     }
 
     /// Whether this answer to a write of `list` shows that the server does not take the list's path:
     /// a 405, or a 404 for each of the first `refusedAfterNotFound` titles (a 404 after a success is
     /// that title's own). When it does, the list's other writes fail with the reason, once.
-    private mutating func refusesPath(_ list: DiscovrList, status: Int, now: Int64, into actions: inout [Action]) -> Bool {
-        if refusedLists[list] != nil { return status == 404 || status == 405 }
+    private mutating func refusesPath(_ list: DiscovrList, _ answer: DiscovrAnswer, into actions: inout [Action]) -> Bool {
+        if refusedLists[list] != nil { return answer.kind == .unknownMedia || answer.kind == .notAllowed }
         var path = listPaths[list, default: ListPath()]
         defer { listPaths[list] = path }
         let why: String
-        switch status {
-        case 405:
+        switch answer.kind {
+        case .notAllowed:
             why = "405 Method Not Allowed"
-        case 404 where !path.succeeded:
+        case .unknownMedia where !path.succeeded:
             path.notFound += 1
             guard path.notFound >= Self.refusedAfterNotFound else { return false }
             why = "404 for each of the first \(path.notFound) titles sent"
@@ -396,23 +396,24 @@ struct DeliveryMachine: Sendable {
         let reason = "this server does not take POST \(list.path) (\(why)); its list writes are kept as failed: "
             + "`trakt2discovr retry-failed` then `trakt2discovr resume` try them again later"
         refusedLists[list] = reason
-        actions.append(.write(.refuseList(list, status: status, message: reason)))
+        actions.append(.write(.refuseList(list, status: answer.status, message: reason)))
         return true
     }
 
     /// Carries out the retry policy's decision about a send's outcome.
-    private mutating func decided(_ item: QueuedItem, _ decision: RetryDecision, status: Int?, message: String?,
-                                  answer: HistoryAnswer?, response: HistoryResponse, now: Int64, into actions: inout [Action]) {
+    private mutating func decided(_ item: QueuedItem, _ decision: RetryDecision, answer: DiscovrAnswer?, message: String?,
+                                  now: Int64, into actions: inout [Action]) {
+        let status = answer?.status
         let problem = message ?? status.map { "status \($0)" } ?? "no answer"
         switch decision {
         case .delivered(let alreadyPresent):
             settle(item.id, into: &actions, now: now)
             counts.delivered += 1
             if alreadyPresent { counts.alreadyPresent += 1 }
-            actions.append(.write(.delivered(id: item.id, status: status ?? 200, message: message, added: response.added,
-                                             removed: response.removed, alreadyPresent: alreadyPresent)))
+            actions.append(.write(.delivered(id: item.id, status: status ?? 200, message: message, added: answer?.response.added,
+                                             removed: answer?.response.removed, alreadyPresent: alreadyPresent)))
         case .retry(let afterMs, let countAttempt):
-            if answer == .rateLimited && afterMs > configuration.giveUpAfterMs {
+            if answer?.kind == .rateLimited && afterMs > configuration.giveUpAfterMs {
                 // Section 5: a wait longer than --give-up-after stops the run instead of sleeping.
                 release(item.id, into: &actions)
                 end(.gaveUp("the server asked to wait \((afterMs + 999) / 1000) s (Retry-After), longer than "
@@ -453,7 +454,7 @@ struct DeliveryMachine: Sendable {
                 lookupFailed(item, status: nil, message: "read-back: " + failure.description, afterMs: nil, now: now, into: &actions)
             }
         case .page(let page, let sentAt):
-            answered(now: now, status: 200, hints: RateLimitHints(), sentAt: sentAt)
+            answered(.delivered, hints: RateLimitHints(), sentAt: sentAt, now: now)
             guard case .lookingUp(let token) = entry.phase else { return }
             let window = (item.sentAtMs ?? item.lastSendMs).map { $0...(now &+ configuration.timeoutGraceMs) }
             if let play = item.outgoing.play, page.items.contains(where: { play.isMatched(by: $0, createdWithinMs: window) }) {
@@ -468,10 +469,10 @@ struct DeliveryMachine: Sendable {
             } else {
                 notFound(item, now: now, into: &actions)
             }
-        case .answered(let status, let message, let hints, let sentAt):
-            answered(now: now, status: status, hints: hints, sentAt: sentAt)
-            let problem = "read-back: status \(status)" + (message.map { ": " + $0 } ?? "")
-            switch HistoryAnswer(status: status) {
+        case .answered(let answer, let sentAt):
+            answered(answer.kind, hints: answer.hints, sentAt: sentAt, now: now)
+            let problem = "read-back: " + answer.said
+            switch answer.kind {
             case .unknownMedia:
                 notFound(item, now: now, into: &actions) // "nothing there"
             case .sessionExpired where entry.unauthorized < Self.unauthorizedRetries:
@@ -482,11 +483,12 @@ struct DeliveryMachine: Sendable {
                 end(.forbidden(problem), cancel: true, into: &actions)
             case .rateLimited:
                 rateLimited += 1
-                lookupFailed(item, status: status, message: problem,
-                             afterMs: retryAfter(hints, now: now) ?? RateLimiter.defaultRetryAfterMs, now: now, into: &actions)
+                lookupFailed(item, status: answer.status, message: problem,
+                             afterMs: answer.retryAfterMs(nowMs: now) ?? RateLimiter.defaultRetryAfterMs, now: now, into: &actions)
             default:
                 lastProblem = problem
-                lookupFailed(item, status: status, message: problem, afterMs: retryAfter(hints, now: now), now: now, into: &actions)
+                lookupFailed(item, status: answer.status, message: problem, afterMs: answer.retryAfterMs(nowMs: now), now: now,
+                             into: &actions)
             }
         }
     }
@@ -527,16 +529,12 @@ struct DeliveryMachine: Sendable {
               countAttempt: false, clearUncertain: false, into: &actions)
     }
 
-    private mutating func answered(now: Int64, status: Int, hints: RateLimitHints, sentAt: Int64) {
+    private mutating func answered(_ answer: HistoryAnswer, hints: RateLimitHints, sentAt: Int64, now: Int64) {
         lastAnswerMs = max(lastAnswerMs, now)
         failingProblem = nil
         outagePauseUntilMs = nil
-        limiter.record(status: status, hints: hints, sentAtMs: sentAt, nowMs: now)
-        if status == 429 { rateLimited += 1 }
-    }
-
-    private func retryAfter(_ hints: RateLimitHints, now: Int64) -> Int64? {
-        hints.retryAt.map { max(0, $0.millisecondsSince1970 - now) }
+        limiter.record(answer, hints: hints, sentAtMs: sentAt, nowMs: now)
+        if answer == .rateLimited { rateLimited += 1 }
     }
 
     // MARK: - Bookkeeping

@@ -113,8 +113,9 @@ public struct DestinationRequest: Sendable {
 public func prepareDestination(client: DiscovrClient, request: DestinationRequest, stop: StopSignal,
                                now: @escaping @Sendable () -> Int64, sleep: @escaping @Sendable (Int64) async throws -> Void,
                                logger: Logger) async throws(DestinationError) -> Destination {
+    let time = RunTime(nowMs: now, sleepUntilMs: sleep)
     let retrying = IdentityRetry(unreachableAfterMs: DeliveryMachine.Configuration.ms(request.unreachableAfter), seed: request.seed,
-                                 stop: stop, now: now, sleep: sleep, logger: logger)
+                                 stop: stop, time: time, logger: logger)
     let profiles = try await retrying.run { () async throws(IdentityError) -> [Profile] in
         try await client.profiles(refreshToken: request.refreshToken)
     }
@@ -143,8 +144,8 @@ public func prepareDestination(client: DiscovrClient, request: DestinationReques
         let decision = try await retrying.run { () async throws(IdentityError) -> MediaIDFormDecision in
             try await probeMediaIDForm(client: client, refreshToken: request.refreshToken, profileId: profile.id,
                                        sample: sample, logger: logger, pause: { asked in
-                                           // The run's own sleep: at most 1.75 s a form; a stop is seen after the probe.
-                                           try? await retrying.sleep(retrying.now() + probePauseMs(afterTry: asked))
+                                           // At most 1.75 s a form; a stop ends the pause, and is seen after the probe.
+                                           _ = await time.sleep(untilMs: time.nowMs() + probePauseMs(afterTry: asked), stop: stop)
                                        })
         }
         (form, canSwitch, reason) = (decision.form, !decision.otherRefused, decision.reason)
@@ -159,16 +160,12 @@ struct IdentityRetry: Sendable {
     let unreachableAfterMs: Int64
     let seed: UInt64
     let stop: StopSignal
-    let now: @Sendable () -> Int64
-    let sleep: @Sendable (Int64) async throws -> Void
+    let time: RunTime
     let logger: Logger
-
-    /// How often a stop request is looked at while waiting.
-    static let tickMs: Int64 = 100
 
     func run<T: Sendable>(_ call: () async throws(IdentityError) -> T) async throws(DestinationError) -> T {
         var policy = RetryPolicy(maxAttempts: 1, seed: seed)
-        let started = now()
+        let started = time.nowMs()
         var step = 0
         while true {
             if stop.isRequested { throw .stopped }
@@ -182,21 +179,14 @@ struct IdentityRetry: Sendable {
             } catch {
                 throw .identity(error)
             }
-            let elapsed = now() - started
-            if elapsed >= unreachableAfterMs {
-                throw .unreachable("for \(elapsed / 1000) s; last problem: \(problem)")
+            let now = time.nowMs()
+            if now - started >= unreachableAfterMs {
+                throw .unreachable("for \((now - started) / 1000) s; last problem: \(problem)")
             }
-            let until = min(now() + policy.backoffMs(step: step), started + unreachableAfterMs)
+            let until = min(now + policy.backoffMs(step: step), started + unreachableAfterMs)
             step += 1
             logger.debug("identity request failed, trying again", metadata: ["problem": .string(problem)])
-            while now() < until {
-                if stop.isRequested { throw .stopped }
-                do {
-                    try await sleep(min(until, now() + Self.tickMs))
-                } catch {
-                    throw .stopped
-                }
-            }
+            guard await time.sleep(untilMs: until, stop: stop) else { throw .stopped }
         }
     }
 }

@@ -43,20 +43,15 @@ public struct DeviceSignInFlow: Sendable {
     public typealias Sleep = @Sendable (Int64) async throws -> Void
 
     let client: DiscovrClient
-    let now: @Sendable () -> Int64
-    let sleep: Sleep
+    let time: RunTime
     let stop: StopSignal
     let intervalMs: Int64
     let logger: Logger
 
-    /// How often a stop request is looked at while waiting.
-    static let tickMs: Int64 = 100
-
     public init(client: DiscovrClient, now: @escaping @Sendable () -> Int64, sleep: @escaping Sleep, stop: StopSignal,
                 intervalMs: Int64 = DiscovrEndpoints.devicePollInterval, logger: Logger) {
         self.client = client
-        self.now = now
-        self.sleep = sleep
+        time = RunTime(nowMs: now, sleepUntilMs: sleep)
         self.stop = stop
         self.intervalMs = max(1, intervalMs)
         self.logger = logger
@@ -71,7 +66,7 @@ public struct DeviceSignInFlow: Sendable {
         } catch {
             throw SignInError.identity(error)
         }
-        let deadline = now() + code.expiresInMs
+        let deadline = time.nowMs() + code.expiresInMs
         try show(code)
         return try await wait(for: code, deadline: deadline)
     }
@@ -82,23 +77,15 @@ public struct DeviceSignInFlow: Sendable {
         var path = DiscovrEndpoints.devicePoll(code.deviceCode)
         var triedFallback = false
         var lastProblem: String?
-        var next = now() + intervalMs
+        var next = time.nowMs() + intervalMs
         while true {
-            // Wait for the next poll in ticks, so that Ctrl-C is seen at once.
-            while now() < next {
-                if stop.isRequested { throw .stopped }
-                do {
-                    try await sleep(min(next, now() + Self.tickMs))
-                } catch {
-                    throw .stopped
-                }
-            }
-            if stop.isRequested { throw .stopped }
-            if now() >= deadline {
+            // Until the next poll; Ctrl-C ends the wait at once.
+            guard await time.sleep(untilMs: next, stop: stop) else { throw .stopped }
+            if time.nowMs() >= deadline {
                 if let lastProblem { throw .unreachable(lastProblem) }
                 throw .expired("it was valid for \(code.validFor)")
             }
-            next = now() + intervalMs
+            next = time.nowMs() + intervalMs
             let answer: HTTPAnswer
             do {
                 answer = try await client.pollDeviceCode(path: path)
@@ -107,8 +94,8 @@ public struct DeviceSignInFlow: Sendable {
                 logger.debug("sign-in poll failed", metadata: ["problem": .string(error.description)])
                 continue
             }
-            switch answer.status {
-            case 200..<300:
+            switch HistoryAnswer(status: answer.status) {
+            case .delivered:
                 switch DevicePollAnswer.parse(body: answer.body) {
                 case .pending?:
                     lastProblem = nil
@@ -118,13 +105,13 @@ public struct DeviceSignInFlow: Sendable {
                 case nil:
                     lastProblem = "a poll answer that is neither pending nor a token"
                 }
-            case 404 where !triedFallback:
+            case .unknownMedia where !triedFallback:
                 // One page names the path `/token`: try it once `/poll` is unknown (discovr-api.md).
                 triedFallback = true
                 path = DiscovrEndpoints.deviceToken(code.deviceCode)
-                next = now()
+                next = time.nowMs()
                 logger.debug("sign-in poll path unknown, trying the /token path")
-            case 401, 403, 404, 410:
+            case .sessionExpired, .forbidden, .unknownMedia, .gone:
                 var body = ErrorBody.parse(body: answer.body)
                 body.message = body.message.map(Redaction.redact)
                 throw .expired(IdentityRefusal(kind: .refused, status: answer.status, body: body).serverSaid

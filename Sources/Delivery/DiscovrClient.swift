@@ -19,11 +19,21 @@ public struct HTTPAnswer: Sendable {
         self.body = body
     }
 
+    /// The answer classified, once, where it arrives: its class (`HistoryAnswer`, the one status
+    /// table), its rate-limit hints read at `nowMs`, and its body's message (redacted), `added` and
+    /// `removed`. A redirect's message says where it pointed. With `page`, a 2xx body is a history
+    /// page, for the caller to read: it is not read as a message.
+    public func classified(atMs nowMs: Int64, page: Bool = false) -> DiscovrAnswer {
+        var answer = DiscovrAnswer(status: status, hints: RateLimitHints(headers: headers, now: Timestamp(millisecondsSince1970: nowMs)))
+        if !(page && answer.kind == .delivered) { answer.response = HistoryResponse.parse(body: body) }
+        answer.response.message = answer.kind == .redirected ? redirectNote : answer.response.message.map(Redaction.redact)
+        return answer
+    }
+
     /// For a 3xx: what to keep as the item's message. Redirects are never followed (the token would
     /// go with the request, maybe to another origin); the answer is a failed attempt. Only the origin
     /// of `Location` is shown (its path or query could carry anything).
-    public var redirectNote: String? {
-        guard (300..<400).contains(status) else { return nil }
+    var redirectNote: String {
         let location = headers.first { $0.0.caseInsensitiveCompare("Location") == .orderedSame }?.1
         let origin = location.flatMap(URL.init(string:)).flatMap { url -> String? in
             guard let scheme = url.scheme, let host = url.host else { return nil }

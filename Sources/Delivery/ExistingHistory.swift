@@ -220,43 +220,36 @@ struct HistoryPageReader {
         let what = "page \(page) of the profile's history"
         while true {
             guard await context.waitForSlot() else { return .stop(.stopped) }
-            let jwt: String
-            do {
-                jwt = try await context.tokens.token()
-            } catch {
-                return .stop(DeliveryDriver.stop(for: error))
-            }
-            let sentAt = context.time.nowMs()
             requests += 1
             let outcome: DeliveryOutcome
-            var answer: HTTPAnswer?
-            do {
-                let got = try await context.client.getHistory(limit: DiscovrEndpoints.historyPageLimit, pageToken: token, jwt: jwt)
-                answer = got
+            let sentAt: Int64
+            var body: [UInt8] = []
+            var said = ""
+            switch await context.exchange(page: true, { jwt throws(TransportFailure) in
+                try await context.client.getHistory(limit: DiscovrEndpoints.historyPageLimit, pageToken: token, jwt: jwt)
+            }) {
+            case .answered(let answer, let got, let at):
+                (sentAt, body, said) = (at, got, "status \(answer.status): ")
                 let now = context.time.nowMs()
-                context.contact.answered(atMs: now)
-                let hints = RateLimitHints(headers: got.headers, now: Timestamp(millisecondsSince1970: now))
-                context.recordAnswer(status: got.status, hints: hints, sentAtMs: sentAt, nowMs: now)
-                let message = ErrorBody.parse(body: got.body).message.map(Redaction.redact)
-                outcome = .answered(status: got.status, message: message,
-                                    retryAfterMs: hints.retryAt.map { max(0, $0.millisecondsSince1970 - now) })
-            } catch {
-                if Task.isCancelled { return .stop(.stopped) }
-                context.contact.failed(error.description)
-                switch error {
+                context.limiter.withLock { $0.record(answer.kind, hints: answer.hints, sentAtMs: at, nowMs: now) }
+                outcome = .answered(answer, retryAfterMs: answer.retryAfterMs(nowMs: now))
+            case .failed(let failure, let at):
+                sentAt = at
+                switch failure {
                 case .connectFailed(let why): outcome = .connectFailed(why)
                 case .timedOut(let why): outcome = .timedOut(why)
                 case .connectionLost(let why): outcome = .connectionLost(why)
                 }
+            case .cancelled: return .stop(.stopped)
+            case .runEnds(let stop): return .stop(stop)
             }
             let now = context.time.nowMs()
             let delayMs: Int64
             switch policy.decide(attemptsSoFar: attempts, outcome: outcome, sentAtMs: sentAt, nowMs: now) {
             case .delivered(alreadyPresent: false):
-                guard let body = answer?.body, let page = HistoryPage.parse(body: body) else {
+                guard let page = HistoryPage.parse(body: body) else {
                     return .stop(.historyUnreadable("the answer to \(what) is not a history page"))
                 }
-                await context.tokens.accepted(jwt)
                 return .page(page)
             case .delivered(alreadyPresent: true):
                 return .stop(.historyUnreadable("\(what) was answered with status 409"))
@@ -265,50 +258,22 @@ struct HistoryPageReader {
                 if unauthorized > DeliveryMachine.unauthorizedRetries {
                     return .stop(.forbidden("status 401 reading the profile's history, even with a fresh session"))
                 }
-                do {
-                    try await context.tokens.invalidate(jwt)
-                } catch {
-                    return .stop(DeliveryDriver.stop(for: error))
-                }
                 continue
             case .stopRun(let reason):
                 return .stop(.forbidden("status 403 reading the profile's history: \(reason)"))
             case .giveUp(let reason):
-                let status = answer.map { "status \($0.status): " } ?? ""
-                return .stop(.historyUnreadable("\(what): \(status)\(reason)"))
+                return .stop(.historyUnreadable("\(what): \(said)\(reason)"))
             case .retry(let afterMs, let countAttempt):
                 if countAttempt { attempts += 1 }
                 delayMs = afterMs
             }
-            if let silence = context.contact.silence(nowMs: now), silence.ms >= unreachableAfterMs {
-                return .stop(.unreachable("no answer for \(silence.ms / 1000) s; last problem: \(silence.problem)"))
-            }
             logger.debug("history page request failed, trying again", metadata: ["delay-ms": .stringConvertible(delayMs)])
-            guard await sleep(untilMs: now + delayMs, unreachableAfterMs: unreachableAfterMs) else { return .stop(.stopped) }
-        }
-    }
-
-    /// Sleeps in ticks (a stop request is seen promptly) until `untilMs`, or until the silence limit.
-    /// False when a stop was requested.
-    private func sleep(untilMs: Int64, unreachableAfterMs: Int64) async -> Bool {
-        let deadline = context.contact.silence(nowMs: context.time.nowMs())
-            .map { context.time.nowMs() - $0.ms + unreachableAfterMs } ?? .max
-        let until = min(untilMs, deadline)
-        while context.time.nowMs() < until {
-            if context.stop.isRequested || Task.isCancelled { return false }
             do {
-                try await context.time.sleepUntilMs(min(until, context.time.nowMs() + DeliveryDriver.tickMs))
+                try await context.contact.waitToRetry(afterMs: delayMs, silenceLimitMs: unreachableAfterMs, time: context.time,
+                                                      stop: context.stop)
             } catch {
-                return false
+                return .stop(DeliveryDriver.stop(for: error))
             }
         }
-        return !context.stop.isRequested
-    }
-}
-
-extension SendContext {
-    /// Tells the run's rate limiter about an answer to a request that was not a send (a history read).
-    func recordAnswer(status: Int, hints: RateLimitHints, sentAtMs: Int64, nowMs: Int64) {
-        limiter.withLock { $0.record(status: status, hints: hints, sentAtMs: sentAtMs, nowMs: nowMs) }
     }
 }

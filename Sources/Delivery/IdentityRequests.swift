@@ -111,17 +111,17 @@ extension DiscovrClient {
         } catch {
             throw .transport(error)
         }
-        if (200..<300).contains(answer.status) { return answer }
+        let classified = DiscovrAnswer(status: answer.status)
+        if classified.kind == .delivered { return answer }
         var error = ErrorBody.parse(body: answer.body)
-        error.message = error.message.map(Redaction.redact)
+        error.message = classified.kind == .redirected ? answer.redirectNote : error.message.map(Redaction.redact)
         error.code = error.code.map(Redaction.redact)
-        if let note = answer.redirectNote { error.message = note }
-        switch answer.status {
-        case 300..<400, 408, 429, 500...599:
+        switch classified.kind {
+        case .redirected, .serverError, .rateLimited:
             let said = IdentityRefusal(kind: .refused, status: answer.status, body: error).serverSaid
             throw .unavailable("\(method.rawValue) \(path.split(separator: "?").first ?? ""): \(said)")
         default:
-            throw .refused(IdentityRefusal.classify(status: answer.status, body: error, call: call))
+            throw .refused(IdentityRefusal.classify(classified, body: error, call: call))
         }
     }
 }

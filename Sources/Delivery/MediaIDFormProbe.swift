@@ -20,8 +20,8 @@ public final class MediaIDFormState: Sendable {
     public var switched: Bool { state.withLock { $0.switched } }
 
     /// The answer to a body sent in `form`.
-    public func record(status: Int, sentIn form: MediaIDForm) {
-        let switchedNow = state.withLock { $0.record(status: status, sentIn: form) }
+    public func record(_ answer: HistoryAnswer, sentIn form: MediaIDForm) {
+        let switchedNow = state.withLock { $0.record(answer, sentIn: form) }
         if switchedNow { onSwitch(current) }
     }
 }
@@ -31,10 +31,11 @@ public final class MediaIDFormState: Sendable {
 /// profile is thrown (as for the session). An answer that says nothing about the form (408, 429, 5xx,
 /// no answer) is asked again, up to `tries` times in all with `pause(n)` after the n-th (a passing
 /// 503 must not decide the form of a whole import: with the seed's form unknown and the other
-/// accepted, the other would be chosen); after that the form is left without a verdict.
+/// accepted, the other would be chosen); after that the form is left without a verdict. `pause` is
+/// the caller's clock (`probePauseMs(afterTry: n)` long, and a stop ends it).
 public func probeMediaIDForm(client: DiscovrClient, refreshToken: String, profileId: String, sample: HistoryItem,
                              logger: Logger, tries: Int = probeTries,
-                             pause: @Sendable (Int) async -> Void = probePause) async throws(IdentityError) -> MediaIDFormDecision {
+                             pause: @Sendable (Int) async -> Void) async throws(IdentityError) -> MediaIDFormDecision {
     var session = try await client.session(refreshToken: refreshToken, profileId: profileId)
     var verdicts: [MediaIDForm: MediaIDFormVerdict] = [:]
     for form in [MediaIDForm.tmdbid, .short] {
@@ -42,20 +43,21 @@ public func probeMediaIDForm(client: DiscovrClient, refreshToken: String, profil
         var asked = 0
         while true {
             asked += 1
-            var status: Int?
+            var answer: DiscovrAnswer?
             var problem = ""
             do {
-                status = try await client.getHistory(of: sample.mediaId.rawValue(in: form), season: sample.season,
-                                                     episode: sample.episode, limit: 1, pageToken: nil, jwt: session.token).status
+                answer = try await client.getHistory(of: sample.mediaId.rawValue(in: form), season: sample.season,
+                                                     episode: sample.episode, limit: 1, pageToken: nil, jwt: session.token)
+                    .classified(atMs: client.now().millisecondsSince1970, page: true)
             } catch {
                 problem = error.description
             }
-            if status == 401 && !refreshed {
+            if answer?.kind == .sessionExpired && !refreshed {
                 refreshed = true
                 session = try await client.session(refreshToken: refreshToken, profileId: profileId)
                 continue
             }
-            let verdict = status.map(MediaIDFormVerdict.init(status:)) ?? .unknown(problem)
+            let verdict = answer.map(MediaIDFormVerdict.init) ?? .unknown(problem)
             if case .unknown(let why) = verdict, asked < tries {
                 logger.debug("media id form probe got no verdict, asking again", metadata: ["form": .string(form.rawValue),
                                                                                              "problem": .string(why)])
@@ -77,8 +79,3 @@ public let probeTries = 4
 
 /// The probe's wait after its n-th try of a form, in ms: 250, 500, 1,000.
 public func probePauseMs(afterTry asked: Int) -> Int64 { 250 << Int64(min(max(asked - 1, 0), 4)) }
-
-/// Sleeps `probePauseMs` (the default when no clock is injected).
-public let probePause: @Sendable (Int) async -> Void = { asked in
-    try? await Task.sleep(for: .milliseconds(probePauseMs(afterTry: asked)))
-}

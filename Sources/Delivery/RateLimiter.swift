@@ -127,10 +127,10 @@ public struct RateLimiter: Sendable, Equatable {
         return .wait(untilMs: Int64(earliest.rounded(.up)))
     }
 
-    /// Reports an answer to a request sent at `sentAtMs`. `hints` are the answer's rate-limit headers.
-    public mutating func record(status: Int, hints: RateLimitHints, sentAtMs: Int64, nowMs: Int64) {
+    /// Reports an answer (its class) to a request sent at `sentAtMs`. `hints` are its rate-limit headers.
+    public mutating func record(_ answer: HistoryAnswer, hints: RateLimitHints, sentAtMs: Int64, nowMs: Int64) {
         follow(hints, nowMs: nowMs)
-        if status == 429 {
+        if answer == .rateLimited {
             let retryAt = hints.retryAt?.millisecondsSince1970 ?? nowMs + Self.defaultRetryAfterMs
             holdUntilMs = max(holdUntilMs, retryAt)
             // Requests already on the way when we slowed down were sent at the old pace: one cut per
@@ -141,7 +141,7 @@ public struct RateLimiter: Sendable, Equatable {
                 inSlowStart = false
                 lastDecreaseAtMs = nowMs
             }
-        } else if HistoryAnswer(status: status).isSuccess, Double(lastPacedAtMs) >= Double(nowMs) - max(1_000, 2 * intervalMs) {
+        } else if answer.isSuccess, Double(lastPacedAtMs) >= Double(nowMs) - max(1_000, 2 * intervalMs) {
             grow()
         }
         updateCurrentRate()

@@ -2,9 +2,9 @@ import DiscovrAPI
 
 /// What happened to one attempt at sending an item.
 public enum DeliveryOutcome: Sendable, Equatable {
-    /// The server answered. `message` is the answer's `message` (or `error`), `retryAfterMs` the delay
-    /// its `Retry-After` asked for, if any.
-    case answered(status: Int, message: String?, retryAfterMs: Int64?)
+    /// The server answered (classified where it arrived); `retryAfterMs` is the delay its `Retry-After`
+    /// asked for, if any.
+    case answered(DiscovrAnswer, retryAfterMs: Int64?)
     /// The request never reached the server (refused, unreachable, no connection in time).
     case connectFailed(String)
     /// No answer in time: the server may have stored the item.
@@ -31,11 +31,11 @@ public enum RetryDecision: Sendable, Equatable {
 /// Decides retries: capped exponential backoff with full jitter (a uniform delay in
 /// `0...min(capMs, baseMs * 2^step)`) from a seeded generator, so runs and tests are reproducible.
 ///
-/// Statuses are read through `HistoryAnswer`, the one status table.
+/// It reads the answer's class (`HistoryAnswer`, the one status table), never a status number.
 ///
 /// - 2xx and 409: delivered.
 /// - 400, 404, 422 and other 4xx: give up at once, keeping the server's message.
-/// - 5xx, 408, timeouts and lost connections: retry after a backoff (at least the answer's
+/// - 5xx, 408, 3xx, timeouts and lost connections: retry after a backoff (at least the answer's
 ///   `Retry-After`), counted; after `maxAttempts` attempts give up with "gave up after N attempts: ...".
 /// - 429: retry at `Retry-After` (1 s when absent), not counted: it is the server pacing us, not the
 ///   item failing, and the rate limiter slows every send down.
@@ -82,24 +82,24 @@ public struct RetryPolicy: Sendable {
         let problem: String
         var retryAfterMs: Int64 = 0
         switch outcome {
-        case .answered(let status, let message, let retryAfter):
+        case .answered(let answer, let retryAfter):
             connectFailuresInARow = 0
             lastConnectFailureAtMs = nil
-            switch HistoryAnswer(status: status) {
+            switch answer.kind {
             case .delivered:
                 return .delivered(alreadyPresent: false)
             case .alreadyPresent:
                 return .delivered(alreadyPresent: true)
-            case .rejected, .unknownMedia:
-                return .giveUp(reason: message ?? "refused with status \(status)")
+            case .rejected, .badRequest, .unknownMedia, .notAllowed, .gone:
+                return .giveUp(reason: answer.message ?? "refused with status \(answer.status)")
             case .sessionExpired:
                 return .refreshSession
             case .forbidden:
-                return .stopRun(reason: message ?? "status 403")
+                return .stopRun(reason: answer.message ?? "status \(answer.status)")
             case .rateLimited:
                 return .retry(afterMs: max(0, retryAfter ?? RateLimiter.defaultRetryAfterMs), countAttempt: false)
-            case .serverError:
-                problem = "status \(status)" + (message.map { ": " + $0 } ?? "")
+            case .serverError, .redirected:
+                problem = answer.said
                 retryAfterMs = max(0, retryAfter ?? 0)
             }
         case .connectFailed:

@@ -36,10 +36,11 @@ public struct IdentityRefusal: Sendable, Equatable, CustomStringConvertible {
         self.call = call
     }
 
-    /// Sorts a non-2xx, non-transient answer (not 429, 408 or 5xx) of `call`. The error code decides
-    /// when there is one; then the status.
-    public static func classify(status: Int, body: ErrorBody, call: Call) -> IdentityRefusal {
+    /// Sorts a non-2xx, non-transient answer (not 429, 408, 3xx or 5xx) of `call`. The error code
+    /// decides when there is one; then the answer's class.
+    public static func classify(_ answer: DiscovrAnswer, body: ErrorBody, call: Call) -> IdentityRefusal {
         let kind: Kind
+        let status = answer.status
         if call == .signIn { return IdentityRefusal(kind: .refused, status: status, body: body, call: call) }
         switch body.code?.uppercased() {
         case ErrorBody.tokenExpired?, ErrorBody.sessionExpired?:
@@ -49,10 +50,10 @@ public struct IdentityRefusal: Sendable, Equatable, CustomStringConvertible {
         case ErrorBody.wrongTokenKind?:
             kind = .wrongTokenKind
         default:
-            switch status {
-            case 401:
+            switch answer.kind {
+            case .sessionExpired:
                 kind = (body.message?.lowercased().contains("expired") ?? false) ? .refreshTokenExpired : .refreshTokenInvalid
-            case 400, 404, 422:
+            case .badRequest, .unknownMedia:
                 if case .sessionExchange = call { kind = .badProfile } else { kind = .refused }
             default:
                 kind = .refused

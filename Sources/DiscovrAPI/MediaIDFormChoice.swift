@@ -35,11 +35,11 @@ public enum MediaIDFormVerdict: Sendable, Equatable, CustomStringConvertible {
     /// Any other answer, or none: says nothing about the form.
     case unknown(String)
 
-    public init(status: Int) {
-        switch status {
-        case 200..<300, 404: self = .accepted(status: status)
-        case 400, 422: self = .refused(status: status)
-        default: self = .unknown("status \(status)")
+    public init(_ answer: DiscovrAnswer) {
+        switch answer.kind {
+        case .delivered, .unknownMedia: self = .accepted(status: answer.status)
+        case .badRequest: self = .refused(status: answer.status)
+        default: self = .unknown("status \(answer.status)")
         }
     }
 
@@ -105,12 +105,13 @@ public struct MediaIDFormSwitch: Sendable, Equatable {
     }
 
     /// Records the answer to a body sent in `form`. True when this answer made the form switch.
-    public mutating func record(status: Int, sentIn form: MediaIDForm) -> Bool {
+    public mutating func record(_ answer: HistoryAnswer, sentIn form: MediaIDForm) -> Bool {
         guard !settled, form == current else { return false }
-        switch status {
-        case 200..<300, 409:
+        switch answer {
+        case .delivered, .alreadyPresent, .unknownMedia:
+            // Unknown media says nothing against the form (the probe counts 404 as accepted).
             settled = true
-        case 400, 422:
+        case .badRequest:
             refusedInARow += 1
             if refusedInARow >= window {
                 settled = true
@@ -120,9 +121,6 @@ public struct MediaIDFormSwitch: Sendable, Equatable {
                     return true
                 }
             }
-        case 404:
-            // Unknown media says nothing against the form (the probe counts 404 as accepted).
-            settled = true
         default:
             break
         }

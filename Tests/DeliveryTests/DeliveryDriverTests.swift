@@ -332,3 +332,27 @@ import Testing
         }
     }
 }
+
+/// Every wait outside the machine is `RunTime.sleep(untilMs:stop:)`: a stop ends it at once, without polling.
+/// (Times are checked against the sleep's deadline, not a wall-clock bound: with the whole suite in
+/// parallel, tests that block threads can hold every task back for minutes.)
+@Suite(.timeLimit(.minutes(5))) struct RunTimeSleepTests {
+    @Test func aStopEndsALongSleepAtOnce() async {
+        let time = RunTime.make(clock: ContinuousClock(), startMs: 0)
+        let stop = StopSignal()
+        let until = time.nowMs() + 3_600_000
+        async let slept = time.sleep(untilMs: until, stop: stop)
+        try? await Task.sleep(for: .milliseconds(50))
+        stop.request()
+        #expect(await slept == false)
+        #expect(time.nowMs() < until)
+        #expect(await time.sleep(untilMs: time.nowMs() + 60_000, stop: stop) == false) // a stop already requested
+    }
+
+    @Test func withoutAStopItSleepsOnTheInjectedClock() async {
+        let time = RunTime.make(clock: ContinuousClock(), startMs: 1_700_000_000_000)
+        let until = time.nowMs() + 30
+        #expect(await time.sleep(untilMs: until, stop: StopSignal()))
+        #expect(time.nowMs() >= until)
+    }
+}

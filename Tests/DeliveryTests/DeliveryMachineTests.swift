@@ -48,8 +48,7 @@ import Testing
 
         mutating func answer(_ id: Int64, _ status: Int, retryAt: Int64? = nil, sentAt: Int64? = nil) {
             let hints = RateLimitHints(retryAt: retryAt.map(Timestamp.init(millisecondsSince1970:)))
-            handle(.sent(id: id, .answered(status: status, message: nil, hints: hints, response: HistoryResponse(),
-                                           sentAtMs: sentAt ?? now)))
+            handle(.sent(id: id, .answered(DiscovrAnswer(status: status, hints: hints), sentAtMs: sentAt ?? now)))
         }
 
         var sends: [Int64] { actions.compactMap { if case .send(let item) = $0 { return item.id } else { return nil } } }
@@ -423,11 +422,11 @@ import Testing
         let sentAt = Self.start - 30_000
         let failures: [DeliveryMachine.LookupResult] = [
             .noAnswer(.timedOut("5 s"), sentAtMs: Self.start),
-            .answered(status: 503, message: nil, hints: RateLimitHints(), sentAtMs: Self.start),
+            .answered(DiscovrAnswer(status: 503), sentAtMs: Self.start),
             .noAnswer(.connectionLost("reset"), sentAtMs: Self.start),
-            .answered(status: 500, message: "boom", hints: RateLimitHints(), sentAtMs: Self.start),
-            .answered(status: 429, message: nil, hints: RateLimitHints(), sentAtMs: Self.start),
-            .answered(status: 200, message: "not a page", hints: RateLimitHints(), sentAtMs: Self.start),
+            .answered(DiscovrAnswer(status: 500, response: HistoryResponse(message: "boom")), sentAtMs: Self.start),
+            .answered(DiscovrAnswer(status: 429), sentAtMs: Self.start),
+            .answered(DiscovrAnswer(status: 200, response: HistoryResponse(message: "not a page")), sentAtMs: Self.start),
         ]
         for round in 0..<20 {
             h.claimed([Self.item(1, attempts: 3, uncertain: true, sentAtMs: sentAt, lastSendMs: sentAt)])
@@ -459,7 +458,7 @@ import Testing
     @Test func a404OnTheReadBackMeansNothingIsThere() {
         var h = Harness(pending: 1)
         h.claimed([Self.item(1, attempts: 1, uncertain: true, sentAtMs: Self.start - 30_000)])
-        h.handle(.lookedUp(id: 1, .answered(status: 404, message: nil, hints: RateLimitHints(), sentAtMs: h.now)))
+        h.handle(.lookedUp(id: 1, .answered(DiscovrAnswer(status: 404), sentAtMs: h.now)))
         #expect(h.sends == [1])
     }
 

@@ -30,7 +30,7 @@ import Testing
             switch limiter.decide(nowMs: now) {
             case .send:
                 sent += 1
-                limiter.record(status: 200, hints: RateLimitHints(), sentAtMs: now, nowMs: now + rttMs)
+                limiter.record(.delivered, hints: RateLimitHints(), sentAtMs: now, nowMs: now + rttMs)
                 now += rttMs
             case .wait(let until):
                 now = until
@@ -61,7 +61,7 @@ import Testing
         let now = Timestamp(millisecondsSince1970: 1_700_000_000_000) // a whole second, for the HTTP date
         #expect(limiter.decide(nowMs: now.millisecondsSince1970) == .send)
         let hints = RateLimitHints(headers: [("retry-after", form.header(now))], now: now)
-        limiter.record(status: 429, hints: hints, sentAtMs: now.millisecondsSince1970, nowMs: now.millisecondsSince1970)
+        limiter.record(.rateLimited, hints: hints, sentAtMs: now.millisecondsSince1970, nowMs: now.millisecondsSince1970)
         #expect(limiter.currentRate == 10 * RateLimiter.decrease)
         let until = now.millisecondsSince1970 + 3_000
         #expect(limiter.decide(nowMs: now.millisecondsSince1970 + 1) == .wait(untilMs: until))
@@ -71,7 +71,7 @@ import Testing
 
     @Test func aRateLimitedAnswerWithoutRetryAfterHoldsOneSecond() {
         var limiter = RateLimiter(rate: 100)
-        limiter.record(status: 429, hints: RateLimitHints(), sentAtMs: 0, nowMs: 5_000)
+        limiter.record(.rateLimited, hints: RateLimitHints(), sentAtMs: 0, nowMs: 5_000)
         #expect(limiter.decide(nowMs: 5_999) == .wait(untilMs: 6_000))
         #expect(limiter.decide(nowMs: 6_000) == .send)
     }
@@ -82,11 +82,11 @@ import Testing
         let start = limiter.currentRate
         // Eight requests sent before the first 429 came back: one congestion event.
         for _ in 0..<8 {
-            limiter.record(status: 429, hints: RateLimitHints(), sentAtMs: 900, nowMs: 1_000)
+            limiter.record(.rateLimited, hints: RateLimitHints(), sentAtMs: 900, nowMs: 1_000)
         }
         #expect(limiter.currentRate == start * RateLimiter.decrease)
         // A request sent after the decrease that is refused again lowers it again.
-        limiter.record(status: 429, hints: RateLimitHints(), sentAtMs: 2_000, nowMs: 2_050)
+        limiter.record(.rateLimited, hints: RateLimitHints(), sentAtMs: 2_000, nowMs: 2_050)
         #expect(abs(limiter.currentRate - start * RateLimiter.decrease * RateLimiter.decrease) < 1e-9)
     }
 
@@ -94,12 +94,12 @@ import Testing
         var limiter = RateLimiter(rate: 5)
         for i in 0..<100 {
             let t = Int64(i) * 10_000
-            limiter.record(status: 429, hints: RateLimitHints(), sentAtMs: t, nowMs: t + 1)
+            limiter.record(.rateLimited, hints: RateLimitHints(), sentAtMs: t, nowMs: t + 1)
         }
         #expect(limiter.currentRate == RateLimiter.minimumRate)
         // A configured rate below the floor is kept as it is.
         var slow = RateLimiter(rate: 0.1)
-        slow.record(status: 429, hints: RateLimitHints(), sentAtMs: 0, nowMs: 1)
+        slow.record(.rateLimited, hints: RateLimitHints(), sentAtMs: 0, nowMs: 1)
         #expect(slow.currentRate == 0.1)
     }
 
@@ -110,7 +110,7 @@ import Testing
         _ = deliverToAnUnlimitedServer(&limiter, fromMs: 0, durationMs: 4_000)
         // 5 x 2^4 = 80, give or take the last interval's growth.
         #expect(limiter.currentRate > 60 && limiter.currentRate < 100, "\(limiter.currentRate)")
-        limiter.record(status: 429, hints: RateLimitHints(), sentAtMs: 4_000, nowMs: 4_001)
+        limiter.record(.rateLimited, hints: RateLimitHints(), sentAtMs: 4_000, nowMs: 4_001)
         #expect(!limiter.inSlowStart)
         let cut = limiter.currentRate
         // After it: +5 % a second (at least +0.5/s).
@@ -129,14 +129,14 @@ import Testing
         #expect(limiter.decide(nowMs: t) == .send) // the check's read
         switch kind {
         case "advertised":
-            limiter.record(status: 200, hints: RateLimitHints(headers: [("RateLimit-Limit", "5"), ("RateLimit-Remaining", "4"),
+            limiter.record(.delivered, hints: RateLimitHints(headers: [("RateLimit-Limit", "5"), ("RateLimit-Remaining", "4"),
                                                                        ("RateLimit-Reset", "1")],
                                                              now: Timestamp(millisecondsSince1970: t + 5)),
                            sentAtMs: t, nowMs: t + 5)
         case "429":
-            limiter.record(status: 429, hints: RateLimitHints(), sentAtMs: t, nowMs: t + 5)
+            limiter.record(.rateLimited, hints: RateLimitHints(), sentAtMs: t, nowMs: t + 5)
         default:
-            limiter.record(status: 200, hints: RateLimitHints(), sentAtMs: t, nowMs: t + 5)
+            limiter.record(.delivered, hints: RateLimitHints(), sentAtMs: t, nowMs: t + 5)
         }
         limiter.startSending()
         let first = limiter.decide(nowMs: t + 6)
@@ -156,7 +156,7 @@ import Testing
     @Test func aSlowPaceGrowsByAtLeastHalfARequestASecond() {
         var limiter = RateLimiter(rate: 100, auto: true)
         for t in stride(from: Int64(0), to: 80_000, by: 10_000) { // cut to the floor and out of slow start
-            limiter.record(status: 429, hints: RateLimitHints(), sentAtMs: t, nowMs: t + 1)
+            limiter.record(.rateLimited, hints: RateLimitHints(), sentAtMs: t, nowMs: t + 1)
         }
         let low = limiter.currentRate
         #expect(low < 1)
@@ -170,11 +170,11 @@ import Testing
         var now: Int64 = 0
         for _ in 0..<100 {
             while case .wait(let until) = limiter.decide(nowMs: now) { now = until }
-            limiter.record(status: 503, hints: RateLimitHints(), sentAtMs: now, nowMs: now + 1)
+            limiter.record(.serverError(mayHaveStored: false), hints: RateLimitHints(), sentAtMs: now, nowMs: now + 1)
         }
         #expect(limiter.currentRate == RateLimiter.autoStartRate)
         while case .wait(let until) = limiter.decide(nowMs: now) { now = until }
-        limiter.record(status: 409, hints: RateLimitHints(), sentAtMs: now, nowMs: now + 1) // already there: good
+        limiter.record(.alreadyPresent, hints: RateLimitHints(), sentAtMs: now, nowMs: now + 1) // already there: good
         #expect(limiter.currentRate > RateLimiter.autoStartRate)
     }
 
@@ -185,7 +185,7 @@ import Testing
         var now: Int64 = 0
         for _ in 0..<200 {
             #expect(limiter.decide(nowMs: now) == .send)
-            limiter.record(status: 200, hints: RateLimitHints(), sentAtMs: now, nowMs: now + 2_000)
+            limiter.record(.delivered, hints: RateLimitHints(), sentAtMs: now, nowMs: now + 2_000)
             now += 2_000
         }
         #expect(limiter.currentRate == RateLimiter.autoStartRate)
@@ -194,23 +194,23 @@ import Testing
     @Test(arguments: [false, true])
     func theCeilingIsNeverPassed(auto: Bool) {
         var limiter = RateLimiter(rate: 8, auto: auto)
-        limiter.record(status: 429, hints: RateLimitHints(), sentAtMs: 0, nowMs: 1)
+        limiter.record(.rateLimited, hints: RateLimitHints(), sentAtMs: 0, nowMs: 1)
         #expect(limiter.currentRate < 8)
         for t in stride(from: Int64(2_000), to: 120_000, by: 100) {
             _ = limiter.decide(nowMs: t)
-            limiter.record(status: 200, hints: RateLimitHints(), sentAtMs: t, nowMs: t + 1)
+            limiter.record(.delivered, hints: RateLimitHints(), sentAtMs: t, nowMs: t + 1)
             #expect(limiter.currentRate <= 8)
         }
         #expect(limiter.currentRate == 8)
         // Nor by a server that advertises more.
         let hints = RateLimitHints(headers: [("RateLimit-Limit", "40")], now: Timestamp(millisecondsSince1970: 0))
-        limiter.record(status: 200, hints: hints, sentAtMs: 0, nowMs: 1)
+        limiter.record(.delivered, hints: hints, sentAtMs: 0, nowMs: 1)
         #expect(limiter.currentRate == 8)
     }
 
     @Test func aLoweredRateSpacesSendsFurtherApart() {
         var limiter = RateLimiter(rate: 10)
-        limiter.record(status: 429, hints: RateLimitHints(), sentAtMs: 0, nowMs: 0) // hold until 1000
+        limiter.record(.rateLimited, hints: RateLimitHints(), sentAtMs: 0, nowMs: 0) // hold until 1000
         let sends = saturate(&limiter, fromMs: 0, durationMs: 11_000)
         // 10 s after the hold at 7/s: 70 sends (and one at the very start of the window).
         #expect(sends.count <= 71)
@@ -250,7 +250,7 @@ import Testing
         var limiter = RateLimiter(rate: RateLimiter.autoCeiling, auto: true)
         let now = Timestamp(millisecondsSince1970: 1_700_000_000_000)
         #expect(limiter.decide(nowMs: now.millisecondsSince1970) == .send)
-        limiter.record(status: 200, hints: RateLimitHints(headers: c.headers, now: now),
+        limiter.record(.delivered, hints: RateLimitHints(headers: c.headers, now: now),
                        sentAtMs: now.millisecondsSince1970, nowMs: now.millisecondsSince1970)
         // (Within 1 %: the remaining count is what is left after this request.)
         #expect(abs(limiter.currentRate - c.pace) <= c.pace * 0.01, "\(limiter.currentRate)")
@@ -260,13 +260,13 @@ import Testing
         var limiter = RateLimiter(rate: 100)
         let now = Timestamp(millisecondsSince1970: 50_000)
         let hints = RateLimitHints(headers: [("RateLimit-Limit", "50"), ("RateLimit-Remaining", "0"), ("RateLimit-Reset", "2")], now: now)
-        limiter.record(status: 200, hints: hints, sentAtMs: 49_990, nowMs: 50_000)
+        limiter.record(.delivered, hints: hints, sentAtMs: 49_990, nowMs: 50_000)
         #expect(limiter.decide(nowMs: 50_001) == .wait(untilMs: 52_000))
         #expect(limiter.decide(nowMs: 52_000) == .send)
         // Remaining above zero holds nothing.
         var other = RateLimiter(rate: 100)
         let some = RateLimitHints(headers: [("RateLimit-Remaining", "3"), ("RateLimit-Reset", "2")], now: now)
-        other.record(status: 200, hints: some, sentAtMs: 49_990, nowMs: 50_000)
+        other.record(.delivered, hints: some, sentAtMs: 49_990, nowMs: 50_000)
         #expect(other.decide(nowMs: 50_001) == .send)
     }
 
@@ -274,23 +274,23 @@ import Testing
         var limiter = RateLimiter(rate: 100)
         let now = Timestamp(millisecondsSince1970: 50_000)
         let hints = RateLimitHints(headers: [("X-RateLimit-Remaining", "0"), ("X-RateLimit-Reset", "86400")], now: now)
-        limiter.record(status: 200, hints: hints, sentAtMs: 50_000, nowMs: 50_000)
+        limiter.record(.delivered, hints: hints, sentAtMs: 50_000, nowMs: 50_000)
         #expect(limiter.decide(nowMs: 50_001) == .wait(untilMs: 50_000 + RateLimiter.maximumResetHoldMs))
     }
 
     @Test func a429WhileFollowingHeadersDiscountsThemUntilGoodAnswersHealIt() {
         var limiter = RateLimiter(rate: RateLimiter.autoCeiling, auto: true)
         let headers = [("RateLimit-Limit", "50")]
-        limiter.record(status: 200, hints: RateLimitHints(headers: headers, now: Timestamp(millisecondsSince1970: 0)),
+        limiter.record(.delivered, hints: RateLimitHints(headers: headers, now: Timestamp(millisecondsSince1970: 0)),
                        sentAtMs: 0, nowMs: 1)
         #expect(limiter.currentRate == 50)
-        limiter.record(status: 429, hints: RateLimitHints(headers: headers, now: Timestamp(millisecondsSince1970: 2)),
+        limiter.record(.rateLimited, hints: RateLimitHints(headers: headers, now: Timestamp(millisecondsSince1970: 2)),
                        sentAtMs: 1, nowMs: 2)
         #expect(abs(limiter.currentRate - 50 * RateLimiter.decrease) < 1e-9)
         var now: Int64 = 1_002
         for _ in 0..<2_000 {
             while case .wait(let until) = limiter.decide(nowMs: now) { now = until }
-            limiter.record(status: 200, hints: RateLimitHints(headers: headers, now: Timestamp(millisecondsSince1970: now)),
+            limiter.record(.delivered, hints: RateLimitHints(headers: headers, now: Timestamp(millisecondsSince1970: now)),
                            sentAtMs: now, nowMs: now + 1)
         }
         #expect(limiter.currentRate == 50)
@@ -342,7 +342,7 @@ import Testing
             now = max(now, next)
             while let index = inFlight.firstIndex(where: { $0.answerAtMs <= now }) {
                 let answer = inFlight.remove(at: index)
-                limiter.record(status: answer.status, hints: RateLimitHints(headers: answer.hints, now: Timestamp(millisecondsSince1970: now)),
+                limiter.record(HistoryAnswer(status: answer.status), hints: RateLimitHints(headers: answer.hints, now: Timestamp(millisecondsSince1970: now)),
                                sentAtMs: answer.sentAtMs, nowMs: now)
                 if answer.status == 429 { refused += 1; queued += 1 } else { delivered += 1 }
             }

@@ -39,7 +39,8 @@ import DiscovrAPI
     @Test(arguments: statusCases)
     func eachStatusClass(_ c: StatusCase) {
         var policy = RetryPolicy(maxAttempts: 8, seed: 42)
-        let decision = policy.decide(attemptsSoFar: 0, outcome: .answered(status: c.status, message: c.message, retryAfterMs: c.retryAfterMs))
+        let decision = policy.decide(attemptsSoFar: 0, outcome: .answered(DiscovrAnswer(status: c.status, response: HistoryResponse(message: c.message)),
+                                                                      retryAfterMs: c.retryAfterMs))
         switch c.expected {
         case .exactly(let expected):
             #expect(decision == expected)
@@ -99,7 +100,7 @@ import DiscovrAPI
         func delays(seed: UInt64) -> [Int64] {
             var policy = RetryPolicy(maxAttempts: 100, seed: seed)
             return (0..<20).map { attempt in
-                guard case .retry(let after, _) = policy.decide(attemptsSoFar: attempt, outcome: .answered(status: 503, message: nil, retryAfterMs: nil)) else {
+                guard case .retry(let after, _) = policy.decide(attemptsSoFar: attempt, outcome: .answered(DiscovrAnswer(status: 503), retryAfterMs: nil)) else {
                     return -1
                 }
                 return after
@@ -114,8 +115,8 @@ import DiscovrAPI
     }
 
     @Test(arguments: [
-        (DeliveryOutcome.answered(status: 503, message: "try later", retryAfterMs: nil), "gave up after 8 attempts: status 503: try later"),
-        (DeliveryOutcome.answered(status: 500, message: nil, retryAfterMs: nil), "gave up after 8 attempts: status 500"),
+        (DeliveryOutcome.answered(DiscovrAnswer(status: 503, response: HistoryResponse(message: "try later")), retryAfterMs: nil), "gave up after 8 attempts: status 503: try later"),
+        (DeliveryOutcome.answered(DiscovrAnswer(status: 500), retryAfterMs: nil), "gave up after 8 attempts: status 500"),
         (DeliveryOutcome.timedOut("no answer within 30 s"), "gave up after 8 attempts: no answer within 30 s"),
         (DeliveryOutcome.connectionLost("reset"), "gave up after 8 attempts: reset"),
     ])
@@ -130,7 +131,7 @@ import DiscovrAPI
 
     @Test func rateLimitsAndUnreachableServersNeverUseUpAttempts() {
         var policy = RetryPolicy(maxAttempts: 2, seed: 3)
-        #expect(policy.decide(attemptsSoFar: 50, outcome: .answered(status: 429, message: nil, retryAfterMs: 10)) == .retry(afterMs: 10, countAttempt: false))
+        #expect(policy.decide(attemptsSoFar: 50, outcome: .answered(DiscovrAnswer(status: 429), retryAfterMs: 10)) == .retry(afterMs: 10, countAttempt: false))
         guard case .retry(_, false) = policy.decide(attemptsSoFar: 50, outcome: .connectFailed("refused")) else {
             Issue.record("a connection failure must be retried, not counted")
             return
@@ -143,7 +144,7 @@ import DiscovrAPI
             _ = policy.decide(attemptsSoFar: 0, outcome: .connectFailed("refused"))
             #expect(policy.connectFailuresInARow == expected)
         }
-        _ = policy.decide(attemptsSoFar: 0, outcome: .answered(status: 503, message: nil, retryAfterMs: nil))
+        _ = policy.decide(attemptsSoFar: 0, outcome: .answered(DiscovrAnswer(status: 503), retryAfterMs: nil))
         #expect(policy.connectFailuresInARow == 0)
     }
 
@@ -164,7 +165,7 @@ import DiscovrAPI
         _ = policy.decide(attemptsSoFar: 0, outcome: .connectFailed("refused"), sentAtMs: 1_590, nowMs: 1_602)
         #expect(policy.connectFailuresInARow == 2)
         // An answer ends the outage; the next failure starts a new run of them.
-        _ = policy.decide(attemptsSoFar: 0, outcome: .answered(status: 200, message: nil, retryAfterMs: nil), sentAtMs: 2_000, nowMs: 2_010)
+        _ = policy.decide(attemptsSoFar: 0, outcome: .answered(DiscovrAnswer(status: 200), retryAfterMs: nil), sentAtMs: 2_000, nowMs: 2_010)
         _ = policy.decide(attemptsSoFar: 0, outcome: .connectFailed("refused"), sentAtMs: 1_990, nowMs: 2_020)
         #expect(policy.connectFailuresInARow == 1)
     }

@@ -38,11 +38,11 @@ import Testing
 
     @Test func redirectNoteNamesTheOriginOnly() {
         let answer = HTTPAnswer(status: 302, headers: [("location", "https://evil.example:8443/steal?rt_0123456789abcdef=1")], body: [])
-        let note = try? #require(answer.redirectNote)
+        let note = answer.classified(atMs: 0).message
         #expect(note?.contains("https://evil.example:8443") == true)
         #expect(note?.contains("steal") == false)
-        #expect(HTTPAnswer(status: 200, headers: [("Location", "https://x")], body: []).redirectNote == nil)
-        #expect(HTTPAnswer(status: 301, headers: [], body: []).redirectNote?.contains("another address") == true)
+        #expect(HTTPAnswer(status: 200, headers: [("Location", "https://x")], body: []).classified(atMs: 0).message == nil)
+        #expect(HTTPAnswer(status: 301, headers: [], body: []).classified(atMs: 0).message?.contains("another address") == true)
     }
 
     @Test(arguments: [(0o600, false), (0o400, false), (0o700, false), (0o640, true), (0o604, true), (0o644, true), (0o660, true), (0o606, true)]

@@ -120,8 +120,8 @@ import Testing
         #expect(hints.limit == 10 && hints.remaining == 0 && hints.resetAt?.iso8601 == "2026-11-29T12:00:02.000Z")
     }
 
-    @Test(arguments: [(200, HistoryAnswer.delivered), (201, .delivered), (409, .alreadyPresent), (400, .rejected), (404, .unknownMedia),
-                      (422, .rejected), (401, .sessionExpired), (403, .forbidden), (429, .rateLimited),
+    @Test(arguments: [(200, HistoryAnswer.delivered), (201, .delivered), (409, .alreadyPresent), (400, .badRequest), (404, .unknownMedia),
+                      (422, .badRequest), (405, .notAllowed), (410, .gone), (401, .sessionExpired), (403, .forbidden), (429, .rateLimited),
                       (500, .serverError(mayHaveStored: false)), (503, .serverError(mayHaveStored: false)),
                       (408, .serverError(mayHaveStored: false)), (502, .serverError(mayHaveStored: true)),
                       (504, .serverError(mayHaveStored: true)), (418, .rejected)])

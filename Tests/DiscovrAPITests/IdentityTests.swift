@@ -133,7 +133,7 @@ import Testing
 
     @Test(arguments: listingCases)
     func sortsProfileListingRefusals(status: Int, code: String?, message: String?, kind: IdentityRefusal.Kind) {
-        #expect(IdentityRefusal.classify(status: status, body: ErrorBody(code: code, message: message), call: .profiles).kind == kind)
+        #expect(IdentityRefusal.classify(DiscovrAnswer(status: status), body: ErrorBody(code: code, message: message), call: .profiles).kind == kind)
     }
 
     static let exchangeCases: [(Int, String?, IdentityRefusal.Kind)] = [
@@ -147,19 +147,19 @@ import Testing
 
     @Test(arguments: exchangeCases)
     func aBadProfileOnTheExchangeIsNotABadToken(status: Int, code: String?, kind: IdentityRefusal.Kind) {
-        let refusal = IdentityRefusal.classify(status: status, body: ErrorBody(code: code), call: .sessionExchange(profileId: "p"))
+        let refusal = IdentityRefusal.classify(DiscovrAnswer(status: status), body: ErrorBody(code: code), call: .sessionExchange(profileId: "p"))
         #expect(refusal.kind == kind)
     }
 
     @Test func messagesSayWhatHappenedAndToRunLogin() {
-        let expired = IdentityRefusal.classify(status: 401, body: ErrorBody(code: "TOKEN_EXPIRED", message: "refresh token expired"), call: .profiles)
+        let expired = IdentityRefusal.classify(DiscovrAnswer(status: 401), body: ErrorBody(code: "TOKEN_EXPIRED", message: "refresh token expired"), call: .profiles)
         #expect(expired.description.contains("expired"))
         #expect(expired.description.contains("90 days"))
         #expect(expired.description.contains("trakt2discovr login"))
         #expect(expired.description.contains("TOKEN_EXPIRED: refresh token expired"))
-        let invalid = IdentityRefusal.classify(status: 401, body: ErrorBody(code: "TOKEN_INVALID"), call: .profiles)
+        let invalid = IdentityRefusal.classify(DiscovrAnswer(status: 401), body: ErrorBody(code: "TOKEN_INVALID"), call: .profiles)
         #expect(invalid.description.contains("not valid") && invalid.description.contains("trakt2discovr login"))
-        let profile = IdentityRefusal.classify(status: 400, body: ErrorBody(message: "unknown profileId"), call: .sessionExchange(profileId: "x"))
+        let profile = IdentityRefusal.classify(DiscovrAnswer(status: 400), body: ErrorBody(message: "unknown profileId"), call: .sessionExchange(profileId: "x"))
         #expect(!profile.needsNewSignIn)
         #expect(profile.description.contains("profile") && profile.description.contains("token is fine"))
         #expect(!profile.description.contains("login"))

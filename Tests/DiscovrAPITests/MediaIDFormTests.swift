@@ -4,7 +4,7 @@ import Testing
 @Suite struct MediaIDFormTests {
     /// `record` outside `#expect` (the macro cannot call a mutating method).
     static func record(_ watch: inout MediaIDFormSwitch, _ status: Int, _ form: MediaIDForm) -> Bool {
-        watch.record(status: status, sentIn: form)
+        watch.record(HistoryAnswer(status: status), sentIn: form)
     }
 
     @Test(arguments: [
@@ -16,7 +16,8 @@ import Testing
         (500, 503, .tmdbid, false),             // no verdict at all: the seed's, may switch later
     ])
     func theProbeUsesTheOnlyAcceptedForm(tmdbid: Int, short: Int, form: MediaIDForm, otherRefused: Bool) {
-        let decision = MediaIDFormDecision.decide(tmdbid: MediaIDFormVerdict(status: tmdbid), short: MediaIDFormVerdict(status: short))
+        let decision = MediaIDFormDecision.decide(tmdbid: MediaIDFormVerdict(DiscovrAnswer(status: tmdbid)),
+                                                  short: MediaIDFormVerdict(DiscovrAnswer(status: short)))
         #expect(decision.form == form)
         #expect(decision.otherRefused == otherRefused)
         #expect(decision.reason.contains("MV_TMDBID550") && decision.reason.contains("MV_550"))

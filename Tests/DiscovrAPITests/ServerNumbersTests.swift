@@ -136,8 +136,7 @@ import Testing
         #expect(HistoryResponse.parse(body: Array(#"{"message":1e999}"#.utf8)).message == nil)
     }
 
-    @Test(arguments: [(301, HistoryAnswer.serverError(mayHaveStored: false)), (302, .serverError(mayHaveStored: false)),
-                      (307, .serverError(mayHaveStored: false)), (308, .serverError(mayHaveStored: false))])
+    @Test(arguments: [(301, HistoryAnswer.redirected), (302, .redirected), (307, .redirected), (308, .redirected)])
     func aRedirectIsAFailedAttempt(status: Int, answer: HistoryAnswer) {
         #expect(HistoryAnswer(status: status) == answer)
     }
