@@ -72,21 +72,16 @@ public struct SandboxStats: Sendable, Codable, Equatable {
         self.outages = outages
     }
 
-    /// The old name of `repeats` (from when the sandbox answered 409 instead of appending).
-    @available(*, deprecated, renamed: "repeats")
-    public var duplicates: Int { repeats }
-
     private enum CodingKeys: String, CodingKey {
         case requests, stored, repeats, rateLimited, failed, dropped, slow, unauthorized, invalid, reads, readsRateLimited, readsFailed
         case tokensIssued, tokensRefused, outages, droppedBeforeStore, lists
-        case duplicates
     }
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         func int(_ key: CodingKeys) throws -> Int { try c.decodeIfPresent(Int.self, forKey: key) ?? 0 }
         self.init(requests: try int(.requests), stored: try int(.stored),
-                  repeats: try c.decodeIfPresent(Int.self, forKey: .repeats) ?? int(.duplicates),
+                  repeats: try int(.repeats),
                   rateLimited: try int(.rateLimited), failed: try int(.failed), dropped: try int(.dropped),
                   slow: try int(.slow), unauthorized: try int(.unauthorized), invalid: try int(.invalid),
                   reads: try int(.reads), readsRateLimited: try int(.readsRateLimited), readsFailed: try int(.readsFailed),
@@ -96,14 +91,14 @@ public struct SandboxStats: Sendable, Codable, Equatable {
         lists = try c.decodeIfPresent(ListWriteStats.self, forKey: .lists) ?? ListWriteStats()
     }
 
-    /// Every count, and `duplicates` (the old name of `repeats`) for tests written before history appended.
+    /// Every count.
     public func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         for (key, value) in [(CodingKeys.requests, requests), (.stored, stored), (.repeats, repeats), (.rateLimited, rateLimited),
                              (.failed, failed), (.dropped, dropped), (.slow, slow), (.unauthorized, unauthorized),
                              (.invalid, invalid), (.reads, reads), (.readsRateLimited, readsRateLimited), (.readsFailed, readsFailed),
                              (.tokensIssued, tokensIssued), (.tokensRefused, tokensRefused), (.outages, outages),
-                             (.droppedBeforeStore, droppedBeforeStore), (.duplicates, repeats)] {
+                             (.droppedBeforeStore, droppedBeforeStore)] {
             try c.encode(value, forKey: key)
         }
         try c.encode(lists, forKey: .lists)

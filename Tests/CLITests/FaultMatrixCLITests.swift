@@ -75,10 +75,10 @@ import Testing
         #expect(figures["stored"] == count)
         // Every body the client sent was valid, and every request is accounted for.
         #expect(figures["invalid"] == 0)
-        #expect(figures["requests"] == figures["stored"] + figures["duplicates"] + figures["rateLimited"]
+        #expect(figures["requests"] == figures["stored"] + figures["repeats"] + figures["rateLimited"]
             + figures["failed"] + figures["unauthorized"] + figures["invalid"] + figures["droppedBeforeStore"])
         // One line per run, so CI logs show what each fault did (counts only: no token or secret).
-        print("fault matrix \(name): requests \(figures["requests"]), stored \(figures["stored"]), duplicates \(figures["duplicates"]), "
+        print("fault matrix \(name): requests \(figures["requests"]), stored \(figures["stored"]), duplicates \(figures["repeats"]), "
             + "dropped \(figures["dropped"]), slow \(figures["slow"]), rateLimited \(figures["rateLimited"]), failed \(figures["failed"]), "
             + "unauthorized \(figures["unauthorized"]), reads \(figures["reads"]) (failed \(figures["readsFailed"])), tokensIssued \(figures["tokensIssued"]), outages \(figures["outages"]), "
             + String(format: "%.1f s", seconds))
@@ -97,7 +97,7 @@ import Testing
         let server = try SandboxProcess(["--fail-rate", "0.05", "--fail-burst", "4", "--seed", "11"])
         let run = try Self.importThrough(server, count: 100, client: Self.common(rate: 100, maxAttempts: 40), name: "5xx bursts")
         #expect(run["failed"] >= 4) // at least one whole burst
-        #expect(run["duplicates"] == 0)
+        #expect(run["repeats"] == 0)
     }
 
     /// A server that sends only `Retry-After` (no RateLimit-* headers) at 20 requests a second, to a
@@ -109,7 +109,7 @@ import Testing
         let server = try SandboxProcess(["--rate-limit", "20", "--no-rate-limit-headers", "--retry-after", retryAfter, "--seed", "12"])
         let run = try Self.importThrough(server, count: 80, client: Self.common(rate: 60, maxAttempts: 8), name: "429 \(retryAfter)")
         #expect(run["rateLimited"] > 0)
-        #expect(run["duplicates"] == 0)
+        #expect(run["repeats"] == 0)
         #expect(run["failed"] == 0)
     }
 
@@ -122,7 +122,7 @@ import Testing
         let run = try Self.importThrough(server, count: 100, client: Self.common(rate: 100, maxAttempts: 15, extra: ["--timeout", "5"]), name: "lost answers")
         #expect(run["dropped"] > 0)
         // No play stored twice: every lost answer was read back (and found) instead of re-sent.
-        #expect(run["duplicates"] == 0)
+        #expect(run["repeats"] == 0)
         #expect(run["reads"] >= run["dropped"])
     }
 
@@ -138,7 +138,7 @@ import Testing
                                          name: "lost answers, failing read-backs")
         #expect(run["dropped"] > 0)
         #expect(run["readsFailed"] > 0)
-        #expect(run["duplicates"] == 0)
+        #expect(run["repeats"] == 0)
         #expect(run["reads"] - run["readsFailed"] >= run["dropped"], "every lost answer read back in the end")
         // The media-id probe's first read fails with this seed: it asks again instead of letting a 503
         // decide the form (the only other answer, short accepted, would have picked MV_550).
@@ -155,7 +155,7 @@ import Testing
         let run = try Self.importThrough(server, count: 60, client: Self.common(rate: 100, maxAttempts: 15, extra: ["--timeout", "1"]),
                                          name: "slow answers")
         #expect(run["slow"] > 0)
-        #expect(run["duplicates"] == 0)
+        #expect(run["repeats"] == 0)
     }
 
     /// Session tokens that live one second, over a run of about five (60 items at 12 a second): the
@@ -165,7 +165,7 @@ import Testing
         let server = try SandboxProcess(["--token-ttl", "1", "--seed", "15"])
         let run = try Self.importThrough(server, count: 60, client: Self.common(rate: 12, maxAttempts: 8), name: "token ttl 1 s")
         #expect(run["tokensIssued"] >= 3)
-        #expect(run["duplicates"] == 0)
+        #expect(run["repeats"] == 0)
     }
 
     /// The server goes away at its 30th history request (the listener closes: connections are
@@ -185,7 +185,7 @@ import Testing
                                          })
         #expect(refusedDuringRun > 0, "the port never refused a connection in \(probes) probes")
         #expect(run["outages"] == 1)
-        #expect(run["duplicates"] == 0)
+        #expect(run["repeats"] == 0)
     }
 
     /// Everything at once: 5xx bursts (p = 0.05, 3 long), 429s with only an HTTP-date Retry-After,
@@ -216,7 +216,7 @@ import Testing
         #expect(run["outages"] == 1)
         #expect(refusedDuringRun > 0)
         // No play stored twice: each lost or late answer was read back (and found) instead of re-sent.
-        #expect(run["duplicates"] == 0)
+        #expect(run["repeats"] == 0)
         #expect(run["reads"] > 0)
     }
 

@@ -125,7 +125,7 @@ import Testing
         #expect(counts["total"] == count && counts["pending"] == 0 && counts["failed"] == 0 && counts["inFlight"] == 0)
 
         let stats = try server.stats()
-        let duplicates = stats["duplicates"] as? Int ?? -1
+        let duplicates = stats["repeats"] as? Int ?? -1
         // Every play stored exactly once: what a kill left in flight was read back, never sent blind.
         #expect(stats["stored"] as? Int == count)
         #expect(duplicates == 0, "\(duplicates) plays stored twice, recovered \(sumRecovered)")
@@ -287,7 +287,7 @@ import Testing
         #expect(counts["pending"] == count - 50 && counts["failed"] == 0 && counts["inFlight"] == 0)
         let stats = try server.stats()
         #expect(stats["stored"] as? Int == 50)
-        #expect(stats["duplicates"] as? Int == 0)
+        #expect(stats["repeats"] as? Int == 0)
         #expect(stats["requests"] as? Int == 50)
     }
 
@@ -330,7 +330,7 @@ import Testing
         #expect(stats["repeats"] as? Int == 0, "what was in flight is read back, not sent blind: \(stats)")
         let after = CLI.json(try CLI.run(["status", "--json", "--state", state]).stdout)["counts"] as? [String: Int] ?? [:]
         #expect((after["delivered"] ?? 0) + (after["alreadyPresent"] ?? 0) == c.items && after["pending"] == 0)
-        print("full disk \(c): exit \(limited.status), settled before \(settled), recovered \(recovered), duplicates \(stats["duplicates"] ?? -1): \(limited.stderr.trimmingCharacters(in: .newlines))")
+        print("full disk \(c): exit \(limited.status), settled before \(settled), recovered \(recovered), duplicates \(stats["repeats"] ?? -1): \(limited.stderr.trimmingCharacters(in: .newlines))")
     }
 
     /// A really full file system (an 8 MiB tmpfs filled up to its last 600 KiB, so root only; the file-size limit above covers
@@ -384,7 +384,7 @@ import Testing
         let stats = try server.stats()
         #expect(stats["stored"] as? Int == count)
         #expect(stats["repeats"] as? Int == 0, "what was in flight is read back, not sent blind: \(stats)")
-        print("really full disk: status while full exit \(whileFull.status), settled before \(settled) of \(count), recovered \(recovered), duplicates \(stats["duplicates"] ?? -1): \(full.stderr.trimmingCharacters(in: .newlines))")
+        print("really full disk: status while full exit \(whileFull.status), settled before \(settled) of \(count), recovered \(recovered), duplicates \(stats["repeats"] ?? -1): \(full.stderr.trimmingCharacters(in: .newlines))")
     }
 
     enum FullDiskCase: String, CustomStringConvertible, Sendable {
@@ -449,7 +449,7 @@ import Testing
         let resumed = try CLI.run(["resume"] + common)
         #expect(resumed.status == 0, "\(resumed.stderr)")
         #expect(try server.stats()["stored"] as? Int == 30)
-        #expect(try server.stats()["duplicates"] as? Int == 0)
+        #expect(try server.stats()["repeats"] as? Int == 0)
     }
 
     // MARK: - Support

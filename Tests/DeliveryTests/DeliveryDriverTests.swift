@@ -52,7 +52,7 @@ import Testing
                 #expect(result.retries == 0)
                 Self.expectStoredExactlyOnce(entries, running.store)
                 let stats = running.store.stats()
-                #expect(stats.duplicates == 0 && stats.tokensIssued == 1)
+                #expect(stats.repeats == 0 && stats.tokensIssued == 1)
                 let last = try #require(updates.get().last)
                 #expect(last.delivered == 200 && last.pending == 0 && last.inFlight == 0 && last.total == 200)
             }
@@ -255,7 +255,7 @@ import Testing
                 let second = await Self.deliver(queue, Self.settings(running))
                 #expect(second.stop == .finished)
                 #expect(second.counts == StateCounts(delivered: 300))
-                #expect(running.store.stats().duplicates == 0)
+                #expect(running.store.stats().repeats == 0)
                 Self.expectStoredExactlyOnce(entries, running.store)
             }
         }

