@@ -375,10 +375,10 @@ public final class ImportQueue: Sendable {
 
     // MARK: - Settle
 
-    /// Delivered: the server stored it (2xx), or it was already there (`alreadyPresent`: a 409, or found
-    /// by a read-back; nil means "409 or not"). Counts the attempt; the item is certain from now on.
+    /// Delivered: the server stored it (2xx), or it was already there (`alreadyPresent`: the delivery
+    /// machine's reading of a 409, or found by a read-back). Counts the attempt; the item is certain from now on.
     public func markDelivered(id: Int64, status: Int, message: String?, added: String?, removed: String?,
-                              alreadyPresent: Bool? = nil) throws {
+                              alreadyPresent: Bool = false) throws {
         var batch = SettleBatch()
         batch.markDelivered(id: id, status: status, message: message, added: added, removed: removed, alreadyPresent: alreadyPresent)
         try settle(batch)

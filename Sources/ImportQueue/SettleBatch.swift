@@ -23,13 +23,12 @@ public struct SettleBatch {
     /// Keeps `sent_at` (set only while the play was uncertain): `verify` matches a play sent without
     /// `updatedAt` by an entry created from then on, as the read-back that found it did.
     public mutating func markDelivered(id: Int64, status: Int, message: String?, added: String?, removed: String?,
-                                       alreadyPresent: Bool? = nil) {
-        let present = alreadyPresent ?? (status == 409)
+                                       alreadyPresent: Bool = false) {
         changes.append(Change(sql: """
             UPDATE item SET state = 'delivered', attempts = attempts + 1, last_status = ?, last_message = ?,
                 already_present = ?, added = ?, removed = ?, not_before = 0, uncertain = 0
             WHERE id = ? AND state = 'in-flight'
-            """, arguments: [status, message, present ? 1 : 0, added, removed, id], id: id))
+            """, arguments: [status, message, alreadyPresent ? 1 : 0, added, removed, id], id: id))
     }
 
     public mutating func markRetry(id: Int64, status: Int?, message: String?, notBeforeMs: Int64, countAttempt: Bool,

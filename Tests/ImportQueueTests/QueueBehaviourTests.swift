@@ -95,7 +95,7 @@ import Testing
             let a = first[0]
             switch settlement {
             case "delivered": try queue.markDelivered(id: a.id, status: 200, message: nil, added: nil, removed: nil)
-            case "409": try queue.markDelivered(id: a.id, status: 409, message: "already in history", added: nil, removed: nil)
+            case "409": try queue.markDelivered(id: a.id, status: 409, message: "already in history", added: nil, removed: nil, alreadyPresent: true)
             default: try queue.markFailed(id: a.id, status: 400, message: "bad")
             }
             #expect(try queue.claim(max: 10, nowMs: 0).playKeys == ["a@100"])
@@ -154,7 +154,7 @@ import Testing
             let items = try queue.claim(max: 6, nowMs: 0)
             #expect(try queue.counts() == StateCounts(inFlight: 6))
             try queue.markDelivered(id: items[0].id, status: 200, message: "Item added", added: "1", removed: nil)
-            try queue.markDelivered(id: items[1].id, status: 409, message: "already in history", added: nil, removed: nil)
+            try queue.markDelivered(id: items[1].id, status: 409, message: "already in history", added: nil, removed: nil, alreadyPresent: true)
             try queue.markFailed(id: items[2].id, status: 400, message: "invalid season")
             try queue.markRetry(id: items[3].id, status: 500, message: "oops", notBeforeMs: 0, countAttempt: true)
             try queue.markRetry(id: items[4].id, status: 401, message: "refresh", notBeforeMs: 0, countAttempt: false)
