@@ -6,6 +6,21 @@ enum QueueSchema {
     /// SQLite databases before anything is written to them.
     static let applicationID: Int32 = 0x7432_6476
 
+    /// The triggers that keep `state_count`: made by `v1`, made again on the table `v4-typed-items`
+    /// rebuilds (the same SQL).
+    static let countTriggers = """
+        CREATE TRIGGER item_counted_update AFTER UPDATE OF state, already_present ON item BEGIN
+            UPDATE state_count SET items = items - 1, already_present = already_present - OLD.already_present
+                WHERE state = OLD.state;
+            UPDATE state_count SET items = items + 1, already_present = already_present + NEW.already_present
+                WHERE state = NEW.state;
+        END;
+        CREATE TRIGGER item_counted_delete AFTER DELETE ON item BEGIN
+            UPDATE state_count SET items = items - 1, already_present = already_present - OLD.already_present
+                WHERE state = OLD.state;
+        END;
+        """
+
     static let migrator: DatabaseMigrator = {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1") { db in
@@ -53,16 +68,7 @@ enum QueueSchema {
                 ) WITHOUT ROWID;
                 INSERT INTO state_count (state, items, already_present)
                     VALUES ('pending', 0, 0), ('in-flight', 0, 0), ('delivered', 0, 0), ('failed', 0, 0);
-                CREATE TRIGGER item_counted_update AFTER UPDATE OF state, already_present ON item BEGIN
-                    UPDATE state_count SET items = items - 1, already_present = already_present - OLD.already_present
-                        WHERE state = OLD.state;
-                    UPDATE state_count SET items = items + 1, already_present = already_present + NEW.already_present
-                        WHERE state = NEW.state;
-                END;
-                CREATE TRIGGER item_counted_delete AFTER DELETE ON item BEGIN
-                    UPDATE state_count SET items = items - 1, already_present = already_present - OLD.already_present
-                        WHERE state = OLD.state;
-                END;
+                \(countTriggers)
 
                 CREATE TABLE meta (
                     key TEXT PRIMARY KEY NOT NULL,
@@ -163,16 +169,7 @@ enum QueueSchema {
                 CREATE INDEX item_uncertain ON item (id) WHERE uncertain = 1;
                 -- Counts of list writes by state (a few thousand rows at most: status and the report).
                 CREATE INDEX item_list_state ON item (list, state) WHERE lane = 1;
-                CREATE TRIGGER item_counted_update AFTER UPDATE OF state, already_present ON item BEGIN
-                    UPDATE state_count SET items = items - 1, already_present = already_present - OLD.already_present
-                        WHERE state = OLD.state;
-                    UPDATE state_count SET items = items + 1, already_present = already_present + NEW.already_present
-                        WHERE state = NEW.state;
-                END;
-                CREATE TRIGGER item_counted_delete AFTER DELETE ON item BEGIN
-                    UPDATE state_count SET items = items - 1, already_present = already_present - OLD.already_present
-                        WHERE state = OLD.state;
-                END;
+                \(countTriggers)
                 """)
         }
         return migrator
