@@ -316,7 +316,7 @@ struct DeliveryMachine: Sendable {
         switch result {
         case .notSent:
             release(item.id, into: &actions)
-        case .cancelledInFlight where item.outgoing.list != nil:
+        case .cancelledInFlight where !item.outgoing.appends:
             release(item.id, into: &actions) // a list is a set: sent again, never read back
         case .cancelledInFlight(let sentAt):
             uncertain(item, sentAt: sentAt, cause: .ownTimeout, delayMs: 0, countAttempt: false,
@@ -330,7 +330,7 @@ struct DeliveryMachine: Sendable {
             switch failure {
             case .connectFailed(let why):
                 connectFailed(item, why: why, sentAt: sentAt, now: now, into: &actions)
-            case .timedOut where item.outgoing.list != nil, .connectionLost where item.outgoing.list != nil:
+            case .timedOut where !item.outgoing.appends, .connectionLost where !item.outgoing.appends:
                 // A list write is a set's add: sending it again is safe, no read-back needed.
                 let outcome: DeliveryOutcome = .timedOut(failure.description)
                 decided(item, policy.decide(attemptsSoFar: item.attempts, outcome: outcome, sentAtMs: sentAt, nowMs: now),
@@ -354,15 +354,15 @@ struct DeliveryMachine: Sendable {
             }
             let problem = answer.message ?? "status \(answer.status)"
             if !answer.kind.isSuccess { lastProblem = answer.said }
-            if let list = item.outgoing.list, refusesPath(list, answer, into: &actions) {
+            if let list = item.outgoing.list, let refusal = pathRefusal(list, answer, into: &actions) {
                 settle(item.id, into: &actions, now: now)
                 counts.failed += 1
-                actions.append(.write(.failed(id: item.id, status: answer.status, message: refusedLists[list] ?? problem)))
+                actions.append(.write(.failed(id: item.id, status: answer.status, message: refusal)))
                 return
             }
             if let list = item.outgoing.list, answer.kind.isSuccess { listPaths[list, default: ListPath()].succeeded = true }
             let retryAfterMs = answer.retryAfterMs(nowMs: now)
-            if case .serverError(mayHaveStored: true) = answer.kind, item.outgoing.play != nil {
+            if case .serverError(mayHaveStored: true) = answer.kind, item.outgoing.appends {
                 // A gateway lost the request after it may have reached Discovr: read back.
                 let delay = max(policy.backoffMs(step: item.attempts), retryAfterMs ?? 0)
                 uncertain(item, sentAt: sentAt, cause: .connectionClosed, delayMs: delay, countAttempt: true,
@@ -375,11 +375,14 @@ struct DeliveryMachine: Sendable {
         }
     }
 
-    /// Whether this answer to a write of `list` shows that the server does not take the list's path:
-    /// a 405, or a 404 for each of the first `refusedAfterNotFound` titles (a 404 after a success is
-    /// that title's own). When it does, the list's other writes fail with the reason, once.
-    private mutating func refusesPath(_ list: DiscovrList, _ answer: DiscovrAnswer, into actions: inout [Action]) -> Bool {
-        if refusedLists[list] != nil { return answer.kind == .unknownMedia || answer.kind == .notAllowed }
+    /// Why the server does not take `list`'s path, when this answer to one of its writes shows it (or
+    /// an earlier one did): a 405, or a 404 for each of the first `refusedAfterNotFound` titles (a 404
+    /// after a success is that title's own). Nil otherwise. The first time, the list's other writes
+    /// fail with the reason, once.
+    private mutating func pathRefusal(_ list: DiscovrList, _ answer: DiscovrAnswer, into actions: inout [Action]) -> String? {
+        if let refused = refusedLists[list] {
+            return answer.kind == .unknownMedia || answer.kind == .notAllowed ? refused : nil
+        }
         var path = listPaths[list, default: ListPath()]
         defer { listPaths[list] = path }
         let why: String
@@ -388,16 +391,16 @@ struct DeliveryMachine: Sendable {
             why = "405 Method Not Allowed"
         case .unknownMedia where !path.succeeded:
             path.notFound += 1
-            guard path.notFound >= Self.refusedAfterNotFound else { return false }
+            guard path.notFound >= Self.refusedAfterNotFound else { return nil }
             why = "404 for each of the first \(path.notFound) titles sent"
         default:
-            return false
+            return nil
         }
         let reason = "this server does not take POST \(list.path) (\(why)); its list writes are kept as failed: "
             + "`trakt2discovr retry-failed` then `trakt2discovr resume` try them again later"
         refusedLists[list] = reason
         actions.append(.write(.refuseList(list, status: answer.status, message: reason)))
-        return true
+        return reason
     }
 
     /// Carries out the retry policy's decision about a send's outcome.

@@ -24,6 +24,11 @@ public enum Outgoing: Hashable, Sendable {
         return nil
     }
 
+    /// A second send of the same write adds a second entry: true for a play (history appends), false
+    /// for a list write (lists are sets). What decides whether a send whose outcome is unknown must
+    /// be read back before it is sent again.
+    public var appends: Bool { play != nil }
+
     /// The queue's unique key (`HistoryItem.playKey` or `ListItem.playKey`).
     public var playKey: String {
         switch self {

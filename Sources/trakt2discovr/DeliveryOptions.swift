@@ -62,13 +62,18 @@ struct DeliveryOptions: ParsableArguments {
     func check() throws {
         LogSetup.bootstrap(verbose: verbose)
         guard concurrency >= 1, concurrency <= 64 else { throw ValidationError("--concurrency must be between 1 and 64") }
-        guard maxAttempts >= 1 else { throw ValidationError("--max-attempts must be at least 1") }
         if let limit, limit < 1 { throw ValidationError("--limit must be at least 1") }
-        guard timeout > 0 else { throw ValidationError("--timeout must be positive") }
-        guard giveUpAfter > 0 else { throw ValidationError("--give-up-after must be positive") }
+        try Self.checkRequests(maxAttempts: maxAttempts, timeout: timeout, giveUpAfter: giveUpAfter)
         if sandbox && (apiURL != nil || tokenFile != nil) {
             throw ValidationError("--sandbox starts its own server: leave out --api-url and --token-file")
         }
+    }
+
+    /// The flags every command that talks to Discovr shares (`import`, `resume`, `verify`).
+    static func checkRequests(maxAttempts: Int, timeout: Double, giveUpAfter: Double) throws {
+        guard maxAttempts >= 1 else { throw ValidationError("--max-attempts must be at least 1") }
+        guard timeout > 0 else { throw ValidationError("--timeout must be positive") }
+        guard giveUpAfter > 0 else { throw ValidationError("--give-up-after must be positive") }
     }
 
     var resolvedAPIURL: String { TokenSource.apiURL(apiURL) }

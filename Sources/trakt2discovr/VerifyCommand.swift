@@ -69,9 +69,7 @@ struct VerifyCommand: AsyncParsableCommand {
 
     func validate() throws {
         LogSetup.bootstrap(verbose: verbose)
-        guard maxAttempts >= 1 else { throw ValidationError("--max-attempts must be at least 1") }
-        guard timeout > 0 else { throw ValidationError("--timeout must be positive") }
-        guard giveUpAfter > 0 else { throw ValidationError("--give-up-after must be positive") }
+        try DeliveryOptions.checkRequests(maxAttempts: maxAttempts, timeout: timeout, giveUpAfter: giveUpAfter)
     }
 
     func run() async throws {
