@@ -65,8 +65,10 @@ import Testing
             let dir = try TempDir()
             let token = dir.path("token")
             let run = try CLI.start(["sandbox", "--port", "0", "--quiet", "--token-out", token, flag, value])
+            // The listening line is printed after the token file is written: wait for the line, not
+            // the file (under load the file could be there before the line, and the URL read as "").
             _ = CLI.waitFor("the sandbox to start or stop", timeout: 20) {
-                !run.process.isRunning || FileManager.default.fileExists(atPath: token)
+                !run.process.isRunning || run.stdout.contains("refresh token: ")
             }
             if run.process.isRunning {
                 // Up: a whole import against it must not crash it either (a session, a history send).

@@ -146,7 +146,10 @@ final class SandboxProcess: @unchecked Sendable {
         let running = self.running
         let tokenFile = self.tokenFile
         _ = CLI.waitFor("the sandbox to print its URL", timeout: 60) {
-            if let line = running.stdout.split(separator: "\n").first(where: { $0.contains("listening on ") }) {
+            // The URL's line is whole once the next one (the token's) has begun.
+            let out = running.stdout
+            if out.contains("refresh token: "),
+               let line = out.split(separator: "\n").first(where: { $0.contains("listening on ") }) {
                 found = line.components(separatedBy: "listening on ").last.map { $0.trimmingCharacters(in: .whitespaces) }
             }
             return found != nil && FileManager.default.fileExists(atPath: tokenFile)
