@@ -57,17 +57,11 @@ public final class DiscovrSandbox: Sendable {
         self.configuration = configuration
         self.store = store
         self.logger = logger
-        func faults(seed: UInt64) -> FaultSource {
-            FaultSource(failRate: configuration.failRate, failBurst: configuration.failBurst,
-                        dropRate: configuration.dropRate, slowRate: configuration.slowRate,
-                        readFailRate: configuration.readFailRate,
-                        dropBeforeStoreRate: configuration.dropBeforeStoreRate, seed: seed)
-        }
         // The lists draw from a generator of their own, so that a seeded run's history faults do not
         // depend on how its list writes interleave with its plays.
         self.knobs = Mutex(Knobs(limiter: configuration.rateLimit.map { SandboxRateLimiter(rate: $0) },
-                                 faults: faults(seed: configuration.seed),
-                                 listFaults: faults(seed: configuration.seed ^ Self.listFaultSeed)))
+                                 faults: FaultSource(configuration, seed: configuration.seed),
+                                 listFaults: FaultSource(configuration, seed: configuration.seed ^ Self.listFaultSeed)))
         store.ensureProfiles(count: max(1, configuration.profiles), now: configuration.now())
     }
 
@@ -181,7 +175,7 @@ public final class DiscovrSandbox: Sendable {
     }
 
     /// Counts a write (history or list POST) towards the outage and fires the trigger on the `outageAfter`-th.
-    private func countTowardsOutage() {
+    func countTowardsOutage() {
         let due = knobs.withLock { knobs -> Bool in
             knobs.writeRequests += 1
             return knobs.writeRequests == configuration.outageAfter
@@ -432,53 +426,26 @@ public final class DiscovrSandbox: Sendable {
         knobs.withLock { $0.faults.nextReadFailure() }
     }
 
-    /// Counts a write towards the configured outage.
-    func countWriteRequest() {
-        countTowardsOutage()
-    }
-
     // MARK: Helpers
 
-    /// The body, read whole; nil with the refusal when it is too large or cannot be read.
-    static func readBody(_ request: inout Request, context: SandboxRequestContext) async -> Result<[UInt8], Refusal> {
+    /// The body, read whole, as a JSON object (the strict reader: no NSNumber); an empty body counts
+    /// as `{}` when `emptyIsObject` (the identity and device-code endpoints).
+    static func readJSONObject(_ request: inout Request, context: SandboxRequestContext, emptyIsObject: Bool) async -> Result<JSONObject, Refusal> {
+        let bytes: [UInt8]
         do {
-            let buffer = try await request.collectBody(upTo: context.maxUploadSize)
-            return .success(Array(buffer.readableBytesView))
+            bytes = Array(try await request.collectBody(upTo: context.maxUploadSize).readableBytesView)
         } catch let error as HTTPError where error.status == .contentTooLarge {
             return .failure(Refusal(.contentTooLarge, SandboxErrorCode.badRequest, "body too large: at most \(context.maxUploadSize) bytes"))
         } catch {
-            return .failure(Refusal(.badRequest, SandboxErrorCode.badRequest, "could not read the body"))
+            return .failure(.badRequest("could not read the body"))
         }
-    }
-
-    /// A JSON object body for the identity and device-code endpoints (the strict reader); an empty
-    /// body counts as `{}` when `emptyIsObject`.
-    static func readJSONObject(_ request: inout Request, context: SandboxRequestContext, emptyIsObject: Bool) async -> Result<JSONObject, Refusal> {
-        switch await readBody(&request, context: context) {
-        case .failure(let refusal):
-            return .failure(refusal)
-        case .success(let bytes):
-            if emptyIsObject, bytes.allSatisfy({ $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }) {
-                return .success(JSONObject(members: []))
-            }
-            guard let object = (try? JSONParser.parse(bytes))?.objectValue else {
-                return .failure(Refusal(.unprocessableContent, SandboxErrorCode.badRequest, "body must be a JSON object"))
-            }
-            return .success(object)
+        if emptyIsObject, bytes.allSatisfy({ $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }) {
+            return .success(JSONObject(members: []))
         }
-    }
-
-    /// A write's body (history or list POST) as `HistoryValidation` takes it (the strict reader: no NSNumber).
-    static func readWriteObject(_ request: inout Request, context: SandboxRequestContext) async -> Result<JSONObject, Refusal> {
-        switch await readBody(&request, context: context) {
-        case .failure(let refusal):
-            return .failure(refusal)
-        case .success(let bytes):
-            guard let object = (try? JSONParser.parse(bytes))?.objectValue else {
-                return .failure(Refusal(.unprocessableContent, SandboxErrorCode.badRequest, "body must be a JSON object"))
-            }
-            return .success(object)
+        guard let object = (try? JSONParser.parse(bytes))?.objectValue else {
+            return .failure(Refusal(.unprocessableContent, SandboxErrorCode.badRequest, "body must be a JSON object"))
         }
+        return .success(object)
     }
 
     static func bearerToken(in request: Request) -> String? {
@@ -547,13 +514,6 @@ public struct RunningSandbox: Sendable {
     public var port: Int
     public var refreshToken: String
     public var store: SandboxStore
-
-    public init(url: String, port: Int, refreshToken: String, store: SandboxStore) {
-        self.url = url
-        self.port = port
-        self.refreshToken = refreshToken
-        self.store = store
-    }
 
     /// The account's profiles, oldest first (`GET /profiles` answers them newest first).
     public var profiles: [SandboxProfile] { store.profiles() }

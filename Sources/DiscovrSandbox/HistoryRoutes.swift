@@ -26,21 +26,13 @@ extension DiscovrSandbox {
         return .success(session)
     }
 
-    /// The 400 for a media id written in a form this sandbox does not take; nil when it takes it.
-    func formRefusal(_ raw: String, id: MediaID, form: MediaIDForm) -> Refusal? {
-        guard !configuration.mediaIDForms.accepts(form) else { return nil }
-        return Refusal(.badRequest, SandboxErrorCode.badRequest,
-                       "mediaId \(raw) is in the \(form.rawValue) form, which this server does not take: "
-                           + "send \(id.rawValue(in: form.other))")
-    }
-
     /// `POST /profile/history`: the steps of every write (`write`: rate limit, session, body, faults),
     /// with the history's own validation (`HistoryValidation`, then the id form); then the entry is
     /// appended (a repeat is appended too: history appends).
     func addHistory(_ request: Request, context: SandboxRequestContext) async throws -> Response {
         try await write(.history, request, context: context, read: { object -> Result<(JSONObject, MediaID), Refusal> in
             if let problem = HistoryValidation.problem(in: object) {
-                return .failure(Refusal(.badRequest, SandboxErrorCode.badRequest, problem))
+                return .failure(.badRequest(problem))
             }
             return mediaID(in: object).map { (object, $0) }
         }, apply: { body, session, now, headers in
@@ -78,28 +70,23 @@ extension DiscovrSandbox {
         // The first value of each parameter.
         let query = Dictionary(request.uri.queryParameters.map { (String($0.key), String($0.value)) },
                                uniquingKeysWith: { first, _ in first })
-        switch historyPage(query, mediaId: mediaId, profileId: session.profileId) {
-        case .success(let body): return Self.json(status: .ok, text: body, headers: headers)
-        case .failure(let refusal): return Self.error(refusal, headers: headers)
+        do throws(Refusal) {
+            return Self.json(status: .ok, text: try historyPage(query, mediaId: mediaId, profileId: session.profileId), headers: headers)
+        } catch {
+            return Self.error(error, headers: headers)
         }
     }
 
-    private func historyPage(_ query: [String: String], mediaId: String?,
-                             profileId: String) -> Result<String, Refusal> {
-        func bad(_ message: String) -> Result<String, Refusal> {
-            .failure(Refusal(.badRequest, SandboxErrorCode.badRequest, message))
-        }
-        func positive(_ name: String) -> Result<Int?, Refusal> {
-            guard let text = query[name], !text.isEmpty else { return .success(nil) }
-            guard let value = Int(text), value >= 1 else {
-                return .failure(Refusal(.badRequest, SandboxErrorCode.badRequest, "\(name) must be an integer >= 1"))
-            }
-            return .success(value)
+    private func historyPage(_ query: [String: String], mediaId: String?, profileId: String) throws(Refusal) -> String {
+        func positive(_ name: String) throws(Refusal) -> Int? {
+            guard let text = query[name], !text.isEmpty else { return nil }
+            guard let value = Int(text), value >= 1 else { throw Refusal.badRequest("\(name) must be an integer >= 1") }
+            return value
         }
         var limit = Self.defaultPageLimit
         if let text = query["limit"] {
             guard let value = Int(text), (1...DiscovrEndpoints.historyPageLimit).contains(value) else {
-                return bad("limit must be an integer from 1 to \(DiscovrEndpoints.historyPageLimit), got \(text.prefix(20))")
+                throw Refusal.badRequest("limit must be an integer from 1 to \(DiscovrEndpoints.historyPageLimit), got \(text.prefix(20))")
             }
             limit = value
         }
@@ -109,22 +96,13 @@ extension DiscovrSandbox {
         let include: (Entry) -> Bool
         let sortKey: (Entry) -> Int64
         if let mediaId {
-            guard let (media, form) = MediaID.parse(mediaId) else {
-                return bad("mediaId must be MV_TMDBID<n>, TV_TMDBID<n>, MV_<n> or TV_<n>, got \(mediaId.prefix(40))")
-            }
-            if let refusal = formRefusal(mediaId, id: media, form: form) { return .failure(refusal) }
+            let media = try self.mediaID(mediaId).get()
             var season: Int?
             var episode: Int?
             if media.kind == .show {
-                switch positive("season") {
-                case .success(let value): season = value
-                case .failure(let refusal): return .failure(refusal)
-                }
-                guard season != nil else { return bad("season is required for TV shows") }
-                switch positive("episode") {
-                case .success(let value): episode = value
-                case .failure(let refusal): return .failure(refusal)
-                }
+                season = try positive("season")
+                guard season != nil else { throw Refusal.badRequest("season is required for TV shows") }
+                episode = try positive("episode")
             }
             scope = "\(profileId)|\(media.rawValue)|\(season ?? 0)|\(episode ?? 0)"
             include = { entry in
@@ -149,7 +127,7 @@ extension DiscovrSandbox {
         var start = 0
         if let text = query["nextPageToken"], !text.isEmpty {
             guard let token = PageToken.decode(String(text), scope: scope, secret: store.pageTokenKey) else {
-                return bad("nextPageToken is not one this listing gave: start again without it")
+                throw Refusal.badRequest("nextPageToken is not one this listing gave: start again without it")
             }
             // The first entry that comes after the last one served.
             start = ordered.firstIndex { entry in
@@ -176,7 +154,7 @@ extension DiscovrSandbox {
         } else {
             body += "null"
         }
-        return .success(body + "}")
+        return body + "}"
     }
 
     /// A body sent without `progress` counts as a whole watch (assumed: no page says).

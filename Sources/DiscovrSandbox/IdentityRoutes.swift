@@ -54,33 +54,13 @@ extension DiscovrSandbox {
             return refuseIdentity(refusal, endpoint: DiscovrEndpoints.sessionToken, presented: Self.bearerToken(in: request))
         }
         var request = request
-        let object: JSONObject
-        switch await Self.readJSONObject(&request, context: context, emptyIsObject: true) {
+        let profile: SandboxProfile
+        switch await Self.readJSONObject(&request, context: context, emptyIsObject: true).flatMap(sessionProfile) {
         case .success(let value):
-            object = value
+            profile = value
         case .failure(let refusal):
             store.count { $0.tokensRefused += 1 }
             return Self.error(refusal)
-        }
-        let profile: SandboxProfile
-        switch object["profileId"] {
-        case nil, .null?:
-            guard !configuration.profileIdRequired, let first = store.profiles().first else {
-                store.count { $0.tokensRefused += 1 }
-                return Self.error(.badRequest, code: SandboxErrorCode.badRequest,
-                                  "profileId is required: pick one of GET \(DiscovrEndpoints.profiles)")
-            }
-            profile = first
-        case .string(let id)?:
-            guard let found = store.profile(id: id) else {
-                store.count { $0.tokensRefused += 1 }
-                return Self.error(.badRequest, code: SandboxErrorCode.profileNotFound,
-                                  "profileId \(id.prefix(60)) is not a profile of this account: GET \(DiscovrEndpoints.profiles) lists them")
-            }
-            profile = found
-        default:
-            store.count { $0.tokensRefused += 1 }
-            return Self.error(.badRequest, code: SandboxErrorCode.badRequest, "profileId must be a string")
         }
         // expiresAt is whole seconds and equal to the JWT's exp; the session lives until exactly then
         // (at least tokenTTL, less than a second more).
@@ -95,6 +75,25 @@ extension DiscovrSandbox {
         ])
         return Self.json(status: .ok, text: "{\"sessionToken\":" + JSONText.quote(jwt) + ",\"sessionId\":"
             + JSONText.quote(sessionId) + ",\"expiresAt\":\(expiresAtSeconds)}")
+    }
+
+    /// The profile a session request's body names (`profileId`), or the 400 that refuses it.
+    private func sessionProfile(_ object: JSONObject) -> Result<SandboxProfile, Refusal> {
+        switch object["profileId"] {
+        case nil, .null?:
+            guard !configuration.profileIdRequired, let first = store.profiles().first else {
+                return .failure(.badRequest("profileId is required: pick one of GET \(DiscovrEndpoints.profiles)"))
+            }
+            return .success(first)
+        case .string(let id)?:
+            guard let found = store.profile(id: id) else {
+                return .failure(Refusal(.badRequest, SandboxErrorCode.profileNotFound,
+                                        "profileId \(id.prefix(60)) is not a profile of this account: GET \(DiscovrEndpoints.profiles) lists them"))
+            }
+            return .success(found)
+        default:
+            return .failure(.badRequest("profileId must be a string"))
+        }
     }
 
     /// `GET /profiles`: the account's profiles, newest first.
@@ -133,7 +132,7 @@ extension DiscovrSandbox {
         case .failure(let refusal): return Self.error(refusal)
         }
         guard let clientID = object["clientID"]?.stringValue, !clientID.trimmingCharacters(in: .whitespaces).isEmpty else {
-            return Self.error(.badRequest, code: SandboxErrorCode.badRequest, "clientID is required: the registered app id, a non-empty string")
+            return Self.error(.badRequest("clientID is required: the registered app id, a non-empty string"))
         }
         let deviceCode = "dvc_" + SandboxRandom.hex(32)
         let userCode = SandboxRandom.digits(6)

@@ -195,12 +195,7 @@ public struct SandboxConfiguration: Sendable {
 
     /// `rt_` followed by 32 random lower-case hex digits, the shape of a Discovr refresh token.
     public static func makeRefreshToken() -> String {
-        var generator = SystemRandomNumberGenerator()
-        var out = "rt_"
-        for _ in 0..<32 {
-            out += String(Int.random(in: 0..<16, using: &generator), radix: 16)
-        }
-        return out
+        "rt_" + SandboxRandom.hex(32)
     }
 
     /// The system time, in milliseconds.

@@ -36,4 +36,9 @@ struct Refusal: Error, Equatable {
         self.code = code
         self.message = message
     }
+
+    /// 400 `BAD_REQUEST`: the body or the query was refused.
+    static func badRequest(_ message: String) -> Refusal {
+        Refusal(.badRequest, SandboxErrorCode.badRequest, message)
+    }
 }

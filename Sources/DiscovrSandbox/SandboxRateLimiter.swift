@@ -61,41 +61,28 @@ struct SandboxRateLimiter: Sendable {
     }
 }
 
-
-/// The faults drawn for one accepted history request.
+/// The faults drawn for one accepted write.
 struct FaultDraw: Sendable, Equatable {
     /// 500 or 503 when the request fails (nothing is stored).
     var failStatus: Int?
-    var drop: Bool
-    var slow: Bool
+    var drop = false
+    var slow = false
     /// Close the connection before storing anything.
     var dropBeforeStore = false
-
-    static let none = FaultDraw(failStatus: nil, drop: false, slow: false)
 }
 
-/// The fault knobs' seeded draws, one per accepted history request, with failure bursts.
+/// The fault knobs' seeded draws, one per accepted write, with failure bursts.
 struct FaultSource: Sendable {
-    let failRate: Double
-    let failBurst: Int
-    let dropRate: Double
-    let slowRate: Double
-    let readFailRate: Double
-    let dropBeforeStoreRate: Double
+    /// Where the rates and `failBurst` come from.
+    let configuration: SandboxConfiguration
     private var generator: SplitMix64
     /// The reads' own draws, so that the POST faults of a run do not depend on how many reads came.
     private var readGenerator: SplitMix64
     /// Requests still to fail in the burst under way.
-    private(set) var burstLeft = 0
+    private var burstLeft = 0
 
-    init(failRate: Double, failBurst: Int, dropRate: Double, slowRate: Double, readFailRate: Double = 0,
-         dropBeforeStoreRate: Double = 0, seed: UInt64) {
-        self.failRate = failRate
-        self.dropBeforeStoreRate = dropBeforeStoreRate
-        self.failBurst = max(1, failBurst)
-        self.dropRate = dropRate
-        self.slowRate = slowRate
-        self.readFailRate = readFailRate
+    init(_ configuration: SandboxConfiguration, seed: UInt64) {
+        self.configuration = configuration
         generator = SplitMix64(seed: seed)
         readGenerator = SplitMix64(seed: seed ^ 0x5EAD_FA11_5EAD_FA11)
     }
@@ -103,7 +90,7 @@ struct FaultSource: Sendable {
     /// The status a history read fails with (500 or 503), nil when it is answered. Two numbers a read.
     mutating func nextReadFailure() -> Int? {
         let fail = readGenerator.unit(), kind = readGenerator.unit()
-        return fail < readFailRate ? (kind < 0.5 ? 500 : 503) : nil
+        return fail < configuration.readFailRate ? (kind < 0.5 ? 500 : 503) : nil
     }
 
     /// Always takes four numbers from the generator (inside a burst too), and a fifth when
@@ -111,20 +98,20 @@ struct FaultSource: Sendable {
     /// whatever the knobs of the earlier ones decided (and runs without that knob keep their draws).
     mutating func next() -> FaultDraw {
         let fail = generator.unit(), kind = generator.unit(), drop = generator.unit(), slow = generator.unit()
-        let dropBefore = dropBeforeStoreRate > 0 ? generator.unit() : 1
+        let dropBefore = configuration.dropBeforeStoreRate > 0 ? generator.unit() : 1
         let status = kind < 0.5 ? 500 : 503
         if burstLeft > 0 {
             burstLeft -= 1
-            return FaultDraw(failStatus: status, drop: false, slow: false)
+            return FaultDraw(failStatus: status)
         }
-        if fail < failRate {
-            burstLeft = failBurst - 1
-            return FaultDraw(failStatus: status, drop: false, slow: false)
+        if fail < configuration.failRate {
+            burstLeft = max(1, configuration.failBurst) - 1
+            return FaultDraw(failStatus: status)
         }
-        if dropBefore < dropBeforeStoreRate {
-            return FaultDraw(failStatus: nil, drop: false, slow: false, dropBeforeStore: true)
+        if dropBefore < configuration.dropBeforeStoreRate {
+            return FaultDraw(dropBeforeStore: true)
         }
-        let dropped = drop < dropRate
-        return FaultDraw(failStatus: nil, drop: dropped, slow: !dropped && slow < slowRate)
+        let dropped = drop < configuration.dropRate
+        return FaultDraw(drop: dropped, slow: !dropped && slow < configuration.slowRate)
     }
 }

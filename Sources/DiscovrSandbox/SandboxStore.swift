@@ -72,38 +72,6 @@ public struct SandboxStats: Sendable, Codable, Equatable {
         self.outages = outages
     }
 
-    private enum CodingKeys: String, CodingKey {
-        case requests, stored, repeats, rateLimited, failed, dropped, slow, unauthorized, invalid, reads, readsRateLimited, readsFailed
-        case tokensIssued, tokensRefused, outages, droppedBeforeStore, lists
-    }
-
-    public init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        func int(_ key: CodingKeys) throws -> Int { try c.decodeIfPresent(Int.self, forKey: key) ?? 0 }
-        self.init(requests: try int(.requests), stored: try int(.stored),
-                  repeats: try int(.repeats),
-                  rateLimited: try int(.rateLimited), failed: try int(.failed), dropped: try int(.dropped),
-                  slow: try int(.slow), unauthorized: try int(.unauthorized), invalid: try int(.invalid),
-                  reads: try int(.reads), readsRateLimited: try int(.readsRateLimited), readsFailed: try int(.readsFailed),
-                  tokensIssued: try int(.tokensIssued),
-                  tokensRefused: try int(.tokensRefused), outages: try int(.outages))
-        droppedBeforeStore = try int(.droppedBeforeStore)
-        lists = try c.decodeIfPresent(ListWriteStats.self, forKey: .lists) ?? ListWriteStats()
-    }
-
-    /// Every count.
-    public func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        for (key, value) in [(CodingKeys.requests, requests), (.stored, stored), (.repeats, repeats), (.rateLimited, rateLimited),
-                             (.failed, failed), (.dropped, dropped), (.slow, slow), (.unauthorized, unauthorized),
-                             (.invalid, invalid), (.reads, reads), (.readsRateLimited, readsRateLimited), (.readsFailed, readsFailed),
-                             (.tokensIssued, tokensIssued), (.tokensRefused, tokensRefused), (.outages, outages),
-                             (.droppedBeforeStore, droppedBeforeStore)] {
-            try c.encode(value, forKey: key)
-        }
-        try c.encode(lists, forKey: .lists)
-    }
-
     /// Every history entry made: `stored + repeats`.
     public var entries: Int { stored + repeats }
 
@@ -122,30 +90,19 @@ public struct SandboxStats: Sendable, Codable, Equatable {
 
     /// Counts one step of a write's way through the sandbox (`DiscovrSandbox.write`).
     mutating func count(_ event: WriteEvent, on target: WriteTarget) {
-        switch target {
-        case .history:
-            switch event {
-            case .received: requests += 1
-            case .rateLimited: rateLimited += 1
-            case .unauthorized: unauthorized += 1
-            case .invalid: invalid += 1
-            case .failed: failed += 1
-            case .droppedBeforeStore: droppedBeforeStore += 1
-            case .dropped: dropped += 1
-            case .slow: slow += 1
-            }
-        case .list:
-            switch event {
-            case .received: lists.requests += 1
-            case .rateLimited: lists.rateLimited += 1
-            case .unauthorized: lists.unauthorized += 1
-            case .invalid: lists.invalid += 1
-            case .failed: lists.failed += 1
-            case .droppedBeforeStore: lists.droppedBeforeStore += 1
-            case .dropped: lists.dropped += 1
-            case .slow: lists.slow += 1
-            }
+        let history = target == .history
+        let count: WritableKeyPath<SandboxStats, Int>
+        switch event {
+        case .received: count = history ? \.requests : \.lists.requests
+        case .rateLimited: count = history ? \.rateLimited : \.lists.rateLimited
+        case .unauthorized: count = history ? \.unauthorized : \.lists.unauthorized
+        case .invalid: count = history ? \.invalid : \.lists.invalid
+        case .failed: count = history ? \.failed : \.lists.failed
+        case .droppedBeforeStore: count = history ? \.droppedBeforeStore : \.lists.droppedBeforeStore
+        case .dropped: count = history ? \.dropped : \.lists.dropped
+        case .slow: count = history ? \.slow : \.lists.slow
         }
+        self[keyPath: count] += 1
     }
 }
 
@@ -182,29 +139,6 @@ public struct ListWriteStats: Sendable, Codable, Equatable {
     public var notServed = 0
 
     public init() {}
-
-    private enum CodingKeys: String, CodingKey {
-        case requests, stored, unchanged, moved, rateLimited, failed, unauthorized, invalid, droppedBeforeStore, dropped, slow
-        case notServed
-    }
-
-    /// Absent counts read as 0.
-    public init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        func int(_ key: CodingKeys) throws -> Int { try c.decodeIfPresent(Int.self, forKey: key) ?? 0 }
-        requests = try int(.requests)
-        stored = try int(.stored)
-        unchanged = try int(.unchanged)
-        moved = try int(.moved)
-        rateLimited = try int(.rateLimited)
-        failed = try int(.failed)
-        unauthorized = try int(.unauthorized)
-        invalid = try int(.invalid)
-        droppedBeforeStore = try int(.droppedBeforeStore)
-        dropped = try int(.dropped)
-        slow = try int(.slow)
-        notServed = try int(.notServed)
-    }
 
     /// `lists 6: stored 4 (moved 1), unchanged 1, 429 0, 5xx 0, 401 0, invalid 1, not served 0 (dropped 0, slow 0)`.
     public var summary: String {
@@ -323,13 +257,6 @@ public struct SandboxProfile: Sendable, Equatable {
     public var avatarUrl: String
     /// ISO 8601 with milliseconds.
     public var createdAt: Timestamp
-
-    public init(id: String, name: String, avatarUrl: String, createdAt: Timestamp) {
-        self.id = id
-        self.name = name
-        self.avatarUrl = avatarUrl
-        self.createdAt = createdAt
-    }
 
     /// The names profiles get, in creation order; past the list, "Profile 9", "Profile 10"...
     public static let names = ["Main", "Kids", "Sci-Fi Lover", "Film Club", "Night Owl", "Guest", "Grandma", "Weekend"]
@@ -638,18 +565,14 @@ public final class SandboxStore: Sendable {
 
 /// Random identifiers (not reproducible: ids and tokens, not fault draws).
 enum SandboxRandom {
-    static func hex(_ count: Int) -> String {
-        var generator = SystemRandomNumberGenerator()
-        return String((0..<count).map { _ in "0123456789abcdef".randomElement(using: &generator)! })
-    }
+    static func hex(_ count: Int) -> String { string(count, of: "0123456789abcdef") }
 
-    static func alphanumeric(_ count: Int) -> String {
-        var generator = SystemRandomNumberGenerator()
-        return String((0..<count).map { _ in "abcdefghijklmnopqrstuvwxyz0123456789".randomElement(using: &generator)! })
-    }
+    static func alphanumeric(_ count: Int) -> String { string(count, of: "abcdefghijklmnopqrstuvwxyz0123456789") }
 
-    static func digits(_ count: Int) -> String {
+    static func digits(_ count: Int) -> String { string(count, of: "0123456789") }
+
+    private static func string(_ count: Int, of alphabet: String) -> String {
         var generator = SystemRandomNumberGenerator()
-        return String((0..<count).map { _ in "0123456789".randomElement(using: &generator)! })
+        return String((0..<count).map { _ in alphabet.randomElement(using: &generator)! })
     }
 }

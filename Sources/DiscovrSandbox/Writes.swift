@@ -45,7 +45,7 @@ extension DiscovrSandbox {
         func count(_ event: WriteEvent) { store.count { $0.count(event, on: target) } }
         let path = request.uri.path
         count(.received)
-        countWriteRequest()
+        countTowardsOutage()
 
         let (headers, limited) = admit(now: now)
         if let limited {
@@ -65,7 +65,7 @@ extension DiscovrSandbox {
 
         var request = request
         let value: Value
-        switch await Self.readWriteObject(&request, context: context).flatMap(read) {
+        switch await Self.readJSONObject(&request, context: context, emptyIsObject: false).flatMap(read) {
         case .success(let read):
             value = read
         case .failure(let refusal):
@@ -107,20 +107,23 @@ extension DiscovrSandbox {
         return response
     }
 
-    /// The media id of a write body, in a form this sandbox takes: `mediaId` required, a string,
-    /// `MV_`/`TV_` in either form (`HistoryValidation`'s words), then the id form (`mediaIDForms`).
+    /// The media id of a write body: `mediaId` required, a string, then as `mediaID(_:)` takes it.
     func mediaID(in object: JSONObject) -> Result<MediaID, Refusal> {
-        func bad(_ message: String) -> Result<MediaID, Refusal> {
-            .failure(Refusal(.badRequest, SandboxErrorCode.badRequest, message))
-        }
-        guard let value = object["mediaId"] else { return bad("mediaId is required") }
-        guard let raw = value.stringValue else { return bad("mediaId must be a string") }
+        guard let value = object["mediaId"] else { return .failure(.badRequest("mediaId is required")) }
+        guard let raw = value.stringValue else { return .failure(.badRequest("mediaId must be a string")) }
+        return mediaID(raw)
+    }
+
+    /// A media id of a write body or a history read: `MV_`/`TV_` in either form (`HistoryValidation`'s
+    /// words), then in a form this sandbox takes (`mediaIDForms`), else the 400 that refuses it.
+    func mediaID(_ raw: String) -> Result<MediaID, Refusal> {
         guard let (media, form) = MediaID.parse(raw) else {
-            return bad("mediaId must be MV_TMDBID<n>, TV_TMDBID<n>, MV_<n> or TV_<n>, got \(raw.prefix(40))")
+            return .failure(.badRequest("mediaId must be MV_TMDBID<n>, TV_TMDBID<n>, MV_<n> or TV_<n>, got \(raw.prefix(40))"))
         }
-        if let refusal = formRefusal(raw, id: media, form: form) {
+        guard configuration.mediaIDForms.accepts(form) else {
             logger.debug("sandbox refused a media id form", metadata: ["mediaId": .string(raw)])
-            return .failure(refusal)
+            return .failure(.badRequest("mediaId \(raw) is in the \(form.rawValue) form, which this server does not take: "
+                                            + "send \(media.rawValue(in: form.other))"))
         }
         return .success(media)
     }
