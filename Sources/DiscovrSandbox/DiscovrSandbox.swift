@@ -38,10 +38,10 @@ public final class DiscovrSandbox: Sendable {
     }
 
     /// What `serve` waits for while a server runs: the outage trigger (fired by the `outageAfter`-th
-    /// history request, taken once) or a stop.
+    /// write, taken once) or a stop.
     private struct ServeEvents {
-        var outageFired = false
-        var outageTaken = false
+        /// Fired while no server waited: the next wait takes it.
+        var outagePending = false
         var stopRequested = false
         /// `serve` is in the outage's pause (no server to stop: a stop cancels the pause).
         var pausing = false
@@ -96,7 +96,7 @@ public final class DiscovrSandbox: Sendable {
         }
     }
 
-    /// Real time, for `serve`'s pause (network behaviour, like `slowDelay`).
+    /// Real time, for `serve`'s pause, a slow answer and a trickle (network behaviour, not the sandbox clock).
     @Sendable public static func sleep(seconds: Double) async throws {
         try await Task.sleep(for: .milliseconds(Int64((seconds * 1000).rounded())))
     }
@@ -145,8 +145,8 @@ public final class DiscovrSandbox: Sendable {
                 let now = events.withLock { events -> ServeEvent? in
                     // Checked under the lock: the cancellation handler takes it after the flag is set.
                     if events.stopRequested || Task.isCancelled { return .stop }
-                    if events.outageFired && !events.outageTaken {
-                        events.outageTaken = true
+                    if events.outagePending {
+                        events.outagePending = false
                         return .outage
                     }
                     events.waiter = continuation
@@ -182,11 +182,9 @@ public final class DiscovrSandbox: Sendable {
         }
         guard due else { return }
         let waiter = events.withLock { events -> CheckedContinuation<ServeEvent, Never>? in
-            events.outageFired = true
-            guard let waiter = events.waiter else { return nil }
-            events.waiter = nil
-            events.outageTaken = true
-            return waiter
+            defer { events.waiter = nil }
+            if events.waiter == nil { events.outagePending = true }
+            return events.waiter
         }
         logger.debug("sandbox outage due", metadata: ["after": .stringConvertible(configuration.outageAfter ?? 0)])
         waiter?.resume(returning: .outage)
@@ -335,16 +333,12 @@ public final class DiscovrSandbox: Sendable {
         // dropped or copied (docs/sandbox.md).
         router.post("/_sandbox/history/drop") { [self] request, _ in
             let (count, seed, profile) = Self.damageQuery(request)
-            return Self.json(status: .ok, encoding: self.store.drop(count: count, profileId: profile, seed: seed) {
-                $0.imported == HistoryItem.importSource
-            })
+            return Self.json(status: .ok, encoding: self.store.drop(count: count, profileId: profile, seed: seed))
         }
         router.post("/_sandbox/history/duplicate") { [self] request, _ in
             let (count, seed, profile) = Self.damageQuery(request)
-            return Self.json(status: .ok, encoding: self.store.duplicate(count: count, profileId: profile, seed: seed,
-                                                                         now: self.configuration.now()) {
-                $0.imported == HistoryItem.importSource
-            })
+            let now = self.configuration.now()
+            return Self.json(status: .ok, encoding: self.store.duplicate(count: count, profileId: profile, seed: seed, now: now))
         }
         // Test-only: a new rate limit from now on (`?perSecond=N`; 0 or none: no limit), so that a
         // benchmark can fill a history fast and then read it at a given pace (docs/sandbox.md).
@@ -410,12 +404,7 @@ public final class DiscovrSandbox: Sendable {
 
     /// The next fault draw (fail, drop, slow) for an accepted write, from the generator of its kind.
     func nextFaults(for target: WriteTarget) -> FaultDraw {
-        knobs.withLock { knobs in
-            switch target {
-            case .history: return knobs.faults.next()
-            case .list: return knobs.listFaults.next()
-            }
-        }
+        knobs.withLock { target == .history ? $0.faults.next() : $0.listFaults.next() }
     }
 
     /// Mixed into `seed` for the list writes' fault generator.

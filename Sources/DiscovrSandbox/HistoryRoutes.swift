@@ -143,8 +143,7 @@ extension DiscovrSandbox {
         func key(_ entry: Entry) -> WatchKey { WatchKey(media: entry.media, season: entry.item.season, episode: entry.item.episode) }
         var watched = Dictionary(uniqueKeysWithValues: Set(page.map(key)).map { ($0, 0) })
         for entry in ordered where Self.progress(of: entry) >= 80 {
-            let k = key(entry)
-            if let count = watched[k] { watched[k] = count + 1 }
+            watched[key(entry)]? += 1
         }
 
         var body = "{\"items\":[" + page.map { Self.historyJSON($0, watchedCount: watched[key($0)] ?? 0) }.joined(separator: ",")

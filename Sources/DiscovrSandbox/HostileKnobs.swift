@@ -78,7 +78,7 @@ struct HostileMiddleware: RouterMiddleware {
         }
         // Only the writes: the history reads (existing-history check, read-back) stay sane, so each
         // knob hits the one code path it is about.
-        guard request.method == .post, let target = WriteTarget(path: path), Self.served(target, listPaths) else {
+        guard request.method == .post, let target = WriteTarget(path: path, servedBy: listPaths) else {
             return try await next(request, context)
         }
         if let location = knobs.redirectTo {
@@ -107,17 +107,12 @@ struct HostileMiddleware: RouterMiddleware {
             response.body = ResponseBody(contentLength: bytes.count) { writer in
                 for byte in bytes {
                     try await writer.write(ByteBuffer(bytes: [byte]))
-                    try await Task.sleep(for: .milliseconds(Int64((seconds * 1000).rounded())))
+                    try await DiscovrSandbox.sleep(seconds: seconds)
                 }
                 try await writer.finish(nil)
             }
         }
         return response
-    }
-
-    static func served(_ target: WriteTarget, _ listPaths: ListPaths) -> Bool {
-        guard case .list(let list) = target else { return true }
-        return listPaths.serves(list)
     }
 
     /// `{"message":"xxxx..."}` of exactly `size` bytes, written in 64 KiB chunks.
@@ -169,14 +164,13 @@ struct HostileMiddleware: RouterMiddleware {
     static func collect(_ body: ResponseBody) async throws -> [UInt8] {
         let collector = Collector()
         try await body.write(collector)
-        return collector.bytes.bytes
+        return collector.bytes
     }
 
-    final class Box: @unchecked Sendable { var bytes: [UInt8] = [] }
-
-    struct Collector: ResponseBodyWriter {
-        let bytes = Box()
-        mutating func write(_ buffer: ByteBuffer) async throws { bytes.bytes.append(contentsOf: buffer.readableBytesView) }
-        consuming func finish(_ trailingHeaders: HTTPFields?) async throws {}
+    /// A class, so that the bytes written through the copy `ResponseBody.write` consumes are kept.
+    final class Collector: ResponseBodyWriter {
+        var bytes: [UInt8] = []
+        func write(_ buffer: ByteBuffer) async throws { bytes.append(contentsOf: buffer.readableBytesView) }
+        func finish(_ trailingHeaders: HTTPFields?) async throws {}
     }
 }

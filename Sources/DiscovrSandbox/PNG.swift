@@ -42,15 +42,10 @@ enum PNG {
 
     /// The PNG file of an 8-bit greyscale image whose scanlines (each led by its filter byte) are `raw`.
     static func encode(width: Int, height: Int, greyscale raw: [UInt8]) -> [UInt8] {
-        var out: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]
-        var header: [UInt8] = []
-        header += bigEndian(UInt32(width))
-        header += bigEndian(UInt32(height))
-        header += [8, 0, 0, 0, 0] // depth 8, greyscale, deflate, filter 0, no interlace
-        out += chunk("IHDR", header)
-        out += chunk("IDAT", zlibStored(raw))
-        out += chunk("IEND", [])
-        return out
+        // Depth 8, greyscale, deflate, filter 0, no interlace.
+        let header = bigEndian(UInt32(width)) + bigEndian(UInt32(height)) + [8, 0, 0, 0, 0]
+        return [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A] + chunk("IHDR", header) + chunk("IDAT", zlibStored(raw))
+            + chunk("IEND", [])
     }
 
     static func chunk(_ type: String, _ data: [UInt8]) -> [UInt8] {

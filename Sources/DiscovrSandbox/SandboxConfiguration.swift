@@ -74,10 +74,8 @@ public struct SandboxConfiguration: Sendable {
     /// Whether `POST /auth/session-token` without `profileId` is refused with 400, as documented (the
     /// default). False: it is served with the first profile (a lenient server, for old clients).
     public var profileIdRequired: Bool
-    /// Not Discovr's behaviour: a repeat (a play the profile holds already) is answered 409 "already in
-    /// history" and not stored, as this sandbox did before the API pages were known. History appends
-    /// (`discovr-api.md`); the knob stays for testing a client's 409 handling (that table's "if it
-    /// comes, the item is there") and the tests written against the old server.
+    /// Not Discovr's behaviour (history appends): a repeat is answered 409 "already in history" and not
+    /// stored, as this sandbox did before the API pages were known; kept to test a client's 409 handling.
     public var conflictOnRepeat: Bool
     /// Which media id forms history and list requests may use; the other answers 400.
     public var mediaIDForms: AcceptedMediaIDForms
@@ -107,10 +105,8 @@ public struct SandboxConfiguration: Sendable {
     /// Share of accepted writes whose answer is lost: the play (or the list change) is stored, then the
     /// connection is closed without an answer.
     public var dropRate: Double
-    /// Share of accepted writes whose connection is closed before anything is stored (a
-    /// proxy or the server gave up on the request): the client sees the same lost connection as with
-    /// `dropRate`, but nothing was stored. Drawn after the fail draw, from a number of its own that is
-    /// taken only when this is above 0, so runs without it keep their draws.
+    /// Share of accepted writes whose connection is closed before anything is stored (a proxy gave up):
+    /// the same lost connection as `dropRate`, nothing stored. Drawn only when above 0 (runs keep their draws).
     public var dropBeforeStoreRate: Double = 0
     /// Share of accepted writes answered only after `slowDelay` seconds (stored first).
     public var slowRate: Double
@@ -122,10 +118,8 @@ public struct SandboxConfiguration: Sendable {
     public var readFailRate: Double
     /// Seed of the generator the fault knobs draw from, so that a run is reproducible.
     public var seed: UInt64
-    /// An outage, once: when the `outageAfter`-th write (history or list POST) arrives (counted by this
-    /// `DiscovrSandbox` instance), `serve` stops the server (the listener closes, connections are
-    /// refused), waits `outageFor` seconds and listens again on the same port with the same store.
-    /// Nil: no outage. Only `serve` acts on it; `run` serves one server and ignores it.
+    /// An outage, once, at the `outageAfter`-th write of this instance: `serve` stops listening for
+    /// `outageFor` seconds, then listens again with the same store (docs/sandbox.md). `run` ignores it.
     public var outageAfter: Int?
     /// Seconds the server stays away during the outage (real time, like `slowDelay`).
     public var outageFor: Double

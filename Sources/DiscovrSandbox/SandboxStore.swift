@@ -15,62 +15,43 @@ import Synchronization
 /// counts of their own, `lists`.
 public struct SandboxStats: Sendable, Codable, Equatable {
     /// `POST /profile/history` requests received.
-    public var requests: Int
+    public var requests = 0
     /// Entries of a play the profile did not hold yet (answered 200, or dropped/slowed after storing).
-    public var stored: Int
+    public var stored = 0
     /// Entries of a play the profile already held (same media id in either form, season, episode and
     /// `updatedAt` instant): appended all the same, answered 200. A client that delivers exactly once
     /// makes none, except where it could not know (an answer lost, and no read-back).
-    public var repeats: Int
+    public var repeats = 0
     /// Answered 429.
-    public var rateLimited: Int
+    public var rateLimited = 0
     /// Answered 500 or 503 by the fail-rate knob (not stored).
-    public var failed: Int
+    public var failed = 0
     /// Stored, then the connection was closed without an answer.
-    public var dropped: Int
+    public var dropped = 0
     /// Stored, then answered after `slowDelay` seconds.
-    public var slow: Int
+    public var slow = 0
     /// Closed without an answer before anything was stored (`dropBeforeStoreRate`).
     public var droppedBeforeStore = 0
     /// History requests answered 401 (no token, unknown or expired session, refresh token used).
-    public var unauthorized: Int
+    public var unauthorized = 0
     /// History requests answered 400, 413 or 422 (the body was refused, or the id form).
-    public var invalid: Int
+    public var invalid = 0
     /// `GET /profile/history` and `GET /profile/history/{mediaId}` requests received (all answers).
-    public var reads: Int
+    public var reads = 0
     /// Of `reads`, the ones answered 429.
-    public var readsRateLimited: Int
+    public var readsRateLimited = 0
     /// Of `reads`, the ones answered 500 or 503 by the read-fail-rate knob.
-    public var readsFailed: Int
+    public var readsFailed = 0
     /// Session JWTs issued by `POST /auth/session-token`.
-    public var tokensIssued: Int
+    public var tokensIssued = 0
     /// `POST /auth/session-token` requests refused (wrong token, session JWT used, bad body or profile).
-    public var tokensRefused: Int
+    public var tokensRefused = 0
     /// Times `DiscovrSandbox.serve` stopped the server for the configured outage (0 or 1).
-    public var outages: Int
+    public var outages = 0
     /// The list POSTs' own counts (`POST /profile/{liked,disliked,super_liked,watchlist}`).
     public var lists = ListWriteStats()
 
-    public init(requests: Int = 0, stored: Int = 0, repeats: Int = 0, rateLimited: Int = 0, failed: Int = 0,
-                dropped: Int = 0, slow: Int = 0, unauthorized: Int = 0, invalid: Int = 0, reads: Int = 0,
-                readsRateLimited: Int = 0, readsFailed: Int = 0, tokensIssued: Int = 0, tokensRefused: Int = 0,
-                outages: Int = 0) {
-        self.requests = requests
-        self.stored = stored
-        self.repeats = repeats
-        self.rateLimited = rateLimited
-        self.failed = failed
-        self.dropped = dropped
-        self.slow = slow
-        self.unauthorized = unauthorized
-        self.invalid = invalid
-        self.reads = reads
-        self.readsRateLimited = readsRateLimited
-        self.readsFailed = readsFailed
-        self.tokensIssued = tokensIssued
-        self.tokensRefused = tokensRefused
-        self.outages = outages
-    }
+    public init() {}
 
     /// Every history entry made: `stored + repeats`.
     public var entries: Int { stored + repeats }
@@ -399,10 +380,10 @@ public final class SandboxStore: Sendable {
 
     /// Test-only damage (`/_sandbox/history/drop`, `verify`'s tests): removes `count` entries of
     /// `profileId` (every profile when nil), chosen by a generator seeded with `seed` among the entries
-    /// `include` keeps, and returns them in arrival order. Not counted in the stats.
-    func drop(count: Int, profileId: String?, seed: UInt64, where include: (StoredHistoryItem) -> Bool) -> [StoredHistoryItem] {
+    /// `imported: "trakt"`, and returns them in arrival order. Not counted in the stats.
+    func drop(count: Int, profileId: String?, seed: UInt64) -> [StoredHistoryItem] {
         state.withLock { state in
-            let chosen = Set(Self.choose(count, from: Self.candidates(in: state, profileId: profileId, where: include), seed: seed))
+            let chosen = Set(Self.choose(count, from: Self.candidates(in: state, profileId: profileId), seed: seed))
             guard !chosen.isEmpty else { return [] }
             let removed = chosen.sorted().map { state.entries[$0].item }
             state.entries = state.entries.enumerated().filter { !chosen.contains($0.offset) }.map(\.element)
@@ -416,10 +397,9 @@ public final class SandboxStore: Sendable {
 
     /// Test-only damage (`/_sandbox/history/duplicate`): appends a second entry, made now, for each of
     /// `count` entries chosen as `drop` chooses them, and returns the entries copied. Not counted in the stats.
-    func duplicate(count: Int, profileId: String?, seed: UInt64, now: Timestamp,
-                   where include: (StoredHistoryItem) -> Bool) -> [StoredHistoryItem] {
+    func duplicate(count: Int, profileId: String?, seed: UInt64, now: Timestamp) -> [StoredHistoryItem] {
         state.withLock { state in
-            let chosen = Self.choose(count, from: Self.candidates(in: state, profileId: profileId, where: include), seed: seed).sorted()
+            let chosen = Self.choose(count, from: Self.candidates(in: state, profileId: profileId), seed: seed).sorted()
             for index in chosen {
                 var copy = state.entries[index]
                 state.sequence += 1
@@ -434,10 +414,11 @@ public final class SandboxStore: Sendable {
         }
     }
 
-    private static func candidates(in state: State, profileId: String?, where include: (StoredHistoryItem) -> Bool) -> [Int] {
+    /// The positions of the entries the importer made (`imported: "trakt"`), of one profile or all.
+    private static func candidates(in state: State, profileId: String?) -> [Int] {
         state.entries.indices.filter { index in
             let item = state.entries[index].item
-            return (profileId == nil || item.profileId == profileId) && include(item)
+            return (profileId == nil || item.profileId == profileId) && item.imported == HistoryItem.importSource
         }
     }
 

@@ -9,11 +9,12 @@ enum WriteTarget: Sendable, Equatable {
     case history
     case list(DiscovrList)
 
-    /// The write a path takes, for `POST` requests; nil for any other path.
-    init?(path: String) {
+    /// The write a path takes, for `POST` requests; nil for any other path, and for a list path
+    /// `listPaths` does not serve.
+    init?(path: String, servedBy listPaths: ListPaths) {
         if path == DiscovrEndpoints.history {
             self = .history
-        } else if let list = DiscovrList.allCases.first(where: { $0.path == path }) {
+        } else if let list = DiscovrList.allCases.first(where: { $0.path == path }), listPaths.serves(list) {
             self = .list(list)
         } else {
             return nil
@@ -102,7 +103,7 @@ extension DiscovrSandbox {
         if faults.slow {
             count(.slow)
             logger.debug("sandbox holds an answer back", metadata: ["seconds": .stringConvertible(configuration.slowDelay)])
-            try await Task.sleep(for: .milliseconds(Int64((configuration.slowDelay * 1000).rounded())))
+            try await Self.sleep(seconds: configuration.slowDelay)
         }
         return response
     }

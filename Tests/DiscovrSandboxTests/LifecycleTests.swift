@@ -87,8 +87,16 @@ struct LifecycleTests {
             clock.advance(milliseconds: 250)
             #expect(try await client.get(DiscovrEndpoints.history, bearer: token).status == 200)
             #expect(try await client.get(DiscovrEndpoints.history, bearer: token).status == 429)
-            #expect(stats == SandboxStats(requests: 6, stored: 1, repeats: 1, rateLimited: 1, failed: 0, dropped: 0,
-                                          slow: 0, unauthorized: 1, invalid: 2, tokensIssued: 1, tokensRefused: 1))
+            var expected = SandboxStats()
+            expected.requests = 6
+            expected.stored = 1
+            expected.repeats = 1
+            expected.rateLimited = 1
+            expected.unauthorized = 1
+            expected.invalid = 2
+            expected.tokensIssued = 1
+            expected.tokensRefused = 1
+            #expect(stats == expected)
             #expect(stats.requests == stats.stored + stats.repeats + stats.rateLimited + stats.failed
                 + stats.unauthorized + stats.invalid)
             let now = running.store.stats()
