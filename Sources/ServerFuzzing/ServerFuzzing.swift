@@ -1,4 +1,5 @@
 import DiscovrAPI
+import Foundation
 
 /// The fuzz harness of everything the client reads from a server (issue #10): response headers
 /// (`Retry-After` in both forms, `RateLimit-*`, `X-RateLimit-*`), session and device-code answers, JWT
@@ -80,12 +81,13 @@ public enum ServerFuzzing {
         if let remaining = hints.remaining {
             require((0...ServerNumbers.maximumRequestCount).contains(remaining), "remaining \(remaining) out of range")
         }
-        // Each value alone, through both Retry-After readers and the HTTP-date round trip.
+        // Each value alone (spaces and tabs trimmed), through both Retry-After readers and the HTTP-date round trip.
         for (_, value) in headers {
-            if let at = RateLimitHints.parseRetryAfter(value.trimmingSpaces, now: now) {
+            let trimmed = value.trimmingCharacters(in: CharacterSet(charactersIn: " \t"))
+            if let at = RateLimitHints.parseRetryAfter(trimmed, now: now) {
                 require(at >= now && at <= latest, "Retry-After \(value) read as \(at.millisecondsSince1970)")
             }
-            if let date = HTTPDate.parse(value.trimmingSpaces) {
+            if let date = HTTPDate.parse(trimmed) {
                 require(HTTPDate.parse(HTTPDate.format(date)) == date, "HTTP date \(value) does not round-trip")
             }
         }
@@ -136,13 +138,4 @@ public enum ServerFuzzing {
 /// Like `precondition`, but the message survives an optimised build (libFuzzer runs one).
 func require(_ condition: Bool, _ message: @autoclosure () -> String) {
     if !condition { fatalError(message()) }
-}
-
-private extension String {
-    var trimmingSpaces: String {
-        var scalars = Substring(self).unicodeScalars
-        while let c = scalars.first, c == " " || c == "\t" { scalars.removeFirst() }
-        while let c = scalars.last, c == " " || c == "\t" { scalars.removeLast() }
-        return String(scalars)
-    }
 }
