@@ -338,7 +338,8 @@ public final class DiscovrSandbox: Sendable {
         router.post("/_sandbox/history/duplicate") { [self] request, _ in
             let (count, seed, profile) = Self.damageQuery(request)
             let now = self.configuration.now()
-            return Self.json(status: .ok, encoding: self.store.duplicate(count: count, profileId: profile, seed: seed, now: now))
+            return Self.json(status: .ok, encoding: self.store.duplicate(count: count, profileId: profile, seed: seed,
+                                                                         now: now))
         }
         // Test-only: a new rate limit from now on (`?perSecond=N`; 0 or none: no limit), so that a
         // benchmark can fill a history fast and then read it at a given pace (docs/sandbox.md).
@@ -371,35 +372,30 @@ public final class DiscovrSandbox: Sendable {
             return (decision, limit)
         }
         guard let (decision, limit) = admission else { return (headers, nil) }
-        let hints = configuration.rateLimitHeaders
-        if hints { headers[Self.rateLimitLimit] = String(limit) }
-        switch decision {
-        case .allowed(let remaining, let reset):
-            if hints {
-                headers[Self.rateLimitRemaining] = String(remaining)
-                headers[Self.rateLimitReset] = String(reset)
+        if configuration.rateLimitHeaders {
+            let (remaining, reset) = switch decision {
+            case .allowed(let remaining, let reset): (remaining, reset)
+            case .limited(_, let reset): (0, reset)
             }
-            return (headers, nil)
-        case .limited(let retryAfterMs, let reset):
-            if hints {
-                headers[Self.rateLimitRemaining] = "0"
-                headers[Self.rateLimitReset] = String(reset)
-            }
-            let waitMs = max(1000, retryAfterMs)
-            let seconds = Int((Double(waitMs) / 1000).rounded(.up))
-            switch configuration.retryAfterForm {
-            case .seconds:
-                headers[.retryAfter] = String(seconds)
-            case .httpDate:
-                let at = now.millisecondsSince1970 + waitMs
-                // Rounded up to a whole second, so the date is never earlier than the wait.
-                let rounded = (at + 999) / 1000 * 1000
-                headers[.retryAfter] = HTTPDate.format(Timestamp(millisecondsSince1970: rounded))
-            }
-            logger.debug("sandbox rate-limited a request", metadata: ["retry-after-ms": .stringConvertible(waitMs)])
-            return (headers, Self.error(.tooManyRequests, code: SandboxErrorCode.rateLimited,
-                                        "rate limit exceeded: retry after \(seconds) s", headers: headers))
+            headers[Self.rateLimitLimit] = String(limit)
+            headers[Self.rateLimitRemaining] = String(remaining)
+            headers[Self.rateLimitReset] = String(reset)
         }
+        guard case .limited(let retryAfterMs, _) = decision else { return (headers, nil) }
+        let waitMs = max(1000, retryAfterMs)
+        let seconds = Int((Double(waitMs) / 1000).rounded(.up))
+        switch configuration.retryAfterForm {
+        case .seconds:
+            headers[.retryAfter] = String(seconds)
+        case .httpDate:
+            let at = now.millisecondsSince1970 + waitMs
+            // Rounded up to a whole second, so the date is never earlier than the wait.
+            let rounded = (at + 999) / 1000 * 1000
+            headers[.retryAfter] = HTTPDate.format(Timestamp(millisecondsSince1970: rounded))
+        }
+        logger.debug("sandbox rate-limited a request", metadata: ["retry-after-ms": .stringConvertible(waitMs)])
+        return (headers, Self.error(.tooManyRequests, code: SandboxErrorCode.rateLimited,
+                                    "rate limit exceeded: retry after \(seconds) s", headers: headers))
     }
 
     /// The next fault draw (fail, drop, slow) for an accepted write, from the generator of its kind.
@@ -419,7 +415,8 @@ public final class DiscovrSandbox: Sendable {
 
     /// The body, read whole, as a JSON object (the strict reader: no NSNumber); an empty body counts
     /// as `{}` when `emptyIsObject` (the identity and device-code endpoints).
-    static func readJSONObject(_ request: inout Request, context: SandboxRequestContext, emptyIsObject: Bool) async -> Result<JSONObject, Refusal> {
+    static func readJSONObject(_ request: inout Request, context: SandboxRequestContext,
+                               emptyIsObject: Bool) async -> Result<JSONObject, Refusal> {
         let bytes: [UInt8]
         do {
             bytes = Array(try await request.collectBody(upTo: context.maxUploadSize).readableBytesView)

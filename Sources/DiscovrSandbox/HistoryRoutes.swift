@@ -71,7 +71,8 @@ extension DiscovrSandbox {
         let query = Dictionary(request.uri.queryParameters.map { (String($0.key), String($0.value)) },
                                uniquingKeysWith: { first, _ in first })
         do throws(Refusal) {
-            return Self.json(status: .ok, text: try historyPage(query, mediaId: mediaId, profileId: session.profileId), headers: headers)
+            let body = try historyPage(query, mediaId: mediaId, profileId: session.profileId)
+            return Self.json(status: .ok, text: body, headers: headers)
         } catch {
             return Self.error(error, headers: headers)
         }
@@ -86,7 +87,8 @@ extension DiscovrSandbox {
         var limit = Self.defaultPageLimit
         if let text = query["limit"] {
             guard let value = Int(text), (1...DiscovrEndpoints.historyPageLimit).contains(value) else {
-                throw Refusal.badRequest("limit must be an integer from 1 to \(DiscovrEndpoints.historyPageLimit), got \(text.prefix(20))")
+                throw Refusal.badRequest("limit must be an integer from 1 to \(DiscovrEndpoints.historyPageLimit), "
+                    + "got \(text.prefix(20))")
             }
             limit = value
         }

@@ -38,10 +38,10 @@ extension DiscovrSandbox {
         return .success(token)
     }
 
-    private func refuseIdentity(_ refusal: Refusal, endpoint: String, presented token: String?) -> Response {
+    private func refuseIdentity(_ refusal: Refusal, endpoint: String, _ request: Request) -> Response {
         logger.notice("sandbox refused an identity request", metadata: [
             "endpoint": .string(endpoint), "code": .string(refusal.code), "reason": .string(refusal.message),
-            "token": .string(Self.redacted(token)),
+            "token": .string(Self.redacted(Self.bearerToken(in: request))),
         ])
         return Self.error(refusal)
     }
@@ -51,7 +51,7 @@ extension DiscovrSandbox {
         let now = configuration.now()
         if case .failure(let refusal) = authorizeIdentity(request, now: now) {
             store.count { $0.tokensRefused += 1 }
-            return refuseIdentity(refusal, endpoint: DiscovrEndpoints.sessionToken, presented: Self.bearerToken(in: request))
+            return refuseIdentity(refusal, endpoint: DiscovrEndpoints.sessionToken, request)
         }
         var request = request
         let profile: SandboxProfile
@@ -88,7 +88,8 @@ extension DiscovrSandbox {
         case .string(let id)?:
             guard let found = store.profile(id: id) else {
                 return .failure(Refusal(.badRequest, SandboxErrorCode.profileNotFound,
-                                        "profileId \(id.prefix(60)) is not a profile of this account: GET \(DiscovrEndpoints.profiles) lists them"))
+                                        "profileId \(id.prefix(60)) is not a profile of this account: "
+                                            + "GET \(DiscovrEndpoints.profiles) lists them"))
             }
             return .success(found)
         default:
@@ -99,7 +100,7 @@ extension DiscovrSandbox {
     /// `GET /profiles`: the account's profiles, newest first.
     func listProfiles(_ request: Request) -> Response {
         if case .failure(let refusal) = authorizeIdentity(request, now: configuration.now()) {
-            return refuseIdentity(refusal, endpoint: DiscovrEndpoints.profiles, presented: Self.bearerToken(in: request))
+            return refuseIdentity(refusal, endpoint: DiscovrEndpoints.profiles, request)
         }
         let newestFirst = store.profiles().sorted { $0.createdAt > $1.createdAt }
         let items = newestFirst.map { profile in
@@ -114,7 +115,7 @@ extension DiscovrSandbox {
     func revokeSession(_ request: Request) -> Response {
         switch authorizeIdentity(request, now: configuration.now()) {
         case .failure(let refusal):
-            return refuseIdentity(refusal, endpoint: DiscovrEndpoints.session, presented: Self.bearerToken(in: request))
+            return refuseIdentity(refusal, endpoint: DiscovrEndpoints.session, request)
         case .success(let token):
             store.revoke(refreshToken: token)
             logger.info("sandbox revoked a refresh token", metadata: ["token": .string(Self.redacted(token))])

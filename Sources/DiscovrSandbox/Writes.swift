@@ -119,12 +119,13 @@ extension DiscovrSandbox {
     /// words), then in a form this sandbox takes (`mediaIDForms`), else the 400 that refuses it.
     func mediaID(_ raw: String) -> Result<MediaID, Refusal> {
         guard let (media, form) = MediaID.parse(raw) else {
-            return .failure(.badRequest("mediaId must be MV_TMDBID<n>, TV_TMDBID<n>, MV_<n> or TV_<n>, got \(raw.prefix(40))"))
+            return .failure(.badRequest("mediaId must be MV_TMDBID<n>, TV_TMDBID<n>, MV_<n> or TV_<n>, "
+                + "got \(raw.prefix(40))"))
         }
         guard configuration.mediaIDForms.accepts(form) else {
             logger.debug("sandbox refused a media id form", metadata: ["mediaId": .string(raw)])
-            return .failure(.badRequest("mediaId \(raw) is in the \(form.rawValue) form, which this server does not take: "
-                                            + "send \(media.rawValue(in: form.other))"))
+            return .failure(.badRequest("mediaId \(raw) is in the \(form.rawValue) form, "
+                + "which this server does not take: send \(media.rawValue(in: form.other))"))
         }
         return .success(media)
     }
