@@ -164,11 +164,6 @@ public final class ImportQueue: Sendable {
     /// it at multiples of this, so that every page but the last is full.
     public static var stagedPageSize: Int { StagedPlan.pageSize }
 
-    /// `enqueue` of a plan whose plays its maker wrote as pages (`PlanPages`): one part for `enqueue(parts:)`.
-    public func enqueue(_ pages: PlanPages, lists: [QueueEntry] = []) throws -> EnqueueSummary {
-        try enqueue(parts: { save in try save(pages) }, lists: lists)
-    }
-
     /// `enqueue` of a plan its maker writes part by part while it is saved: `write` hands each part (plays
     /// in send order, after those of the parts before) to the function it is given, as soon as it is
     /// made, so that a large plan is never in memory as pages all at once; `lists` are the plan's list
@@ -375,62 +370,6 @@ public final class ImportQueue: Sendable {
 
     // MARK: - Settle
 
-    /// Delivered: the server stored it (2xx), or it was already there (`alreadyPresent`: the delivery
-    /// machine's reading of a 409, or found by a read-back). Counts the attempt; the item is certain from now on.
-    public func markDelivered(id: Int64, status: Int, message: String?, added: String?, removed: String?,
-                              alreadyPresent: Bool = false) throws {
-        var batch = SettleBatch()
-        batch.markDelivered(id: id, status: status, message: message, added: added, removed: removed, alreadyPresent: alreadyPresent)
-        try settle(batch)
-    }
-
-    /// Back to pending, to be sent again at/after notBeforeMs. countAttempt=false for 401-refresh retries
-    /// and for connection failures that never reached the server. An uncertain item stays uncertain
-    /// (read back again before its next send) unless `clearUncertain`: a read-back found nothing and
-    /// the server then answered that it did not store this send either.
-    public func markRetry(id: Int64, status: Int?, message: String?, notBeforeMs: Int64, countAttempt: Bool,
-                          clearUncertain: Bool = false) throws {
-        var batch = SettleBatch()
-        batch.markRetry(id: id, status: status, message: message, notBeforeMs: notBeforeMs, countAttempt: countAttempt,
-                        clearUncertain: clearUncertain)
-        try settle(batch)
-    }
-
-    /// Back to pending as uncertain: a send begun at `sentAtMs` got no answer that says what happened (it
-    /// timed out, its connection broke after the request went out, a gateway lost it). The item is read
-    /// back, not sent, once `notBeforeMs` has come. The send window keeps its earliest start; the
-    /// latest send time moves to `sentAtMs` when later. `status` is a gateway's answer, if any.
-    public func markUncertain(id: Int64, sentAtMs: Int64, notBeforeMs: Int64, countAttempt: Bool,
-                              status: Int? = nil, message: String?) throws {
-        var batch = SettleBatch()
-        batch.markUncertain(id: id, sentAtMs: sentAtMs, notBeforeMs: notBeforeMs, countAttempt: countAttempt,
-                            status: status, message: message)
-        try settle(batch)
-    }
-
-    /// An item in flight is sent (again) at `atMs` without a new claim (after a read-back found
-    /// nothing, or after a 401): if the run dies now, the read-back's grace runs from this moment.
-    public func noteSend(id: Int64, atMs: Int64) throws {
-        var batch = SettleBatch()
-        batch.noteSend(id: id, atMs: atMs)
-        try settle(batch)
-    }
-
-    /// Failed permanently; counts the attempt. `retryFailed()` can bring it back.
-    public func markFailed(id: Int64, status: Int?, message: String?) throws {
-        var batch = SettleBatch()
-        batch.markFailed(id: id, status: status, message: message)
-        try settle(batch)
-    }
-
-    /// In-flight -> pending, no attempt counted (graceful stop). Ids not in flight are left alone.
-    public func release(ids: [Int64]) throws {
-        guard !ids.isEmpty else { return }
-        var batch = SettleBatch()
-        batch.release(ids: ids)
-        try settle(batch)
-    }
-
     /// Applies `batch`'s changes in order, in one transaction: all of them or, on any error (an item
     /// that is not in flight: `QueueError.notInFlight`), none. The delivery driver settles the answers
     /// that came back together this way, one commit instead of one each.
@@ -458,10 +397,11 @@ public final class ImportQueue: Sendable {
 
     /// Every item's: plays and list writes.
     public func counts() throws -> StateCounts {
-        try read(Self.readCounts)
+        try read { db in try Self.readCounts(db) }
     }
 
-    static func readCounts(_ db: Database) throws -> StateCounts {
+    /// The counts of `state_count`; `other` gets the items of states this version does not name.
+    static func readCounts(_ db: Database, other: ((String, Int) -> Void)? = nil) throws -> StateCounts {
         var counts = StateCounts()
         for row in try Row.fetchAll(db.cachedStatement(sql: "SELECT state, items, already_present FROM state_count")) {
             let items: Int = row[1]
@@ -470,7 +410,7 @@ public final class ImportQueue: Sendable {
             case .inFlight: counts.inFlight = items
             case .delivered: counts.delivered = items; counts.alreadyPresent = row[2]
             case .failed: counts.failed = items
-            case nil: break
+            case nil: other?(row[0], items)
             }
         }
         return counts

@@ -4,10 +4,6 @@ import GRDB
 // plays the state holds, and marking the plays a profile already has as delivered `alreadyPresent`,
 // by play key, all of them in one transaction.
 extension ImportQueue {
-    /// States from which a play found in the profile is marked `alreadyPresent`: those that would
-    /// still be sent. Delivered and failed plays are settled and left as they are.
-    static let markableStates = ["pending"]
-
     /// The message kept with a play the existing-history check found (`status` shows it).
     public static let foundInProfileMessage = "already in the profile's history (existing-history check): not sent"
 
@@ -28,7 +24,8 @@ extension ImportQueue {
         }
     }
 
-    /// Marks every play of `playKeys` that is still to be sent (pending) as delivered and
+    /// Marks every play of `playKeys` that is still to be sent (pending; delivered and failed plays are
+    /// settled and left as they are) as delivered and
     /// `alreadyPresent`, without counting an attempt, and stores `meta` (the record that the check
     /// was done; its value is made from the number marked), all in one transaction: a run killed meanwhile leaves either none of it or all of
     /// it. Keys the state does not hold, or holds settled, are ignored. Returns how many were marked.
@@ -36,7 +33,6 @@ extension ImportQueue {
     /// One indexed update per key (the play key is unique), in one transaction: a 20,000-play
     /// profile costs one commit, not 20,000.
     public func markAlreadyPresent(playKeys: some Sequence<String>, meta: (key: String, value: @Sendable (Int) -> String)?) throws -> Int {
-        let states = Self.markableStates.map { "'\($0)'" }.joined(separator: ", ")
         let playKeys = Array(playKeys)
         return try write { db in
             if !playKeys.isEmpty {
@@ -45,7 +41,7 @@ extension ImportQueue {
             let statement = try db.cachedStatement(sql: """
                 UPDATE item SET state = 'delivered', already_present = 1, last_status = NULL, last_message = ?,
                     not_before = 0
-                WHERE play_key = ? AND state IN (\(states))
+                WHERE play_key = ? AND state = 'pending'
                 """)
             var marked = 0
             for key in playKeys {

@@ -8,11 +8,11 @@ import GRDB
 /// included (it reads only what the first schema already had).
 public struct StateSnapshot: Sendable, Equatable {
     /// The counts of the states this version names.
-    public var counts: StateCounts
+    public var counts = StateCounts()
     /// Items in states this version's `StateCounts` does not name (for example `uncertain`), by state.
-    public var otherStates: [String: Int]
+    public var otherStates: [String: Int] = [:]
     /// Failed items in send order (at most the limit asked for).
-    public var failures: [FailureRecord]
+    public var failures: [FailureRecord] = []
     /// Items not settled whose last send may have been stored (read back before any resend); 0 in a
     /// file older than the `v2-uncertain` migration.
     public var uncertain: Int = 0
@@ -21,7 +21,7 @@ public struct StateSnapshot: Sendable, Equatable {
     /// The last `verify`'s result as the state keeps it (`StateMeta.lastVerify`); nil if none ran.
     public var lastVerify: String?
     /// The migrations applied to the file, oldest first (`v1`, ...).
-    public var migrations: [String]
+    public var migrations: [String] = []
 
     /// Every item in the file, in any state.
     public var total: Int { counts.total + otherStates.values.reduce(0, +) }
@@ -41,26 +41,14 @@ extension ImportQueue {
             defer { try? database.close() }
             return try database.read { db in
                 try QueueSchema.checkIdentity(db, path: path)
-                guard try db.tableExists("state_count") else {
-                    return StateSnapshot(counts: StateCounts(), otherStates: [:], failures: [], migrations: [])
-                }
-                var snapshot = StateSnapshot(counts: StateCounts(), otherStates: [:], failures: [], migrations: [])
-                for row in try Row.fetchAll(db, sql: "SELECT state, items, already_present FROM state_count") {
-                    let state: String = row[0]
-                    let items: Int = row[1]
-                    switch ItemState(rawValue: state) {
-                    case .pending: snapshot.counts.pending = items
-                    case .inFlight: snapshot.counts.inFlight = items
-                    case .delivered: snapshot.counts.delivered = items; snapshot.counts.alreadyPresent = row[2]
-                    case .failed: snapshot.counts.failed = items
-                    case nil: if items > 0 { snapshot.otherStates[state] = items }
-                    }
+                var snapshot = StateSnapshot()
+                guard try db.tableExists("state_count") else { return snapshot }
+                snapshot.counts = try ImportQueue.readCounts(db) { state, items in
+                    if items > 0 { snapshot.otherStates[state] = items }
                 }
                 // A file not migrated yet (status reads without migrating) keeps v1's bodies.
                 let typed = try db.columns(in: "item").contains(where: { $0.name == "lane" })
-                if let limit = failureLimit, limit <= 0 {
-                    snapshot.failures = []
-                } else {
+                if failureLimit.map({ $0 > 0 }) ?? true {
                     snapshot.failures = try Self.failures(db, typed: typed, limit: failureLimit)
                 }
                 if typed {

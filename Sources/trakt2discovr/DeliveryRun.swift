@@ -113,12 +113,7 @@ struct DeliveryRun {
     /// flight: those are read back before anything is sent, so the user knows why some plays count as
     /// "already there".
     func openQueue() throws -> ImportQueue {
-        let queue: ImportQueue
-        do {
-            queue = try ImportQueue.open(path: options.state)
-        } catch let error as QueueError {
-            throw fail(error.description, Exit.code(for: error))
-        }
+        let queue = try ImportQueue.open(path: options.state)
         logger.info("state opened", metadata: ["recoveredInFlight": .stringConvertible(queue.recoveredInFlight)])
         if queue.recoveredInFlight > 0 && !output.json {
             Terminal.note(Self.recoveredNote(queue.recoveredInFlight))

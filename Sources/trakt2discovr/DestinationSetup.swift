@@ -37,14 +37,8 @@ extension DeliveryRun {
     }
 
     private func prepare(queue: ImportQueue, target: Target, stop: StopSignal) async throws -> Destination {
-        let stored: StoredDestination
-        let sample: HistoryItem?
-        do {
-            stored = try StoredDestination(readingFrom: queue)
-            sample = try queue.firstUnsentPlay()
-        } catch let error as QueueError {
-            throw fail(error.description, Exit.code(for: error))
-        }
+        let stored = try StoredDestination(readingFrom: queue)
+        let sample = try queue.firstUnsentPlay()
         let request = DestinationRequest(apiURL: target.baseURL, refreshToken: target.refreshToken, profile: options.profile,
                                          formSetting: options.mediaIdForm, stored: stored, sample: sample,
                                          unreachableAfter: options.giveUpAfter)
@@ -66,18 +60,12 @@ extension DeliveryRun {
             case .stopped:
                 throw fail("stopped before anything was sent; run `trakt2discovr resume` to continue", Exit.tempFail)
             }
-        } catch let error as DeliveryError {
-            throw fail(error.description, Exit.usage)
         }
     }
 
     /// Keeps the destination in the state: a later `resume` writes to the same profile in the same form.
     private func record(_ destination: Destination, in queue: ImportQueue) throws {
-        do {
-            try StoredDestination.record(destination, in: queue)
-        } catch let error as QueueError {
-            throw fail(error.description, Exit.code(for: error))
-        }
+        try StoredDestination.record(destination, in: queue)
         logger.info("destination", metadata: ["profile": .string(destination.profile.id), "mediaIdForm": .string(destination.mediaIdForm.rawValue),
                                               "reason": .string(destination.formReason)])
     }

@@ -7,6 +7,19 @@ import TraktExport
 /// The one map from what went wrong to the exit code (importer.md section 4). Libraries say what
 /// happened, with types; only the executable picks a number.
 extension Exit {
+    /// A library's error that no command caught to say more: its own description (it names the file or
+    /// the answer, and what to do) with this map's code. Nil for any other error (ArgumentParser's own).
+    static func code(forUncaught error: any Error) -> ExitCode? {
+        switch error {
+        case let error as QueueError: return code(for: error)
+        case let error as IdentityError: return code(for: error)
+        case is DeliveryError: return usage
+        case let error as TraktExportError: return code(for: error)
+        case let error as RefreshTokenSource.Problem: return code(for: error)
+        default: return nil
+        }
+    }
+
     /// A refused refresh token, profile or account: the profile is the user's argument (64), the rest
     /// are credentials (77), whether the refusal comes before delivery or during it.
     static func code(for refusal: IdentityRefusal) -> ExitCode {

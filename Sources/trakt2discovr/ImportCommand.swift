@@ -85,12 +85,7 @@ struct ImportCommand: AsyncParsableCommand {
             // A sandbox lives only as long as this process: so does its queue.
             delivery.state = scratch.path("sandbox-state.sqlite")
         }
-        let scan: ExportScan
-        do {
-            scan = try ExportReader.read(paths: paths, lists: ListSelection(verdicts: !noRatings, watchlist: !noWatchlist))
-        } catch {
-            throw fail(error.description, Exit.code(for: error))
-        }
+        let scan = try ExportReader.read(paths: paths, lists: ListSelection(verdicts: !noRatings, watchlist: !noWatchlist))
         let plan = ImportPlanner.plan(scan, options: PlanOptions(unknownDates: unknownDates, latestOnly: latestOnly, includePlayback: !noPlayback,
                                                                  ratingLines: ratingLines))
         var report = ImportReport(scan: scan, plan: plan, dryRun: dryRun)

@@ -80,8 +80,6 @@ struct LoginCommand: AsyncParsableCommand {
             case .expired: throw fail(error.description, Exit.noPermission)
             case .unreachable: throw fail(error.description, Exit.tempFail)
             }
-        } catch let error as DeliveryError {
-            throw fail(error.description, Exit.usage)
         }
         let saved = SavedCredentials(refreshToken: signedIn.refreshToken, apiURL: url, publicId: signedIn.publicId,
                                      expiresAt: signedIn.expiresAt,
@@ -153,8 +151,6 @@ struct LogoutCommand: AsyncParsableCommand {
                 return
             }
             throw fail(error.description + "; the sign-in is kept in \(store.path): run `trakt2discovr logout` again later", Exit.tempFail)
-        } catch let error as DeliveryError {
-            throw fail(error.description, Exit.usage)
         }
         try forget(store)
         Terminal.out(revoked ? "Signed out: the refresh token is revoked and \(store.path) is deleted.\n"

@@ -33,15 +33,8 @@ struct ProfilesCommand: AsyncParsableCommand {
         let url = try TokenSource.checkedAPIURL(apiURL)
         let token = try TokenSource.refreshToken(tokenFile: tokenFile, apiURL: url)
         let logger = Logger(label: "trakt2discovr")
-        let profiles: [Profile]
-        do {
-            profiles = try await account.withClient(url, logger: logger) { client in
-                try await client.profiles(refreshToken: token)
-            }
-        } catch let error as IdentityError {
-            throw fail(error.description, Exit.code(for: error))
-        } catch let error as DeliveryError {
-            throw fail(error.description, Exit.usage)
+        let profiles = try await account.withClient(url, logger: logger) { client in
+            try await client.profiles(refreshToken: token)
         }
         if json {
             Terminal.out(JSONOutput.text(JSONOutput.Profiles(apiUrl: url, profiles: profiles.map(JSONOutput.ProfileJSON.init))))

@@ -152,12 +152,8 @@ struct RetryFailedCommand: ParsableCommand {
     func run() throws {
         let queue = try StateAccess.open(state)
         defer { queue.close() }
-        do {
-            let n = try queue.retryFailed()
-            Terminal.out("\(Terminal.number(n)) failed item\(n == 1 ? "" : "s") moved back to pending; run `trakt2discovr resume` to send \(n == 1 ? "it" : "them")\n")
-        } catch let error as QueueError {
-            throw fail(error.description, Exit.code(for: error))
-        }
+        let n = try queue.retryFailed()
+        Terminal.out("\(Terminal.number(n)) failed item\(n == 1 ? "" : "s") moved back to pending; run `trakt2discovr resume` to send \(n == 1 ? "it" : "them")\n")
     }
 }
 
@@ -171,8 +167,6 @@ enum StateAccess {
             return try ImportQueue.open(path: path)
         } catch QueueError.inUse where allowInUse {
             throw StatusView.InUse.inUse
-        } catch let error as QueueError {
-            throw fail(error.description, Exit.code(for: error))
         }
     }
 }

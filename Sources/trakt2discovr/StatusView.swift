@@ -28,25 +28,17 @@ struct StatusView {
         do {
             queue = try StateAccess.open(path, allowInUse: true)
         } catch StatusView.InUse.inUse {
-            do {
-                let snapshot = try ImportQueue.readSnapshot(path: path, failureLimit: failureLimit)
-                return StatusView(counts: snapshot.counts.playsOnly(snapshot.lists), otherStates: snapshot.otherStates, failures: snapshot.failures,
-                                  recoveredInFlight: 0, uncertain: snapshot.uncertain, running: true,
-                                  lastVerify: VerifyRecord(json: snapshot.lastVerify), lists: snapshot.lists)
-            } catch let error as QueueError {
-                throw fail(error.description, Exit.code(for: error))
-            }
+            let snapshot = try ImportQueue.readSnapshot(path: path, failureLimit: failureLimit)
+            return StatusView(counts: snapshot.counts.playsOnly(snapshot.lists), otherStates: snapshot.otherStates, failures: snapshot.failures,
+                              recoveredInFlight: 0, uncertain: snapshot.uncertain, running: true,
+                              lastVerify: VerifyRecord(json: snapshot.lastVerify), lists: snapshot.lists)
         }
         defer { queue.close() }
-        do {
-            return StatusView(counts: try queue.playCounts(), otherStates: [:],
-                              failures: try queue.failures(limit: failureLimit),
-                              recoveredInFlight: queue.recoveredInFlight, uncertain: try queue.uncertainCount(),
-                              running: false, lastVerify: VerifyRecord(json: try queue.meta(StateMeta.lastVerify)),
-                              lists: try queue.listCounts())
-        } catch let error as QueueError {
-            throw fail(error.description, Exit.code(for: error))
-        }
+        return StatusView(counts: try queue.playCounts(), otherStates: [:],
+                          failures: try queue.failures(limit: failureLimit),
+                          recoveredInFlight: queue.recoveredInFlight, uncertain: try queue.uncertainCount(),
+                          running: false, lastVerify: VerifyRecord(json: try queue.meta(StateMeta.lastVerify)),
+                          lists: try queue.listCounts())
     }
 
     enum InUse: Error { case inUse }

@@ -11,23 +11,15 @@ enum TokenSource {
     /// The API URL if a token may go there (https, or http to loopback); else exit 64 with the
     /// reason, before any connection is made.
     static func checkedAPIURL(_ flag: String?) throws -> String {
-        do {
-            return try DiscovrClient.checkedBaseURL(apiURL(flag))
-        } catch {
-            throw fail(error.description, Exit.usage)
-        }
+        try DiscovrClient.checkedBaseURL(apiURL(flag))
     }
 
     /// The refresh token (`RefreshTokenSource`), or exit with what to do. The error never shows the token.
     static func refreshToken(tokenFile: String?, apiURL: String) throws -> String {
-        do {
-            let found = try RefreshTokenSource.refreshToken(tokenFile: tokenFile, environment: ProcessInfo.processInfo.environment,
-                                                            apiURL: apiURL, nowMs: DeliveryDriver.systemWallClock())
-            if let warning = found.warning { Terminal.warn(warning) }
-            return found.token
-        } catch {
-            throw fail(error.description, Exit.code(for: error))
-        }
+        let found = try RefreshTokenSource.refreshToken(tokenFile: tokenFile, environment: ProcessInfo.processInfo.environment,
+                                                        apiURL: apiURL, nowMs: DeliveryDriver.systemWallClock())
+        if let warning = found.warning { Terminal.warn(warning) }
+        return found.token
     }
 
     /// The credentials file's place, or exit 64 saying why there is none.

@@ -28,7 +28,17 @@ struct Trakt2Discovr: AsyncParsableCommand {
         // EFBIG instead: SQLite rolls the transaction back and the user gets exit 74 and a message
         // that says what to do, like on a full disk.
         signal(SIGXFSZ, SIG_IGN)
-        await main(nil)
+        do {
+            var command = try await asyncParseAsRoot()
+            if var asyncCommand = command as? AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            // A library's typed error says what happened and what to do; the map picks the code.
+            exit(withError: Exit.code(forUncaught: error).map { fail(String(describing: error), $0) } ?? error)
+        }
     }
 }
 

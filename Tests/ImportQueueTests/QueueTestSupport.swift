@@ -107,3 +107,49 @@ func shell(_ command: String) -> Int32 {
     process.waitUntilExit()
     return process.terminationStatus
 }
+
+/// One change settled on its own: a `SettleBatch` of one (delivery settles whole batches).
+extension ImportQueue {
+    func markDelivered(id: Int64, status: Int, message: String?, added: String?, removed: String?,
+                       alreadyPresent: Bool = false) throws {
+        try settleOne { $0.markDelivered(id: id, status: status, message: message, added: added, removed: removed,
+                                         alreadyPresent: alreadyPresent) }
+    }
+
+    func markRetry(id: Int64, status: Int?, message: String?, notBeforeMs: Int64, countAttempt: Bool,
+                   clearUncertain: Bool = false) throws {
+        try settleOne { $0.markRetry(id: id, status: status, message: message, notBeforeMs: notBeforeMs,
+                                     countAttempt: countAttempt, clearUncertain: clearUncertain) }
+    }
+
+    func markUncertain(id: Int64, sentAtMs: Int64, notBeforeMs: Int64, countAttempt: Bool, status: Int? = nil,
+                       message: String?) throws {
+        try settleOne { $0.markUncertain(id: id, sentAtMs: sentAtMs, notBeforeMs: notBeforeMs, countAttempt: countAttempt,
+                                         status: status, message: message) }
+    }
+
+    func noteSend(id: Int64, atMs: Int64) throws {
+        try settleOne { $0.noteSend(id: id, atMs: atMs) }
+    }
+
+    func markFailed(id: Int64, status: Int?, message: String?) throws {
+        try settleOne { $0.markFailed(id: id, status: status, message: message) }
+    }
+
+    func release(ids: [Int64]) throws {
+        try settleOne { $0.release(ids: ids) }
+    }
+
+    private func settleOne(_ change: (inout SettleBatch) -> Void) throws {
+        var batch = SettleBatch()
+        change(&batch)
+        try settle(batch)
+    }
+}
+
+extension ImportQueue {
+    /// `enqueue(parts:)` of one part, made before the call.
+    func enqueue(_ pages: PlanPages, lists: [QueueEntry] = []) throws -> EnqueueSummary {
+        try enqueue(parts: { save in try save(pages) }, lists: lists)
+    }
+}
