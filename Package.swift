@@ -90,7 +90,11 @@ let package = Package(
         .testTarget(name: "ImportPlannerTests", dependencies: ["ImportPlanner", "TraktExport", "DiscovrAPI"], swiftSettings: swiftSettings),
         .testTarget(name: "ReaderFuzzingTests", dependencies: ["ReaderFuzzing"], swiftSettings: swiftSettings),
         .testTarget(name: "ServerFuzzingTests", dependencies: ["ServerFuzzing"], swiftSettings: swiftSettings),
-        .testTarget(name: "ImportQueueTests", dependencies: ["ImportQueue", "DiscovrAPI"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "ImportQueueTests",
+            // GRDB for the test hooks that look inside the state file (QueueInspection.swift).
+            dependencies: ["ImportQueue", "DiscovrAPI", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: swiftSettings),
         .testTarget(
             name: "DeliveryTests",
             dependencies: [

@@ -1,7 +1,8 @@
 import Foundation
 import GRDB
+@testable import ImportQueue
 
-// Internal hooks for ImportQueueTests (`@testable import`), so the tests need not import GRDB.
+// Hooks for the tests that look inside the state file (through the queue's own connection).
 extension ImportQueue {
     /// Runs SQL outside a transaction (pragmas such as `query_only` or `max_page_count` included),
     /// after unpacking a staged plan unless `unpacking` is false (see `inspectionRows`).

@@ -1,7 +1,8 @@
 import GRDB
+@testable import ImportQueue
 import Synchronization
 
-// An internal hook for ImportQueueTests (`@testable import`): how many transactions a call commits.
+// A hook for the tests: how many transactions a call commits.
 extension ImportQueue {
     /// Runs `body` and returns its result with the number of write transactions committed meanwhile.
     func countingCommits<T>(_ body: () throws -> T) throws -> (T, commits: Int) {
