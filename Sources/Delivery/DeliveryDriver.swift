@@ -43,63 +43,38 @@ public struct DeliveryDriver: Sendable {
     }
 
     public func run(stop: StopSignal, progress: @escaping @Sendable (DeliveryProgress) -> Void) async -> DeliveryResult {
-        let runClock: any Clock<Duration> = clock // a local: Swift 6.3 does not open the stored property here
-        let time = RunTime.make(clock: runClock, startMs: wallClock())
+        let time = runTime()
         let startedAtMs = time.nowMs()
         let seed = settings.jitterSeed ?? UInt64.random(in: .min ... .max)
+        var machine = DeliveryMachine(configuration: DeliveryMachine.Configuration(settings: settings, seed: seed),
+                                      nowMs: startedAtMs)
         let counts: StateCounts
         do {
             counts = try queue.counts()
         } catch {
-            return DeliveryResult(stop: .storage(Self.queueError(error, queue: queue)), counts: StateCounts(),
-                                  sent: 0, retries: 0, rateLimited: 0)
+            return DeliveryResult(stop: .storage(Self.queueError(error, queue: queue)), counts: StateCounts(), machine: machine)
         }
         logger.info("delivery started", metadata: [
             "pending": .stringConvertible(counts.pending), "rate": .stringConvertible(settings.rate),
             "concurrency": .stringConvertible(settings.concurrency),
         ])
-        var machine = DeliveryMachine(configuration: DeliveryMachine.Configuration(settings: settings, seed: seed),
-                                      nowMs: startedAtMs)
         _ = machine.handle(.start(counts), nowMs: startedAtMs) // a first snapshot for the result
-        let stopReason: DeliveryStop
-        do {
-            stopReason = try await withDiscovrClient(
-                baseURL: settings.baseURL, requestTimeout: settings.requestTimeout,
-                maxConnections: settings.concurrency, logger: logger,
-                now: { Timestamp(millisecondsSince1970: time.nowMs()) }
-            ) { client in
-                let context = SendContext(client: client, settings: settings, time: time, stop: stop, seed: seed, logger: logger)
-                // The first session before any item is claimed: refused credentials send nothing.
-                do {
-                    _ = try await context.tokens.token()
-                } catch {
-                    return Self.stop(for: error)
-                }
-                if let stop = await ExistingHistoryCheck(queue: queue, settings: settings, context: context, logger: logger)
-                    .run(progress: progress) {
-                    return stop
-                }
-                let counts = (try? queue.counts()) ?? counts
-                // The machine's clocks (give-up-after) start when draining does; its pace goes on from
-                // the check's reads.
-                var limiter = context.limiter.withLock { $0 }
-                limiter.startSending()
-                machine = DeliveryMachine(configuration: machine.configuration, nowMs: time.nowMs(), limiter: limiter)
-                return await drain(context: context, machine: &machine, counts: counts, startedAtMs: startedAtMs,
-                                   progress: progress)
+        let stopReason = await withContext(time: time, seed: seed, stop: stop, failed: { $0 }) { context in
+            if let stop = await ExistingHistoryCheck(queue: queue, context: context).run(progress: progress) {
+                return stop
             }
-        } catch {
-            // Only `withDiscovrClient` itself throws here: a bad URL or a failed client shutdown.
-            stopReason = (error as? DeliveryError).map(Self.stop(for:)) ?? .unreachable(Redaction.redact(String(describing: error)))
+            let counts = (try? queue.counts()) ?? counts
+            // The machine's clocks (give-up-after) start when draining does; its pace goes on from
+            // the check's reads.
+            var limiter = context.limiter.withLock { $0 }
+            limiter.startSending()
+            machine = DeliveryMachine(configuration: machine.configuration, nowMs: time.nowMs(), limiter: limiter)
+            return await drain(context: context, machine: &machine, counts: counts, startedAtMs: startedAtMs,
+                               progress: progress)
         }
         let final = (try? queue.counts()) ?? machine.counts
         var snapshot = machine.progress(startedAtMs: startedAtMs, nowMs: time.nowMs())
-        snapshot.delivered = final.delivered
-        snapshot.alreadyPresent = final.alreadyPresent
-        snapshot.failed = final.failed
-        snapshot.pending = final.pending
-        snapshot.inFlight = final.inFlight
-        snapshot.total = final.total
+        snapshot.show(final)
         progress(snapshot)
         logger.info("delivery ended", metadata: [
             "stop": .string(String(describing: stopReason)), "delivered": .stringConvertible(final.delivered),
@@ -108,11 +83,37 @@ public struct DeliveryDriver: Sendable {
             "rate-limited": .stringConvertible(machine.rateLimited), "read-backs": .stringConvertible(machine.readBacks),
             "found-on-read-back": .stringConvertible(machine.foundOnReadBack),
         ])
-        var result = DeliveryResult(stop: stopReason, counts: final, sent: machine.sent, retries: machine.retries,
-                                    rateLimited: machine.rateLimited, readBacks: machine.readBacks,
-                                    foundOnReadBack: machine.foundOnReadBack)
-        result.refusedLists = machine.refusedLists
-        return result
+        return DeliveryResult(stop: stopReason, counts: final, machine: machine)
+    }
+
+    /// The run's clock: the wall clock read once, then the time `clock` says has passed.
+    func runTime() -> RunTime {
+        let runClock: any Clock<Duration> = clock // a local: Swift 6.3 does not open the stored property here
+        return RunTime.make(clock: runClock, startMs: wallClock())
+    }
+
+    /// Runs `body` with the transport and the run's context, once the first session is there: refused
+    /// credentials send nothing. `failed` is the result of a run that ends before `body`.
+    func withContext<T>(time: RunTime, seed: UInt64, stop: StopSignal, failed: (DeliveryStop) -> T,
+                        _ body: (SendContext) async -> T) async -> T {
+        do {
+            return try await withDiscovrClient(
+                baseURL: settings.baseURL, requestTimeout: settings.requestTimeout,
+                maxConnections: settings.concurrency, logger: logger,
+                now: { Timestamp(millisecondsSince1970: time.nowMs()) }
+            ) { client in
+                let context = SendContext(client: client, settings: settings, time: time, stop: stop, seed: seed, logger: logger)
+                do {
+                    _ = try await context.tokens.token()
+                } catch {
+                    return failed(Self.stop(for: error))
+                }
+                return await body(context)
+            }
+        } catch {
+            // Only `withDiscovrClient` itself throws here: a bad URL or a failed client shutdown.
+            return failed(Self.stop(for: error))
+        }
     }
 
     private enum GroupEvent: Sendable {
@@ -342,22 +343,22 @@ public struct DeliveryDriver: Sendable {
 /// of server contact (for the session exchange). It decides nothing: it sends and says what happened.
 final class SendContext: Sendable {
     let client: DiscovrClient
+    let settings: DeliverySettings
     let tokens: SessionTokens
     let time: RunTime
     let stop: StopSignal
     let logger: Logger
     let contact: ContactLog
-    let mediaIdForm: MediaIDFormState?
     /// The pace of the requests made before draining (the existing-history check); the machine takes
     /// it over when draining starts.
     let limiter: Mutex<RateLimiter>
 
     init(client: DiscovrClient, settings: DeliverySettings, time: RunTime, stop: StopSignal, seed: UInt64, logger: Logger) {
         self.client = client
+        self.settings = settings
         self.time = time
         self.stop = stop
         self.logger = logger
-        mediaIdForm = settings.mediaIdForm
         limiter = Mutex(RateLimiter(rate: settings.rate, auto: settings.autoRate))
         let contact = ContactLog(startMs: time.nowMs())
         self.contact = contact
@@ -426,13 +427,13 @@ final class SendContext: Sendable {
         var form = MediaIDForm.seed
         let result = await exchange(page: false) { jwt throws(TransportFailure) in
             // The body is written here, once, in the form the run sends in now.
-            form = mediaIdForm?.current ?? .seed
+            form = settings.mediaIdForm?.current ?? .seed
             return try await client.post(item.outgoing, form: form, jwt: jwt)
         }
         switch result {
         case .answered(let answer, _, let sentAt):
             // Only plays tell the form: a list path this server does not take answers 404 or 405 whatever the id.
-            if item.outgoing.play != nil { mediaIdForm?.record(answer.kind, sentIn: form) }
+            if item.outgoing.play != nil { settings.mediaIdForm?.record(answer.kind, sentIn: form) }
             return .answered(answer, sentAtMs: sentAt)
         case .failed(let failure, let sentAt): return .noAnswer(failure, sentAtMs: sentAt)
         case .cancelled(let sentAt): return sentAt.map { .cancelledInFlight(sentAtMs: $0) } ?? .notSent
@@ -448,9 +449,9 @@ final class SendContext: Sendable {
         }
         let result = await exchange(page: true) { jwt throws(TransportFailure) in
             // The id in the form the sends go in (the server answered that form for them).
-            try await client.getHistory(of: play.mediaId.rawValue(in: mediaIdForm?.current ?? .seed), season: play.season,
-                                        episode: play.episode, limit: DeliveryMachine.readBackPageSize,
-                                        pageToken: pageToken, jwt: jwt)
+            try await client.getHistory(of: play.mediaId.rawValue(in: settings.mediaIdForm?.current ?? .seed),
+                                        season: play.season, episode: play.episode,
+                                        limit: DeliveryMachine.readBackPageSize, pageToken: pageToken, jwt: jwt)
         }
         switch result {
         case .answered(var answer, let body, let sentAt):
@@ -584,22 +585,24 @@ struct SessionExchange: Sendable {
         while true {
             if stop.isRequested { throw DeliveryError.stopped }
             do {
-                let session = try await client.exchange(refreshToken: settings.refreshToken, profileId: settings.profileId)
+                let session = try await client.session(refreshToken: settings.refreshToken, profileId: settings.profileId)
                 contact.answered(atMs: time.nowMs())
                 logger.debug("session obtained", metadata: ["expires-at": .string(session.expiresAt.iso8601)])
                 return session
-            } catch DeliveryError.transport(let failure) {
+            } catch .transport(let failure) {
                 if Task.isCancelled { throw CancellationError() }
                 contact.failed(failure.description)
-            } catch DeliveryError.sessionUnavailable(let why) {
+            } catch .unavailable(let why) {
                 contact.answered(atMs: time.nowMs())
                 serverErrors += 1
                 if serverErrors >= policy.maxAttempts {
                     throw DeliveryError.unreachable("the session endpoint kept failing: \(why)")
                 }
-            } catch {
-                if case DeliveryError.credentialsRefused = error { contact.answered(atMs: time.nowMs()) }
-                throw error
+            } catch .refused(let refusal) {
+                contact.answered(atMs: time.nowMs())
+                throw DeliveryError.credentialsRefused(refusal)
+            } catch .unreadable(let why) {
+                throw DeliveryError.unreadableSession(why)
             }
             let delay = policy.backoffMs(step: failures)
             failures += 1

@@ -745,11 +745,10 @@ struct DeliveryMachine: Sendable {
     // MARK: - Reading
 
     func progress(startedAtMs: Int64, nowMs: Int64) -> DeliveryProgress {
-        var progress = DeliveryProgress(delivered: counts.delivered, alreadyPresent: counts.alreadyPresent, failed: counts.failed,
-                                        pending: counts.pending, inFlight: counts.inFlight, retries: retries,
-                                        rateLimited: rateLimited, total: counts.total,
-                                        startedAt: Timestamp(millisecondsSince1970: startedAtMs),
-                                        now: Timestamp(millisecondsSince1970: nowMs), currentRate: limiter.currentRate)
+        var progress = DeliveryProgress(counts: counts, startedAtMs: startedAtMs, nowMs: nowMs,
+                                        currentRate: limiter.currentRate)
+        progress.retries = retries
+        progress.rateLimited = rateLimited
         progress.awaitingReadBack = ending == nil ? awaitingReadBack.count : 0
         progress.readBackDueAt = ending == nil
             ? awaitingReadBack.compactMap { readBackDueMs[$0] }.max().map(Timestamp.init(millisecondsSince1970:)) : nil

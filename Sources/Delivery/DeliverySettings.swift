@@ -59,17 +59,17 @@ extension DeliverySettings: CustomStringConvertible {
 
 /// A snapshot for the progress display.
 public struct DeliveryProgress: Sendable {
-    public var delivered: Int
+    public var delivered = 0
     /// Delivered items the server already had (409), a subset of `delivered`.
-    public var alreadyPresent: Int
-    public var failed: Int
-    public var pending: Int
-    public var inFlight: Int
+    public var alreadyPresent = 0
+    public var failed = 0
+    public var pending = 0
+    public var inFlight = 0
     /// Sends that will be tried again (this run).
-    public var retries: Int
+    public var retries = 0
     /// 429 answers (this run).
-    public var rateLimited: Int
-    public var total: Int
+    public var rateLimited = 0
+    public var total = 0
     public var startedAt: Timestamp
     public var now: Timestamp
     /// Requests a second the rate limiter allows now.
@@ -87,19 +87,22 @@ public struct DeliveryProgress: Sendable {
     /// When the last read-back of those waiting out their grace is due (nil when none waits).
     public var readBackDueAt: Timestamp?
 
-    public init(delivered: Int, alreadyPresent: Int, failed: Int, pending: Int, inFlight: Int, retries: Int,
-                rateLimited: Int, total: Int, startedAt: Timestamp, now: Timestamp, currentRate: Double) {
-        self.delivered = delivered
-        self.alreadyPresent = alreadyPresent
-        self.failed = failed
-        self.pending = pending
-        self.inFlight = inFlight
-        self.retries = retries
-        self.rateLimited = rateLimited
-        self.total = total
-        self.startedAt = startedAt
-        self.now = now
+    /// The queue's `counts`, this run's other figures zero.
+    init(counts: StateCounts, startedAtMs: Int64, nowMs: Int64, currentRate: Double) {
+        startedAt = Timestamp(millisecondsSince1970: startedAtMs)
+        now = Timestamp(millisecondsSince1970: nowMs)
         self.currentRate = currentRate
+        show(counts)
+    }
+
+    /// Takes the queue's counts.
+    mutating func show(_ counts: StateCounts) {
+        delivered = counts.delivered
+        alreadyPresent = counts.alreadyPresent
+        failed = counts.failed
+        pending = counts.pending
+        inFlight = counts.inFlight
+        total = counts.total
     }
 
     /// Items settled per second of wall time since the run began (section 5: not per second of sending).
@@ -168,17 +171,18 @@ public struct DeliveryResult: Sendable {
     /// Uncertain items a read-back found in the profile (delivered, `alreadyPresent`, not sent again).
     public var foundOnReadBack: Int
     /// List paths this server did not take this run (405, or 404 for the first titles), with why.
-    public var refusedLists: [DiscovrList: String] = [:]
+    public var refusedLists: [DiscovrList: String]
 
-    public init(stop: DeliveryStop, counts: StateCounts, sent: Int, retries: Int, rateLimited: Int,
-                readBacks: Int = 0, foundOnReadBack: Int = 0) {
+    /// The end of a run: `counts` the queue's, the rest `machine`'s.
+    init(stop: DeliveryStop, counts: StateCounts, machine: DeliveryMachine) {
         self.stop = stop
         self.counts = counts
-        self.sent = sent
-        self.retries = retries
-        self.rateLimited = rateLimited
-        self.readBacks = readBacks
-        self.foundOnReadBack = foundOnReadBack
+        sent = machine.sent
+        retries = machine.retries
+        rateLimited = machine.rateLimited
+        readBacks = machine.readBacks
+        foundOnReadBack = machine.foundOnReadBack
+        refusedLists = machine.refusedLists
     }
 }
 
@@ -236,12 +240,8 @@ public enum DeliveryError: Error, Equatable, CustomStringConvertible {
     case credentialsRefused(IdentityRefusal)
     /// Requests are refused with valid credentials (403, or 401 right after a fresh session).
     case forbidden(String)
-    /// The session-token endpoint answered with a transient error (5xx, 429).
-    case sessionUnavailable(String)
     /// The session-token endpoint answered 2xx without a token we can read.
     case unreadableSession(String)
-    /// The request did not get an answer.
-    case transport(TransportFailure)
     /// No answer from the server for `unreachableAfter` seconds.
     case unreachable(String)
     /// The API URL cannot be used.
@@ -257,12 +257,8 @@ public enum DeliveryError: Error, Equatable, CustomStringConvertible {
             return refusal.description
         case .forbidden(let why):
             return "Discovr refused to store history with these credentials (\(why)); check the token and --profile"
-        case .sessionUnavailable(let why):
-            return "could not get a session from Discovr (\(why)); try again later"
         case .unreadableSession(let why):
             return "the session-token answer could not be read (\(why)); check --api-url"
-        case .transport(let failure):
-            return failure.description
         case .unreachable(let why):
             return "no answer from Discovr (\(why)); check the network or --api-url, then run resume"
         case .invalidURL(let url):

@@ -11,14 +11,6 @@ public struct Destination: Sendable, Equatable {
     public var formCanSwitch: Bool
     /// How the form was decided (kept in the state).
     public var formReason: String
-
-    public init(apiURL: String, profile: Profile, mediaIdForm: MediaIDForm, formCanSwitch: Bool, formReason: String) {
-        self.apiURL = apiURL
-        self.profile = profile
-        self.mediaIdForm = mediaIdForm
-        self.formCanSwitch = formCanSwitch
-        self.formReason = formReason
-    }
 }
 
 /// What a state already says about its destination (its `meta` table), if anything.
@@ -28,19 +20,12 @@ public struct StoredDestination: Sendable, Equatable {
     public var formCanSwitch: Bool
     public var formReason: String?
 
-    public init(profileId: String? = nil, mediaIdForm: MediaIDForm? = nil, formCanSwitch: Bool = false, formReason: String? = nil) {
-        self.profileId = profileId
-        self.mediaIdForm = mediaIdForm
-        self.formCanSwitch = formCanSwitch
-        self.formReason = formReason
-    }
-
     /// What the state keeps of its destination (`StateMeta`).
     public init(readingFrom queue: ImportQueue) throws {
-        self.init(profileId: try queue.meta(StateMeta.profileId),
-                  mediaIdForm: try queue.meta(StateMeta.mediaIdForm).flatMap(MediaIDForm.init(rawValue:)),
-                  formCanSwitch: try queue.meta(StateMeta.mediaIdFormCanSwitch) == "1",
-                  formReason: try queue.meta(StateMeta.mediaIdFormReason))
+        profileId = try queue.meta(StateMeta.profileId)
+        mediaIdForm = try queue.meta(StateMeta.mediaIdForm).flatMap(MediaIDForm.init(rawValue:))
+        formCanSwitch = try queue.meta(StateMeta.mediaIdFormCanSwitch) == "1"
+        formReason = try queue.meta(StateMeta.mediaIdFormReason)
     }
 
     /// Keeps `destination` in the state, in one transaction: a later `resume` writes to the same

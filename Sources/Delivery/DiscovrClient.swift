@@ -13,12 +13,6 @@ public struct HTTPAnswer: Sendable {
     public var headers: [(String, String)]
     public var body: [UInt8]
 
-    public init(status: Int, headers: [(String, String)], body: [UInt8]) {
-        self.status = status
-        self.headers = headers
-        self.body = body
-    }
-
     /// The answer classified, once, where it arrives: its class (`HistoryAnswer`, the one status
     /// table), its rate-limit hints read at `nowMs`, and its body's message (redacted), `added` and
     /// `removed`. A redirect's message says where it pointed. With `page`, a 2xx body is a history
@@ -192,15 +186,10 @@ public struct DiscovrClient: Sendable {
         return min(max(seconds, 0.001), maximumTimeoutSeconds)
     }
 
-    /// `POST /profile/history` with one item's JSON body and the session JWT.
-    public func postHistory(body: String, jwt: String) async throws(TransportFailure) -> HTTPAnswer {
-        try await send(path: DiscovrEndpoints.history, body: body, bearer: jwt)
-    }
-
     /// `POST /profile/history` for a play, `POST /profile/{list}` for a list write: the body written
     /// now, its media id in `form`.
     public func post(_ outgoing: Outgoing, form: MediaIDForm, jwt: String) async throws(TransportFailure) -> HTTPAnswer {
-        try await send(path: outgoing.path, body: outgoing.jsonBody(form: form), bearer: jwt)
+        try await send(method: .POST, path: outgoing.path, body: outgoing.jsonBody(form: form), bearer: jwt)
     }
 
     /// `GET /profile/history?limit=&nextPageToken=` with the session JWT: one page of the profile's
@@ -240,10 +229,6 @@ public struct DiscovrClient: Sendable {
             }
         }
         return out
-    }
-
-    private func send(path: String, body: String, bearer: String) async throws(TransportFailure) -> HTTPAnswer {
-        try await send(method: .POST, path: path, body: body, bearer: bearer)
     }
 
     func send(method: HTTPMethod, path: String, body: String?, bearer: String?) async throws(TransportFailure) -> HTTPAnswer {

@@ -15,24 +15,16 @@ public enum ExistingHistoryMode: String, Sendable, CaseIterable, Codable {
 /// Where the existing-history check stands, for the progress display and the summary.
 public struct ExistingHistoryProgress: Sendable, Equatable {
     /// History pages read so far (one request each, retries not counted).
-    public var pages: Int
+    public var pages = 0
     /// Entries on those pages.
-    public var entries: Int
+    public var entries = 0
     /// Every page is being read (the first held trakt imports or planned plays); false while only the
     /// first page decides, and when it decided that the rest need not be read.
-    public var readingAll: Bool
+    public var readingAll = false
     /// Planned plays found in the profile and marked `alreadyPresent`; nil until the check is done.
     public var found: Int?
     /// History requests sent, retries included.
-    public var requests: Int
-
-    public init(pages: Int = 0, entries: Int = 0, readingAll: Bool = false, found: Int? = nil, requests: Int = 0) {
-        self.pages = pages
-        self.entries = entries
-        self.readingAll = readingAll
-        self.found = found
-        self.requests = requests
-    }
+    public var requests = 0
 
     public var finished: Bool { found != nil }
 }
@@ -109,9 +101,7 @@ struct ExistingHistoryScan: Sendable {
 /// repeated (on `resume`, or a later `import` into the same state).
 struct ExistingHistoryCheck {
     let queue: ImportQueue
-    let settings: DeliverySettings
     let context: SendContext
-    let logger: Logger
 
     /// The meta key recording that the check was done for the session's profile.
     static func metaKey(profileId: String?) -> String { StateMeta.existingHistoryChecked(profileId: profileId) }
@@ -119,8 +109,9 @@ struct ExistingHistoryCheck {
     /// Nil when the run may go on (checked now, checked before, or `--existing ignore`); else why the
     /// run ends (stopped, credentials, forbidden, the history could not be read, the state file).
     func run(progress report: @escaping @Sendable (DeliveryProgress) -> Void) async -> DeliveryStop? {
-        guard settings.existingHistory == .check else { return nil }
-        let key = Self.metaKey(profileId: settings.profileId)
+        guard context.settings.existingHistory == .check else { return nil }
+        let logger = context.logger
+        let key = Self.metaKey(profileId: context.settings.profileId)
         do {
             if let done = try queue.meta(key) {
                 logger.debug("existing history already checked", metadata: ["record": .string(done)])
@@ -134,12 +125,8 @@ struct ExistingHistoryCheck {
         var scan = ExistingHistoryScan()
         var requests = 0
         func show(_ state: ExistingHistoryProgress) {
-            let counts = (try? queue.counts()) ?? StateCounts()
-            var snapshot = DeliveryProgress(
-                delivered: counts.delivered, alreadyPresent: counts.alreadyPresent, failed: counts.failed,
-                pending: counts.pending, inFlight: counts.inFlight, retries: 0, rateLimited: 0, total: counts.total,
-                startedAt: Timestamp(millisecondsSince1970: startedAtMs),
-                now: Timestamp(millisecondsSince1970: context.time.nowMs()), currentRate: context.currentRate)
+            var snapshot = DeliveryProgress(counts: (try? queue.counts()) ?? StateCounts(), startedAtMs: startedAtMs,
+                                            nowMs: context.time.nowMs(), currentRate: context.currentRate)
             var state = state
             state.requests = requests
             snapshot.existingHistory = state
@@ -148,10 +135,9 @@ struct ExistingHistoryCheck {
         logger.info("existing history check started")
         show(scan.progress)
         var token: String?
-        let reader = HistoryPageReader(settings: settings, context: context, logger: logger)
         reading: while true {
             let page: HistoryPage
-            switch await reader.page(after: token, number: scan.progress.pages + 1, requests: &requests) {
+            switch await context.historyPage(after: token, number: scan.progress.pages + 1, requests: &requests) {
             case .page(let got): page = got
             case .stop(let stop): return stop
             }
@@ -197,11 +183,7 @@ struct ExistingHistoryCheck {
 /// Reads the profile's whole history a page at a time (`GET /profile/history?limit=50`), for the
 /// existing-history check and for `verify`: one reader, so both page at the run's pace with the same
 /// retries, session refresh and `--give-up-after`.
-struct HistoryPageReader {
-    let settings: DeliverySettings
-    let context: SendContext
-    let logger: Logger
-
+extension SendContext {
     enum Fetch {
         case page(HistoryPage)
         case stop(DeliveryStop)
@@ -212,26 +194,26 @@ struct HistoryPageReader {
     /// `--max-attempts`, 429 after its `Retry-After` (not counted), 401 with a fresh session, a server
     /// that cannot be reached until `--give-up-after`. A 403 stops the run as for a send; any other
     /// refusal, or an answer that is not a history page, ends it with `historyUnreadable`.
-    func page(after token: String?, number page: Int, requests: inout Int) async -> Fetch {
+    func historyPage(after token: String?, number page: Int, requests: inout Int) async -> Fetch {
         var policy = RetryPolicy(maxAttempts: settings.maxAttempts, seed: (settings.jitterSeed ?? 0) &+ 0xE815_7123)
         var attempts = 0
         var unauthorized = 0
         let unreachableAfterMs = DeliveryMachine.Configuration.ms(settings.unreachableAfter)
         let what = "page \(page) of the profile's history"
         while true {
-            guard await context.waitForSlot() else { return .stop(.stopped) }
+            guard await waitForSlot() else { return .stop(.stopped) }
             requests += 1
             let outcome: DeliveryOutcome
             let sentAt: Int64
             var body: [UInt8] = []
             var said = ""
-            switch await context.exchange(page: true, { jwt throws(TransportFailure) in
-                try await context.client.getHistory(limit: DiscovrEndpoints.historyPageLimit, pageToken: token, jwt: jwt)
+            switch await exchange(page: true, { jwt throws(TransportFailure) in
+                try await client.getHistory(limit: DiscovrEndpoints.historyPageLimit, pageToken: token, jwt: jwt)
             }) {
             case .answered(let answer, let got, let at):
                 (sentAt, body, said) = (at, got, "status \(answer.status): ")
-                let now = context.time.nowMs()
-                context.limiter.withLock { $0.record(answer.kind, hints: answer.hints, sentAtMs: at, nowMs: now) }
+                let now = time.nowMs()
+                limiter.withLock { $0.record(answer.kind, hints: answer.hints, sentAtMs: at, nowMs: now) }
                 outcome = .answered(answer, retryAfterMs: answer.retryAfterMs(nowMs: now))
             case .failed(let failure, let at):
                 sentAt = at
@@ -243,7 +225,7 @@ struct HistoryPageReader {
             case .cancelled: return .stop(.stopped)
             case .runEnds(let stop): return .stop(stop)
             }
-            let now = context.time.nowMs()
+            let now = time.nowMs()
             let delayMs: Int64
             switch policy.decide(attemptsSoFar: attempts, outcome: outcome, sentAtMs: sentAt, nowMs: now) {
             case .delivered(alreadyPresent: false):
@@ -269,8 +251,7 @@ struct HistoryPageReader {
             }
             logger.debug("history page request failed, trying again", metadata: ["delay-ms": .stringConvertible(delayMs)])
             do {
-                try await context.contact.waitToRetry(afterMs: delayMs, silenceLimitMs: unreachableAfterMs, time: context.time,
-                                                      stop: context.stop)
+                try await contact.waitToRetry(afterMs: delayMs, silenceLimitMs: unreachableAfterMs, time: time, stop: stop)
             } catch {
                 return .stop(DeliveryDriver.stop(for: error))
             }

@@ -57,7 +57,7 @@ public struct VerifyResult: Sendable, Equatable {
 }
 
 /// The last verify as the state's meta table keeps it (`StateMeta.lastVerify`), written by
-/// `HistoryVerifier.record` and read by `status`: one type for both.
+/// `DeliveryDriver.recordVerify` and read by `status`: one type for both.
 public struct VerifyRecord: Sendable, Equatable, Codable {
     public var at: String
     public var checked: Int
@@ -75,21 +75,13 @@ public struct VerifyRecord: Sendable, Equatable, Codable {
         // Strings and integers only: encoding cannot fail.
         return String(decoding: (try? encoder.encode(self)) ?? Data("{}".utf8), as: UTF8.self)
     }
+}
 
+extension VerifyRecord {
     /// Reads a meta value; nil when there is none or it is not such a record.
     public init?(json: String?) {
         guard let json, let value = try? JSONDecoder().decode(Self.self, from: Data(json.utf8)) else { return nil }
         self = value
-    }
-
-    public init(at: String, checked: Int, present: Int, missing: Int, duplicated: Int, unexpected: Int, requeued: Int) {
-        self.at = at
-        self.checked = checked
-        self.present = present
-        self.missing = missing
-        self.duplicated = duplicated
-        self.unexpected = unexpected
-        self.requeued = requeued
     }
 }
 
@@ -181,92 +173,60 @@ struct VerifyTally {
     }
 }
 
-/// `verify`: reads the profile's whole history (`GET /profile/history`, every page, with the reader
-/// the existing-history check uses: the run's pace, retries, session refresh, `--give-up-after`) and
-/// holds it against every play the state counts as in the profile.
-public struct HistoryVerifier: Sendable {
-    let queue: ImportQueue
-    let settings: DeliverySettings
-    let logger: Logger
-    let clock: any Clock<Duration>
-    let wallClock: @Sendable () -> Int64
-
-    public init(queue: ImportQueue, settings: DeliverySettings, logger: Logger,
-                clock: any Clock<Duration> = ContinuousClock(),
-                wallClock: @escaping @Sendable () -> Int64 = DeliveryDriver.systemWallClock) {
-        self.queue = queue
-        self.settings = settings
-        self.logger = logger
-        self.clock = clock
-        self.wallClock = wallClock
-    }
-
-    /// Reads and matches; ids in the findings are written in `form`.
-    public func run(stop: StopSignal, form: MediaIDForm,
-                    progress report: @escaping @Sendable (VerifyProgress) -> Void) async -> VerifyOutcome {
-        let runClock: any Clock<Duration> = clock
-        let time = RunTime.make(clock: runClock, startMs: wallClock())
+extension DeliveryDriver {
+    /// `verify`: reads the profile's whole history (`GET /profile/history`, every page, with the reader
+    /// the existing-history check uses: the run's pace, retries, session refresh, `--give-up-after`) and
+    /// holds it against every play the state counts as in the profile. Ids in the findings are written
+    /// in `form`.
+    public func verify(stop: StopSignal, form: MediaIDForm,
+                       progress report: @escaping @Sendable (VerifyProgress) -> Void) async -> VerifyOutcome {
+        let time = runTime()
         let startedAtMs = time.nowMs()
         var tally: VerifyTally
         do {
             tally = VerifyTally(plays: try queue.settledPlays())
         } catch {
-            return .stopped(.storage(DeliveryDriver.queueError(error, queue: queue)))
+            return .stopped(.storage(Self.queueError(error, queue: queue)))
         }
         let expected = tally.plays.count
-        let settings = self.settings, logger = self.logger
         let seed = settings.jitterSeed ?? UInt64.random(in: .min ... .max)
-        do {
-            return try await withDiscovrClient(
-                baseURL: settings.baseURL, requestTimeout: settings.requestTimeout, maxConnections: 1, logger: logger,
-                now: { Timestamp(millisecondsSince1970: time.nowMs()) }
-            ) { client in
-                let context = SendContext(client: client, settings: settings, time: time, stop: stop, seed: seed, logger: logger)
-                do {
-                    _ = try await context.tokens.token()
-                } catch {
-                    return .stopped(DeliveryDriver.stop(for: error))
-                }
-                let reader = HistoryPageReader(settings: settings, context: context, logger: logger)
-                var token: String?
-                var pages = 0
-                var requests = 0
-                var tokensSeen = Set<String>()
-                logger.info("verify started", metadata: ["plays": .stringConvertible(expected)])
-                reading: while true {
-                    switch await reader.page(after: token, number: pages + 1, requests: &requests) {
-                    case .stop(let stop):
-                        return .stopped(stop)
-                    case .page(let page):
-                        pages += 1
-                        tally.take(page.items)
-                        report(VerifyProgress(entries: tally.entries, pages: pages, expected: expected))
-                        switch ExistingHistoryScan.next(after: page, pages: pages, tokensSeen: &tokensSeen) {
-                        case .read(let next): token = next
-                        case .done: break reading
-                        case .badPaging(let why): return .stopped(.historyUnreadable(why))
-                        }
+        return await withContext(time: time, seed: seed, stop: stop, failed: VerifyOutcome.stopped) { context in
+            var token: String?
+            var pages = 0
+            var requests = 0
+            var tokensSeen = Set<String>()
+            logger.info("verify started", metadata: ["plays": .stringConvertible(expected)])
+            reading: while true {
+                switch await context.historyPage(after: token, number: pages + 1, requests: &requests) {
+                case .stop(let stop):
+                    return .stopped(stop)
+                case .page(let page):
+                    pages += 1
+                    tally.take(page.items)
+                    report(VerifyProgress(entries: tally.entries, pages: pages, expected: expected))
+                    switch ExistingHistoryScan.next(after: page, pages: pages, tokensSeen: &tokensSeen) {
+                    case .read(let next): token = next
+                    case .done: break reading
+                    case .badPaging(let why): return .stopped(.historyUnreadable(why))
                     }
                 }
-                var result = tally.result(form: form)
-                result.pages = pages
-                logger.info("verify done", metadata: [
-                    "pages": .stringConvertible(pages), "requests": .stringConvertible(requests),
-                    "entries": .stringConvertible(result.entries),
-                    "missing": .stringConvertible(result.missing.count),
-                    "duplicated": .stringConvertible(result.duplicated.count),
-                    "ms": .stringConvertible(time.nowMs() - startedAtMs),
-                ])
-                return .verified(result)
             }
-        } catch {
-            return .stopped(DeliveryDriver.stop(for: error))
+            var result = tally.result(form: form)
+            result.pages = pages
+            logger.info("verify done", metadata: [
+                "pages": .stringConvertible(pages), "requests": .stringConvertible(requests),
+                "entries": .stringConvertible(result.entries),
+                "missing": .stringConvertible(result.missing.count),
+                "duplicated": .stringConvertible(result.duplicated.count),
+                "ms": .stringConvertible(time.nowMs() - startedAtMs),
+            ])
+            return .verified(result)
         }
     }
 
     /// Keeps the result as the state's last verify and, with `requeueMissing`, puts the missing plays
     /// back to pending (one transaction). Returns how many were put back.
-    public func record(_ result: VerifyResult, requeueMissing: Bool) throws -> Int {
+    public func recordVerify(_ result: VerifyResult, requeueMissing: Bool) throws -> Int {
         let at = Timestamp(millisecondsSince1970: wallClock())
         guard requeueMissing, !result.missing.isEmpty else {
             try queue.setMeta(StateMeta.lastVerify, result.record(at: at, requeued: 0).json)

@@ -11,9 +11,10 @@ import Testing
     static func preload(_ running: RunningSandbox, _ bodies: [String]) async throws {
         try await withDiscovrClient(baseURL: running.url, requestTimeout: 5, logger: quietLogger,
                                     now: { Timestamp(millisecondsSince1970: DeliveryDriver.systemWallClock()) }) { client in
-            let session = try await client.exchange(refreshToken: running.refreshToken, profileId: nil)
+            let session = try await client.session(refreshToken: running.refreshToken, profileId: nil)
             for body in bodies {
-                let answer = try await client.postHistory(body: body, jwt: session.token)
+                let answer = try await client.send(method: .POST, path: DiscovrEndpoints.history, body: body,
+                                                   bearer: session.token)
                 #expect(answer.status == 200, "\(String(decoding: answer.body, as: UTF8.self))")
             }
         }
