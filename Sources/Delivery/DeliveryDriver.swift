@@ -379,27 +379,19 @@ final class SendContext: Sendable {
         }
     }
 
-    /// What one request with the session came to.
-    enum Exchange {
-        case answered(DiscovrAnswer, body: [UInt8], sentAtMs: Int64)
-        case failed(TransportFailure, sentAtMs: Int64)
-        /// A stop or a cancellation came before the request went out (nil), or while it was out.
-        case cancelled(sentAtMs: Int64?)
-        /// The run cannot go on (credentials refused, a fresh session refused again, unreachable while refreshing).
-        case runEnds(DeliveryStop)
-    }
-
     /// One request (`call` with the session JWT), every request of a run goes through here: the answer
     /// is classified where it arrives (with `page`, a 2xx body is a history page), the server's contact
-    /// noted, and what the answer says about the session heard (a 401 invalidates it).
-    func exchange(page: Bool, _ call: (String) async throws(TransportFailure) -> HTTPAnswer) async -> Exchange {
-        if Task.isCancelled { return .cancelled(sentAtMs: nil) }
+    /// noted, and what the answer says about the session heard (a 401 invalidates it). The body is that
+    /// of an answer (empty otherwise).
+    func exchange(page: Bool, _ call: (String) async throws(TransportFailure) -> HTTPAnswer) async
+        -> (result: DeliveryMachine.SendResult, body: [UInt8]) {
+        if Task.isCancelled { return (.notSent, []) }
         let jwt: String
         do {
             jwt = try await tokens.token()
         } catch {
             let stop = Task.isCancelled ? .stopped : DeliveryDriver.stop(for: error)
-            return stop == .stopped ? .cancelled(sentAtMs: nil) : .runEnds(stop)
+            return (stop == .stopped ? .notSent : .runEnds(stop), [])
         }
         let sentAt = time.nowMs()
         let http: HTTPAnswer
@@ -407,38 +399,34 @@ final class SendContext: Sendable {
             http = try await call(jwt)
         } catch {
             if Task.isCancelled {
-                if case .connectFailed = error { return .cancelled(sentAtMs: nil) }
-                return .cancelled(sentAtMs: sentAt)
+                if case .connectFailed = error { return (.notSent, []) }
+                return (.cancelledInFlight(sentAtMs: sentAt), [])
             }
             contact.failed(error.description)
             logger.debug("request failed", metadata: ["problem": .string(error.description)])
-            return .failed(error, sentAtMs: sentAt)
+            return (.noAnswer(error, sentAtMs: sentAt), [])
         }
         let now = time.nowMs()
         contact.answered(atMs: now)
         let answer = http.classified(atMs: now, page: page)
-        if let stop = await sessionAnswer(answer.kind, jwt: jwt) { return .runEnds(stop) }
-        return .answered(answer, body: http.body, sentAtMs: sentAt)
+        if let stop = await sessionAnswer(answer.kind, jwt: jwt) { return (.runEnds(stop), []) }
+        return (.answered(answer, sentAtMs: sentAt), http.body)
     }
 
     /// Sends one item once. On a 401 the session is invalidated (the next request refreshes it) and the
     /// answer reported: the machine decides whether to send again.
     func send(_ item: QueuedItem) async -> DeliveryMachine.SendResult {
         var form = MediaIDForm.seed
-        let result = await exchange(page: false) { jwt throws(TransportFailure) in
+        let (result, _) = await exchange(page: false) { jwt throws(TransportFailure) in
             // The body is written here, once, in the form the run sends in now.
             form = settings.mediaIdForm?.current ?? .seed
             return try await client.post(item.outgoing, form: form, jwt: jwt)
         }
-        switch result {
-        case .answered(let answer, _, let sentAt):
-            // Only plays tell the form: a list path this server does not take answers 404 or 405 whatever the id.
-            if item.outgoing.play != nil { settings.mediaIdForm?.record(answer.kind, sentIn: form) }
-            return .answered(answer, sentAtMs: sentAt)
-        case .failed(let failure, let sentAt): return .noAnswer(failure, sentAtMs: sentAt)
-        case .cancelled(let sentAt): return sentAt.map { .cancelledInFlight(sentAtMs: $0) } ?? .notSent
-        case .runEnds(let stop): return .runEnds(stop)
+        // Only plays tell the form: a list path this server does not take answers 404 or 405 whatever the id.
+        if case .answered(let answer, _) = result, item.outgoing.play != nil {
+            settings.mediaIdForm?.record(answer.kind, sentIn: form)
         }
+        return result
     }
 
     /// Reads one page of the play's history (`GET /profile/history/{mediaId}?season=&episode=`), the
@@ -447,21 +435,21 @@ final class SendContext: Sendable {
         guard let play = item.outgoing.play else {
             return .page(HistoryPage(items: [], hasMore: false, nextPageToken: nil), sentAtMs: time.nowMs())
         }
-        let result = await exchange(page: true) { jwt throws(TransportFailure) in
+        let answered = await exchange(page: true) { jwt throws(TransportFailure) in
             // The id in the form the sends go in (the server answered that form for them).
             try await client.getHistory(of: play.mediaId.rawValue(in: settings.mediaIdForm?.current ?? .seed),
                                         season: play.season, episode: play.episode,
                                         limit: DeliveryMachine.readBackPageSize, pageToken: pageToken, jwt: jwt)
         }
-        switch result {
-        case .answered(var answer, let body, let sentAt):
+        switch answered.result {
+        case .answered(var answer, let sentAt):
             if answer.kind == .delivered {
-                if let page = HistoryPage.parse(body: body) { return .page(page, sentAtMs: sentAt) }
+                if let page = HistoryPage.parse(body: answered.body) { return .page(page, sentAtMs: sentAt) }
                 answer.response.message = "the history answer is not a page of items"
             }
             return .answered(answer, sentAtMs: sentAt)
-        case .failed(let failure, let sentAt): return .noAnswer(failure, sentAtMs: sentAt)
-        case .cancelled: return .notSent // a read changes nothing at the server
+        case .noAnswer(let failure, let sentAt): return .noAnswer(failure, sentAtMs: sentAt)
+        case .notSent, .cancelledInFlight: return .notSent // a read changes nothing at the server
         case .runEnds(let stop): return .runEnds(stop)
         }
     }
@@ -526,38 +514,29 @@ extension Duration {
     }
 }
 
-/// When the server last answered, and whether requests have been failing since.
-struct ServerContact: Sendable {
-    var lastAnswerMs: Int64
-    var failingProblem: String?
-}
-
-/// Server contact shared by the send tasks, the session exchange and the loop.
+/// Server contact shared by the send tasks, the session exchange and the loop: when the server last
+/// answered, and whether requests have been failing since.
 final class ContactLog: Sendable {
-    private let state: Mutex<ServerContact>
+    private let state: Mutex<(lastAnswerMs: Int64, failingProblem: String?)>
 
-    init(startMs: Int64) { state = Mutex(ServerContact(lastAnswerMs: startMs, failingProblem: nil)) }
+    init(startMs: Int64) { state = Mutex((startMs, nil)) }
 
     func answered(atMs ms: Int64) {
-        state.withLock { $0 = ServerContact(lastAnswerMs: max($0.lastAnswerMs, ms), failingProblem: nil) }
+        state.withLock { $0 = (max($0.lastAnswerMs, ms), nil) }
     }
 
     func failed(_ problem: String) {
         state.withLock { $0.failingProblem = problem }
     }
 
-    /// How long the server has been silent while requests failed; nil while it answers.
-    func silence(nowMs: Int64) -> (ms: Int64, problem: String)? {
-        state.withLock { contact in
-            contact.failingProblem.map { (nowMs - contact.lastAnswerMs, $0) }
-        }
-    }
-
     /// Waits `afterMs` before a request is tried again, but not past `silenceLimitMs` without an answer.
     /// Throws `unreachable` once the server has been silent that long, `stopped` on a stop or a cancellation.
     func waitToRetry(afterMs: Int64, silenceLimitMs: Int64, time: RunTime, stop: StopSignal) async throws(DeliveryError) {
         let now = time.nowMs()
-        let silence = self.silence(nowMs: now)
+        // How long the server has been silent while requests failed; nil while it answers.
+        let silence = state.withLock { contact in
+            contact.failingProblem.map { (ms: now - contact.lastAnswerMs, problem: $0) }
+        }
         if let silence, silence.ms >= silenceLimitMs {
             throw .unreachable("no answer for \(silence.ms / 1000) s; last problem: \(silence.problem)")
         }

@@ -106,7 +106,8 @@ struct DeliveryMachine: Sendable {
         case storageFailed(QueueError)
     }
 
-    /// What became of one `POST /profile/history` (or a list's POST).
+    /// What became of one `POST /profile/history` (or a list's POST), or of any request of the run
+    /// (`SendContext.exchange`).
     enum SendResult: Sendable, Equatable {
         case answered(DiscovrAnswer, sentAtMs: Int64)
         case noAnswer(TransportFailure, sentAtMs: Int64)
@@ -355,7 +356,7 @@ struct DeliveryMachine: Sendable {
             let problem = answer.message ?? "status \(answer.status)"
             if !answer.kind.isSuccess { lastProblem = answer.said }
             if let list = item.outgoing.list, let refusal = pathRefusal(list, answer, into: &actions) {
-                settle(item.id, into: &actions, now: now)
+                settle(item.id, now: now)
                 counts.failed += 1
                 actions.append(.write(.failed(id: item.id, status: answer.status, message: refusal)))
                 return
@@ -410,7 +411,7 @@ struct DeliveryMachine: Sendable {
         let problem = message ?? status.map { "status \($0)" } ?? "no answer"
         switch decision {
         case .delivered(let alreadyPresent):
-            settle(item.id, into: &actions, now: now)
+            settle(item.id, now: now)
             counts.delivered += 1
             if alreadyPresent { counts.alreadyPresent += 1 }
             actions.append(.write(.delivered(id: item.id, status: status ?? 200, message: message, added: answer?.response.added,
@@ -431,7 +432,7 @@ struct DeliveryMachine: Sendable {
             retry(item.id, status: status, message: problem, notBefore: now &+ policy.backoffMs(step: item.attempts),
                   countAttempt: true, clearUncertain: item.uncertain, into: &actions)
         case .giveUp(let reason):
-            settle(item.id, into: &actions, now: now)
+            settle(item.id, now: now)
             counts.failed += 1
             actions.append(.write(.failed(id: item.id, status: status, message: reason)))
         case .stopRun(let reason):
@@ -461,7 +462,7 @@ struct DeliveryMachine: Sendable {
             guard case .lookingUp(let token) = entry.phase else { return }
             let window = (item.sentAtMs ?? item.lastSendMs).map { $0...(now &+ configuration.timeoutGraceMs) }
             if let play = item.outgoing.play, page.items.contains(where: { play.isMatched(by: $0, createdWithinMs: window) }) {
-                settle(item.id, into: &actions, now: now)
+                settle(item.id, now: now)
                 counts.delivered += 1
                 counts.alreadyPresent += 1
                 foundOnReadBack += 1
@@ -502,7 +503,7 @@ struct DeliveryMachine: Sendable {
     /// not in the profile, so retry-failed can send it again safely).
     private mutating func notFound(_ item: QueuedItem, now: Int64, into actions: inout [Action]) {
         if item.attempts >= configuration.maxAttempts {
-            settle(item.id, into: &actions, now: now)
+            settle(item.id, now: now)
             counts.failed += 1
             actions.append(.write(.failed(id: item.id, status: nil, message: "gave up after \(item.attempts) attempts: "
                 + "no answer that says it was stored, and a read-back did not find it")))
@@ -562,7 +563,7 @@ struct DeliveryMachine: Sendable {
     }
 
     /// Delivered or failed: the item leaves, the stall clock restarts, `limit` counts it.
-    private mutating func settle(_ id: Int64, into actions: inout [Action], now: Int64) {
+    private mutating func settle(_ id: Int64, now: Int64) {
         drop(id)
         counts.inFlight -= 1
         settled += 1

@@ -12,7 +12,7 @@ public struct DeliverySettings: Sendable {
     public var rate: Double
     /// `--rate auto`: start at `RateLimiter.autoStartRate` and find the server's pace (below `rate`).
     /// False: start at `rate` (lowered by headers and 429s, never raised above it).
-    public var autoRate: Bool
+    public var autoRate = false
     /// Requests in flight at most.
     public var concurrency: Int
     /// Counted attempts per item before it fails.
@@ -33,12 +33,11 @@ public struct DeliverySettings: Sendable {
 
     public init(baseURL: String, refreshToken: String, profileId: String? = nil, rate: Double = 5,
                 concurrency: Int = 4, maxAttempts: Int = 8, limit: Int? = nil, requestTimeout: Double = 30,
-                unreachableAfter: Double = 120, jitterSeed: UInt64? = nil, autoRate: Bool = false) {
+                unreachableAfter: Double = 120, jitterSeed: UInt64? = nil) {
         self.baseURL = baseURL
         self.refreshToken = refreshToken
         self.profileId = profileId
         self.rate = rate
-        self.autoRate = autoRate
         self.concurrency = concurrency
         self.maxAttempts = maxAttempts
         self.limit = limit

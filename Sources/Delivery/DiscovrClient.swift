@@ -86,12 +86,8 @@ public enum TransportFailure: Error, Sendable, Equatable, CustomStringConvertibl
             }
         }
         if let error = error as? ChannelError {
-            switch error {
-            case .connectTimeout:
-                return .connectFailed("no connection within the connect timeout")
-            default:
-                return .connectionLost(String(describing: error))
-            }
+            if case .connectTimeout = error { return .connectFailed("no connection within the connect timeout") }
+            return .connectionLost(String(describing: error))
         }
         return .connectionLost(Redaction.redact(String(describing: error)))
     }
@@ -218,18 +214,10 @@ public struct DiscovrClient: Sendable {
 
     /// Everything but RFC 3986's unreserved characters percent-encoded (page tokens are opaque).
     static func percentEncoded(_ text: String) -> String {
-        var out = ""
-        for byte in text.utf8 {
-            switch byte {
-            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
-                 UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"):
-                out.unicodeScalars.append(Unicode.Scalar(byte))
-            default:
-                out += "%" + String(format: "%02X", byte)
-            }
-        }
-        return out
+        text.addingPercentEncoding(withAllowedCharacters: unreserved) ?? text
     }
+
+    static let unreserved = CharacterSet(charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
 
     func send(method: HTTPMethod, path: String, body: String?, bearer: String?) async throws(TransportFailure) -> HTTPAnswer {
         var request = HTTPClientRequest(url: baseURL + path)
@@ -256,15 +244,15 @@ public struct DiscovrClient: Sendable {
 
     /// The whole body, by `deadline`, at most `maximumBodyBytes`. Stopping early (too long, too late)
     /// cancels the stream, which closes the connection: nothing more of that answer is read.
-    static func readBody(_ body: HTTPClientResponse.Body, deadline: NIODeadline, timeoutSeconds: Double,
-                         cap: Int = maximumBodyBytes) async throws -> [UInt8] {
+    static func readBody(_ body: HTTPClientResponse.Body, deadline: NIODeadline,
+                         timeoutSeconds: Double) async throws -> [UInt8] {
         try await withThrowingTaskGroup(of: [UInt8]?.self) { group in
             group.addTask {
                 var bytes: [UInt8] = []
                 for try await chunk in body {
-                    guard chunk.readableBytes <= cap - bytes.count else {
+                    guard chunk.readableBytes <= maximumBodyBytes - bytes.count else {
                         throw TransportFailure.connectionLost(
-                            "the answer was longer than \(cap / (1 << 20)) MiB and was cut off (no Discovr answer is that long)")
+                            "the answer was longer than \(maximumBodyBytes / (1 << 20)) MiB and was cut off (no Discovr answer is that long)")
                     }
                     bytes.append(contentsOf: chunk.readableBytesView)
                 }

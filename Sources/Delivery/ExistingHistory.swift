@@ -103,15 +103,12 @@ struct ExistingHistoryCheck {
     let queue: ImportQueue
     let context: SendContext
 
-    /// The meta key recording that the check was done for the session's profile.
-    static func metaKey(profileId: String?) -> String { StateMeta.existingHistoryChecked(profileId: profileId) }
-
     /// Nil when the run may go on (checked now, checked before, or `--existing ignore`); else why the
     /// run ends (stopped, credentials, forbidden, the history could not be read, the state file).
     func run(progress report: @escaping @Sendable (DeliveryProgress) -> Void) async -> DeliveryStop? {
         guard context.settings.existingHistory == .check else { return nil }
         let logger = context.logger
-        let key = Self.metaKey(profileId: context.settings.profileId)
+        let key = StateMeta.existingHistoryChecked(profileId: context.settings.profileId)
         do {
             if let done = try queue.meta(key) {
                 logger.debug("existing history already checked", metadata: ["record": .string(done)])
@@ -205,31 +202,31 @@ extension SendContext {
             requests += 1
             let outcome: DeliveryOutcome
             let sentAt: Int64
-            var body: [UInt8] = []
             var said = ""
-            switch await exchange(page: true, { jwt throws(TransportFailure) in
+            let answered = await exchange(page: true) { jwt throws(TransportFailure) in
                 try await client.getHistory(limit: DiscovrEndpoints.historyPageLimit, pageToken: token, jwt: jwt)
-            }) {
-            case .answered(let answer, let got, let at):
-                (sentAt, body, said) = (at, got, "status \(answer.status): ")
+            }
+            switch answered.result {
+            case .answered(let answer, let at):
+                (sentAt, said) = (at, "status \(answer.status): ")
                 let now = time.nowMs()
                 limiter.withLock { $0.record(answer.kind, hints: answer.hints, sentAtMs: at, nowMs: now) }
                 outcome = .answered(answer, retryAfterMs: answer.retryAfterMs(nowMs: now))
-            case .failed(let failure, let at):
+            case .noAnswer(let failure, let at):
                 sentAt = at
                 switch failure {
                 case .connectFailed(let why): outcome = .connectFailed(why)
                 case .timedOut(let why): outcome = .timedOut(why)
                 case .connectionLost(let why): outcome = .connectionLost(why)
                 }
-            case .cancelled: return .stop(.stopped)
+            case .notSent, .cancelledInFlight: return .stop(.stopped)
             case .runEnds(let stop): return .stop(stop)
             }
             let now = time.nowMs()
             let delayMs: Int64
             switch policy.decide(attemptsSoFar: attempts, outcome: outcome, sentAtMs: sentAt, nowMs: now) {
             case .delivered(alreadyPresent: false):
-                guard let page = HistoryPage.parse(body: body) else {
+                guard let page = HistoryPage.parse(body: answered.body) else {
                     return .stop(.historyUnreadable("the answer to \(what) is not a history page"))
                 }
                 return .page(page)

@@ -107,7 +107,6 @@ public enum VerifyOutcome: Sendable, Equatable {
 /// item key) and only counted.
 struct VerifyTally {
     let plays: [SettledPlay]
-    private let sent: [HistoryItem]
     private var byPlayKey: [String: Int] = [:]
     private var datelessByItemKey: [String: [Int]] = [:]
     private(set) var found: [Int]
@@ -116,13 +115,12 @@ struct VerifyTally {
 
     init(plays: [SettledPlay]) {
         self.plays = plays
-        sent = plays.map(\.play)
         found = Array(repeating: 0, count: plays.count)
-        for (index, play) in sent.enumerated() {
-            if play.updatedAt == nil {
-                datelessByItemKey[plays[index].itemKey, default: []].append(index)
+        for (index, play) in plays.enumerated() {
+            if play.play.updatedAt == nil {
+                datelessByItemKey[play.itemKey, default: []].append(index)
             } else {
-                byPlayKey[plays[index].playKey] = index
+                byPlayKey[play.playKey] = index
             }
         }
     }
@@ -142,12 +140,12 @@ struct VerifyTally {
         guard let item = entry.asPlannedItem else { return nil }
         let keys = item.keys
         if item.updatedAt != nil, let index = byPlayKey[keys.play],
-           sent[index].isMatched(by: entry, createdWithinMs: nil, anyImport: plays[index].foundBeforeSending) {
+           plays[index].play.isMatched(by: entry, createdWithinMs: nil, anyImport: plays[index].foundBeforeSending) {
             return index
         }
         return datelessByItemKey[keys.item]?.first { index in
             guard let from = plays[index].sentAtMs else { return false }
-            return sent[index].isMatched(by: entry, createdWithinMs: from...Int64.max)
+            return plays[index].play.isMatched(by: entry, createdWithinMs: from...Int64.max)
         }
     }
 
@@ -162,11 +160,12 @@ struct VerifyTally {
                 result.present += 1
                 continue
             }
-            let play = sent[index]
+            let settled = plays[index]
+            let play = settled.play
             let finding = VerifyFinding(mediaId: play.mediaId.rawValue(in: form),
                                         season: play.season, episode: play.episode,
-                                        updatedAt: play.updatedAt?.iso8601, title: plays[index].title, found: count,
-                                        id: plays[index].id)
+                                        updatedAt: play.updatedAt?.iso8601, title: settled.title, found: count,
+                                        id: settled.id)
             if count == 0 { result.missing.append(finding) } else { result.duplicated.append(finding) }
         }
         return result

@@ -79,7 +79,7 @@ import Testing
             // The check is recorded in the state: resuming (with new work) does not read again.
             let queue = try ImportQueue.open(path: directory.statePath)
             defer { queue.close() }
-            let record = try #require(try queue.meta(ExistingHistoryCheck.metaKey(profileId: nil)))
+            let record = try #require(try queue.meta(StateMeta.existingHistoryChecked(profileId: nil)))
             #expect(record == #"{"pages":3,"entries":150,"requests":3,"found":120}"#)
             _ = try queue.enqueue(makeEntries(10, firstShow: 5000))
             let resumed = await DeliveryDriverTests.deliver(queue, Self.settings(running, .check))
@@ -102,7 +102,7 @@ import Testing
                 #expect(result.counts == StateCounts(delivered: 40))
                 #expect(running.store.stats().reads == 1)
                 #expect(running.store.stats().stored == 40 + otherEntries)
-                let record = try #require(try queue.meta(ExistingHistoryCheck.metaKey(profileId: nil)))
+                let record = try #require(try queue.meta(StateMeta.existingHistoryChecked(profileId: nil)))
                 #expect(record == #"{"pages":1,"entries":\#(min(otherEntries, 50)),"requests":1,"found":0}"#)
             }
         }
@@ -122,7 +122,7 @@ import Testing
                 #expect(result.sent == 50)
                 let stats = running.store.stats()
                 #expect(stats.reads == 0 && stats.repeats == 20)
-                #expect(try queue.meta(ExistingHistoryCheck.metaKey(profileId: nil)) == nil)
+                #expect(try queue.meta(StateMeta.existingHistoryChecked(profileId: nil)) == nil)
             }
         }
     }
