@@ -10,12 +10,10 @@ import Synchronization
 /// `GET /profile/history/{mediaId}` requests in a task group (authorised by `SessionTokens`), and it
 /// sleeps until the next event or the next deadline the machine names (no polling).
 ///
-/// It stops when nothing is left, at `limit`, on a stop request (requests out are finished and
-/// settled), when `--give-up-after` runs out (the server gives no answer, asks for too long a wait,
-/// or no item settles), on refused credentials or a 403 (requests out are cancelled: what may have
-/// reached the server is kept as uncertain), or when the state file cannot be written. An item is
-/// marked delivered only after the server said so, or a read-back found it, so a run ended in any way
-/// loses nothing and stores nothing twice.
+/// It stops for one of the reasons `DeliveryStop` names: on a stop request requests out are finished
+/// and settled; on refused credentials or a 403 they are cancelled (what may have reached the server is
+/// kept as uncertain). An item is marked delivered only after the server said so, or a read-back found
+/// it, so a run ended in any way loses nothing and stores nothing twice.
 public struct DeliveryDriver: Sendable {
     let queue: ImportQueue
     let settings: DeliverySettings
@@ -47,7 +45,7 @@ public struct DeliveryDriver: Sendable {
         let startedAtMs = time.nowMs()
         let seed = settings.jitterSeed ?? UInt64.random(in: .min ... .max)
         var machine = DeliveryMachine(configuration: DeliveryMachine.Configuration(settings: settings, seed: seed),
-                                      nowMs: startedAtMs)
+                                      nowMs: startedAtMs, limiter: RateLimiter(rate: settings.rate, auto: settings.autoRate))
         let counts: StateCounts
         do {
             counts = try queue.counts()
@@ -60,7 +58,7 @@ public struct DeliveryDriver: Sendable {
         ])
         _ = machine.handle(.start(counts), nowMs: startedAtMs) // a first snapshot for the result
         let stopReason = await withContext(time: time, seed: seed, stop: stop, failed: { $0 }) { context in
-            if let stop = await ExistingHistoryCheck(queue: queue, context: context).run(progress: progress) {
+            if let stop = await checkExistingHistory(context: context, progress: progress) {
                 return stop
             }
             let counts = (try? queue.counts()) ?? counts

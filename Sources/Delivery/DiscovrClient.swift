@@ -248,15 +248,12 @@ public struct DiscovrClient: Sendable {
                          timeoutSeconds: Double) async throws -> [UInt8] {
         try await withThrowingTaskGroup(of: [UInt8]?.self) { group in
             group.addTask {
-                var bytes: [UInt8] = []
-                for try await chunk in body {
-                    guard chunk.readableBytes <= maximumBodyBytes - bytes.count else {
-                        throw TransportFailure.connectionLost(
-                            "the answer was longer than \(maximumBodyBytes / (1 << 20)) MiB and was cut off (no Discovr answer is that long)")
-                    }
-                    bytes.append(contentsOf: chunk.readableBytesView)
+                do {
+                    return Array(buffer: try await body.collect(upTo: maximumBodyBytes))
+                } catch is NIOTooManyBytesError {
+                    throw TransportFailure.connectionLost("the answer was longer than \(maximumBodyBytes / (1 << 20)) MiB "
+                        + "and was cut off (no Discovr answer is that long)")
                 }
-                return bytes
             }
             group.addTask {
                 let left = deadline.uptimeNanoseconds > NIODeadline.now().uptimeNanoseconds

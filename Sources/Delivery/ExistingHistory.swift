@@ -27,6 +27,11 @@ public struct ExistingHistoryProgress: Sendable, Equatable {
     public var requests = 0
 
     public var finished: Bool { found != nil }
+
+    /// What the meta table keeps: `{"pages":3,"entries":150,"requests":3,"found":120}`.
+    func record(found: Int) -> String {
+        "{\"pages\":\(pages),\"entries\":\(entries),\"requests\":\(requests),\"found\":\(found)}"
+    }
 }
 
 extension HistoryEntry {
@@ -96,19 +101,16 @@ struct ExistingHistoryScan: Sendable {
     }
 }
 
-/// Runs the existing-history check with the driver's transport, session and rate limiter, before the
-/// first item is claimed. Once done for a profile, the state's meta table says so and it is not
-/// repeated (on `resume`, or a later `import` into the same state).
-struct ExistingHistoryCheck {
-    let queue: ImportQueue
-    let context: SendContext
-
-    /// Nil when the run may go on (checked now, checked before, or `--existing ignore`); else why the
-    /// run ends (stopped, credentials, forbidden, the history could not be read, the state file).
-    func run(progress report: @escaping @Sendable (DeliveryProgress) -> Void) async -> DeliveryStop? {
-        guard context.settings.existingHistory == .check else { return nil }
-        let logger = context.logger
-        let key = StateMeta.existingHistoryChecked(profileId: context.settings.profileId)
+extension DeliveryDriver {
+    /// The existing-history check, with the run's transport, session and rate limiter, before the first
+    /// item is claimed. Once done for a profile, the state's meta table says so and it is not repeated
+    /// (on `resume`, or a later `import` into the same state). Nil when the run may go on (checked now,
+    /// checked before, or `--existing ignore`); else why the run ends (stopped, credentials, forbidden,
+    /// the history could not be read, the state file).
+    func checkExistingHistory(context: SendContext, progress report: @escaping @Sendable (DeliveryProgress) -> Void) async
+        -> DeliveryStop? {
+        guard settings.existingHistory == .check else { return nil }
+        let key = StateMeta.existingHistoryChecked(profileId: settings.profileId)
         do {
             if let done = try queue.meta(key) {
                 logger.debug("existing history already checked", metadata: ["record": .string(done)])
@@ -116,7 +118,7 @@ struct ExistingHistoryCheck {
             }
             if try queue.counts().pending == 0 { return nil } // nothing to send, nothing to look for
         } catch {
-            return .storage(DeliveryDriver.queueError(error, queue: queue))
+            return .storage(Self.queueError(error, queue: queue))
         }
         let startedAtMs = context.time.nowMs()
         var scan = ExistingHistoryScan()
@@ -142,7 +144,7 @@ struct ExistingHistoryCheck {
             do {
                 next = try scan.take(page) { keys in try queue.heldPlays(keys) }
             } catch {
-                return .storage(DeliveryDriver.queueError(error, queue: queue))
+                return .storage(Self.queueError(error, queue: queue))
             }
             show(scan.progress)
             switch next {
@@ -156,9 +158,9 @@ struct ExistingHistoryCheck {
         record.requests = requests
         do {
             let done = record
-            found = try queue.markAlreadyPresent(playKeys: scan.playKeys, meta: (key, { Self.record(done, found: $0) }))
+            found = try queue.markAlreadyPresent(playKeys: scan.playKeys, meta: (key, { done.record(found: $0) }))
         } catch {
-            return .storage(DeliveryDriver.queueError(error, queue: queue))
+            return .storage(Self.queueError(error, queue: queue))
         }
         record.found = found
         show(record)
@@ -168,12 +170,6 @@ struct ExistingHistoryCheck {
             "ms": .stringConvertible(context.time.nowMs() - startedAtMs),
         ])
         return nil
-    }
-
-    /// What the meta table keeps: `{"pages":3,"entries":150,"requests":3,"found":120}`.
-    static func record(_ progress: ExistingHistoryProgress, found: Int) -> String {
-        "{\"pages\":\(progress.pages),\"entries\":\(progress.entries),\"requests\":\(progress.requests),"
-            + "\"found\":\(found)}"
     }
 }
 
@@ -186,11 +182,10 @@ extension SendContext {
         case stop(DeliveryStop)
     }
 
-    /// `GET /profile/history?limit=50[&nextPageToken=]`, paced by the run's rate limiter, tried again
-    /// as a send would be (`RetryPolicy`): 5xx, 408, timeouts and lost connections up to
-    /// `--max-attempts`, 429 after its `Retry-After` (not counted), 401 with a fresh session, a server
-    /// that cannot be reached until `--give-up-after`. A 403 stops the run as for a send; any other
-    /// refusal, or an answer that is not a history page, ends it with `historyUnreadable`.
+    /// `GET /profile/history?limit=50[&nextPageToken=]`, paced by the run's rate limiter and tried again
+    /// as a send would be (`RetryPolicy`; a server that cannot be reached until `--give-up-after`). A 403
+    /// stops the run as for a send; any other refusal, or an answer that is not a history page, ends it
+    /// with `historyUnreadable`.
     func historyPage(after token: String?, number page: Int, requests: inout Int) async -> Fetch {
         var policy = RetryPolicy(maxAttempts: settings.maxAttempts, seed: (settings.jitterSeed ?? 0) &+ 0xE815_7123)
         var attempts = 0

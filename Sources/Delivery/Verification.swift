@@ -173,10 +173,8 @@ struct VerifyTally {
 }
 
 extension DeliveryDriver {
-    /// `verify`: reads the profile's whole history (`GET /profile/history`, every page, with the reader
-    /// the existing-history check uses: the run's pace, retries, session refresh, `--give-up-after`) and
-    /// holds it against every play the state counts as in the profile. Ids in the findings are written
-    /// in `form`.
+    /// `verify`: reads the profile's whole history (`SendContext.historyPage`, every page) and holds it
+    /// against every play the state counts as in the profile. Ids in the findings are written in `form`.
     public func verify(stop: StopSignal, form: MediaIDForm,
                        progress report: @escaping @Sendable (VerifyProgress) -> Void) async -> VerifyOutcome {
         let time = runTime()
