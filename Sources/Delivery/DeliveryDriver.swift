@@ -319,15 +319,9 @@ public struct DeliveryDriver: Sendable {
 
     static func stop(for error: any Error) -> DeliveryStop {
         switch error {
-        case DeliveryError.credentialsRefused(let refusal):
-            return .credentialsRefused(refusal)
-        case DeliveryError.unreadableSession:
-            return .unreadableSession(String(describing: error))
-        case DeliveryError.forbidden(let why):
-            return .forbidden(why)
-        case DeliveryError.unreachable(let why):
-            return .unreachable(why)
-        case DeliveryError.stopped, is CancellationError:
+        case let stop as DeliveryStop:
+            return stop
+        case is CancellationError:
             return .stopped
         case let error as DeliveryError:
             return .unreachable(error.description)
@@ -460,7 +454,7 @@ final class SendContext: Sendable {
             do {
                 try await tokens.invalidate(jwt)
             } catch {
-                return DeliveryDriver.stop(for: error)
+                return error
             }
         case let answer where answer.isSuccess:
             await tokens.accepted(jwt)
@@ -529,7 +523,7 @@ final class ContactLog: Sendable {
 
     /// Waits `afterMs` before a request is tried again, but not past `silenceLimitMs` without an answer.
     /// Throws `unreachable` once the server has been silent that long, `stopped` on a stop or a cancellation.
-    func waitToRetry(afterMs: Int64, silenceLimitMs: Int64, time: RunTime, stop: StopSignal) async throws(DeliveryError) {
+    func waitToRetry(afterMs: Int64, silenceLimitMs: Int64, time: RunTime, stop: StopSignal) async throws(DeliveryStop) {
         let now = time.nowMs()
         // How long the server has been silent while requests failed; nil while it answers.
         let silence = state.withLock { contact in
@@ -560,7 +554,7 @@ struct SessionExchange: Sendable {
         var serverErrors = 0
         let unreachableAfterMs = DeliveryMachine.Configuration.ms(settings.unreachableAfter)
         while true {
-            if stop.isRequested { throw DeliveryError.stopped }
+            if stop.isRequested { throw DeliveryStop.stopped }
             do {
                 let session = try await client.session(refreshToken: settings.refreshToken, profileId: settings.profileId)
                 contact.answered(atMs: time.nowMs())
@@ -573,13 +567,13 @@ struct SessionExchange: Sendable {
                 contact.answered(atMs: time.nowMs())
                 serverErrors += 1
                 if serverErrors >= policy.maxAttempts {
-                    throw DeliveryError.unreachable("the session endpoint kept failing: \(why)")
+                    throw DeliveryStop.unreachable("the session endpoint kept failing: \(why)")
                 }
             } catch .refused(let refusal) {
                 contact.answered(atMs: time.nowMs())
-                throw DeliveryError.credentialsRefused(refusal)
+                throw DeliveryStop.credentialsRefused(refusal)
             } catch .unreadable(let why) {
-                throw DeliveryError.unreadableSession(why)
+                throw DeliveryStop.unreadableSession("the session-token answer could not be read (\(why)); check --api-url")
             }
             let delay = policy.backoffMs(step: failures)
             failures += 1

@@ -129,8 +129,8 @@ public struct DeliveryProgress: Sendable {
     }
 }
 
-/// Why a run ended.
-public enum DeliveryStop: Sendable, Equatable {
+/// Why a run ended; also thrown by what a run waits on (the session, the server) when it cannot go on.
+public enum DeliveryStop: Error, Equatable {
     /// Nothing left to send (some may have failed permanently).
     case finished
     /// `--limit` reached with work left.
@@ -234,39 +234,18 @@ public final class StopSignal: Sendable {
 
 /// Errors of the Delivery module. Messages never contain a token.
 public enum DeliveryError: Error, Equatable, CustomStringConvertible {
-    /// The refresh token (or the profile) was refused by `POST /auth/session-token`; the text is the
-    /// whole message, the fix included, in its `description`.
-    case credentialsRefused(IdentityRefusal)
-    /// Requests are refused with valid credentials (403, or 401 right after a fresh session).
-    case forbidden(String)
-    /// The session-token endpoint answered 2xx without a token we can read.
-    case unreadableSession(String)
-    /// No answer from the server for `unreachableAfter` seconds.
-    case unreachable(String)
     /// The API URL cannot be used.
     case invalidURL(String)
     /// The API URL is plain http to a host that is not loopback: the token would travel in clear.
     case insecureURL(String)
-    /// A stop was requested while waiting (for a session, for the server).
-    case stopped
 
     public var description: String {
         switch self {
-        case .credentialsRefused(let refusal):
-            return refusal.description
-        case .forbidden(let why):
-            return "Discovr refused to store history with these credentials (\(why)); check the token and --profile"
-        case .unreadableSession(let why):
-            return "the session-token answer could not be read (\(why)); check --api-url"
-        case .unreachable(let why):
-            return "no answer from Discovr (\(why)); check the network or --api-url, then run resume"
         case .invalidURL(let url):
             return "the API URL \(url) is not an http(s) URL; fix --api-url or DISCOVR_API_URL"
         case .insecureURL(let url):
             return "the API URL \(url) is plain http to a host that is not this machine: the refresh token would travel "
                 + "unencrypted, so nothing was sent; use https:// (plain http is allowed only to 127.0.0.1, ::1 or localhost)"
-        case .stopped:
-            return "stopped on request; run resume to continue"
         }
     }
 }

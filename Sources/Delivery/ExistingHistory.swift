@@ -135,14 +135,12 @@ extension DeliveryDriver {
         show(scan.progress)
         var token: String?
         reading: while true {
-            let page: HistoryPage
-            switch await context.historyPage(after: token, number: scan.progress.pages + 1, requests: &requests) {
-            case .page(let got): page = got
-            case .stop(let stop): return stop
-            }
             let next: ExistingHistoryScan.Next
             do {
+                let page = try await context.historyPage(after: token, number: scan.progress.pages + 1, requests: &requests)
                 next = try scan.take(page) { keys in try queue.heldPlays(keys) }
+            } catch let stop as DeliveryStop {
+                return stop
             } catch {
                 return .storage(Self.queueError(error, queue: queue))
             }
@@ -177,23 +175,18 @@ extension DeliveryDriver {
 /// existing-history check and for `verify`: one reader, so both page at the run's pace with the same
 /// retries, session refresh and `--give-up-after`.
 extension SendContext {
-    enum Fetch {
-        case page(HistoryPage)
-        case stop(DeliveryStop)
-    }
-
     /// `GET /profile/history?limit=50[&nextPageToken=]`, paced by the run's rate limiter and tried again
     /// as a send would be (`RetryPolicy`; a server that cannot be reached until `--give-up-after`). A 403
     /// stops the run as for a send; any other refusal, or an answer that is not a history page, ends it
     /// with `historyUnreadable`.
-    func historyPage(after token: String?, number page: Int, requests: inout Int) async -> Fetch {
+    func historyPage(after token: String?, number page: Int, requests: inout Int) async throws(DeliveryStop) -> HistoryPage {
         var policy = RetryPolicy(maxAttempts: settings.maxAttempts, seed: (settings.jitterSeed ?? 0) &+ 0xE815_7123)
         var attempts = 0
         var unauthorized = 0
         let unreachableAfterMs = DeliveryMachine.Configuration.ms(settings.unreachableAfter)
         let what = "page \(page) of the profile's history"
         while true {
-            guard await waitForSlot() else { return .stop(.stopped) }
+            guard await waitForSlot() else { throw .stopped }
             requests += 1
             let outcome: DeliveryOutcome
             let sentAt: Int64
@@ -214,39 +207,35 @@ extension SendContext {
                 case .timedOut(let why): outcome = .timedOut(why)
                 case .connectionLost(let why): outcome = .connectionLost(why)
                 }
-            case .notSent, .cancelledInFlight: return .stop(.stopped)
-            case .runEnds(let stop): return .stop(stop)
+            case .notSent, .cancelledInFlight: throw .stopped
+            case .runEnds(let stop): throw stop
             }
             let now = time.nowMs()
             let delayMs: Int64
             switch policy.decide(attemptsSoFar: attempts, outcome: outcome, sentAtMs: sentAt, nowMs: now) {
             case .delivered(alreadyPresent: false):
                 guard let page = HistoryPage.parse(body: answered.body) else {
-                    return .stop(.historyUnreadable("the answer to \(what) is not a history page"))
+                    throw .historyUnreadable("the answer to \(what) is not a history page")
                 }
-                return .page(page)
+                return page
             case .delivered(alreadyPresent: true):
-                return .stop(.historyUnreadable("\(what) was answered with status 409"))
+                throw .historyUnreadable("\(what) was answered with status 409")
             case .refreshSession:
                 unauthorized += 1
                 if unauthorized > DeliveryMachine.unauthorizedRetries {
-                    return .stop(.forbidden("status 401 reading the profile's history, even with a fresh session"))
+                    throw .forbidden("status 401 reading the profile's history, even with a fresh session")
                 }
                 continue
             case .stopRun(let reason):
-                return .stop(.forbidden("status 403 reading the profile's history: \(reason)"))
+                throw .forbidden("status 403 reading the profile's history: \(reason)")
             case .giveUp(let reason):
-                return .stop(.historyUnreadable("\(what): \(said)\(reason)"))
+                throw .historyUnreadable("\(what): \(said)\(reason)")
             case .retry(let afterMs, let countAttempt):
                 if countAttempt { attempts += 1 }
                 delayMs = afterMs
             }
             logger.debug("history page request failed, trying again", metadata: ["delay-ms": .stringConvertible(delayMs)])
-            do {
-                try await contact.waitToRetry(afterMs: delayMs, silenceLimitMs: unreachableAfterMs, time: time, stop: stop)
-            } catch {
-                return .stop(DeliveryDriver.stop(for: error))
-            }
+            try await contact.waitToRetry(afterMs: delayMs, silenceLimitMs: unreachableAfterMs, time: time, stop: stop)
         }
     }
 }

@@ -194,18 +194,19 @@ extension DeliveryDriver {
             var tokensSeen = Set<String>()
             logger.info("verify started", metadata: ["plays": .stringConvertible(expected)])
             reading: while true {
-                switch await context.historyPage(after: token, number: pages + 1, requests: &requests) {
-                case .stop(let stop):
-                    return .stopped(stop)
-                case .page(let page):
-                    pages += 1
-                    tally.take(page.items)
-                    report(VerifyProgress(entries: tally.entries, pages: pages, expected: expected))
-                    switch ExistingHistoryScan.next(after: page, pages: pages, tokensSeen: &tokensSeen) {
-                    case .read(let next): token = next
-                    case .done: break reading
-                    case .badPaging(let why): return .stopped(.historyUnreadable(why))
-                    }
+                let page: HistoryPage
+                do throws(DeliveryStop) {
+                    page = try await context.historyPage(after: token, number: pages + 1, requests: &requests)
+                } catch {
+                    return .stopped(error)
+                }
+                pages += 1
+                tally.take(page.items)
+                report(VerifyProgress(entries: tally.entries, pages: pages, expected: expected))
+                switch ExistingHistoryScan.next(after: page, pages: pages, tokensSeen: &tokensSeen) {
+                case .read(let next): token = next
+                case .done: break reading
+                case .badPaging(let why): return .stopped(.historyUnreadable(why))
                 }
             }
             var result = tally.result(form: form)
