@@ -57,18 +57,21 @@ public struct DeliveryDriver: Sendable {
             "concurrency": .stringConvertible(settings.concurrency),
         ])
         _ = machine.handle(.start(counts), nowMs: startedAtMs) // a first snapshot for the result
-        let stopReason = await withContext(time: time, seed: seed, stop: stop, failed: { $0 }) { context in
-            if let stop = await checkExistingHistory(context: context, progress: progress) {
-                return stop
+        let stopReason: DeliveryStop
+        do {
+            stopReason = try await withContext(time: time, seed: seed, stop: stop) { context throws(DeliveryStop) in
+                try await checkExistingHistory(context: context, progress: progress)
+                let counts = (try? queue.counts()) ?? counts
+                // The machine's clocks (give-up-after) start when draining does; its pace goes on from
+                // the check's reads.
+                var limiter = context.limiter.withLock { $0 }
+                limiter.startSending()
+                machine = DeliveryMachine(configuration: machine.configuration, nowMs: time.nowMs(), limiter: limiter)
+                return await drain(context: context, machine: &machine, counts: counts, startedAtMs: startedAtMs,
+                                   progress: progress)
             }
-            let counts = (try? queue.counts()) ?? counts
-            // The machine's clocks (give-up-after) start when draining does; its pace goes on from
-            // the check's reads.
-            var limiter = context.limiter.withLock { $0 }
-            limiter.startSending()
-            machine = DeliveryMachine(configuration: machine.configuration, nowMs: time.nowMs(), limiter: limiter)
-            return await drain(context: context, machine: &machine, counts: counts, startedAtMs: startedAtMs,
-                               progress: progress)
+        } catch {
+            stopReason = error
         }
         let final = (try? queue.counts()) ?? machine.counts
         var snapshot = machine.progress(startedAtMs: startedAtMs, nowMs: time.nowMs())
@@ -91,9 +94,9 @@ public struct DeliveryDriver: Sendable {
     }
 
     /// Runs `body` with the transport and the run's context, once the first session is there: refused
-    /// credentials send nothing. `failed` is the result of a run that ends before `body`.
-    func withContext<T>(time: RunTime, seed: UInt64, stop: StopSignal, failed: (DeliveryStop) -> T,
-                        _ body: (SendContext) async -> T) async -> T {
+    /// credentials send nothing. Throws what ended the run before `body` was done.
+    func withContext<T>(time: RunTime, seed: UInt64, stop: StopSignal,
+                        _ body: (SendContext) async throws(DeliveryStop) -> T) async throws(DeliveryStop) -> T {
         do {
             return try await withDiscovrClient(
                 baseURL: settings.baseURL, requestTimeout: settings.requestTimeout,
@@ -101,16 +104,12 @@ public struct DeliveryDriver: Sendable {
                 now: { Timestamp(millisecondsSince1970: time.nowMs()) }
             ) { client in
                 let context = SendContext(client: client, settings: settings, time: time, stop: stop, seed: seed, logger: logger)
-                do {
-                    _ = try await context.tokens.token()
-                } catch {
-                    return failed(Self.stop(for: error))
-                }
-                return await body(context)
+                _ = try await context.tokens.token()
+                return try await body(context)
             }
         } catch {
-            // Only `withDiscovrClient` itself throws here: a bad URL or a failed client shutdown.
-            return failed(Self.stop(for: error))
+            // Also a bad URL or a failed client shutdown (`withDiscovrClient`'s own errors).
+            throw Self.stop(for: error)
         }
     }
 

@@ -104,21 +104,21 @@ struct ExistingHistoryScan: Sendable {
 extension DeliveryDriver {
     /// The existing-history check, with the run's transport, session and rate limiter, before the first
     /// item is claimed. Once done for a profile, the state's meta table says so and it is not repeated
-    /// (on `resume`, or a later `import` into the same state). Nil when the run may go on (checked now,
-    /// checked before, or `--existing ignore`); else why the run ends (stopped, credentials, forbidden,
-    /// the history could not be read, the state file).
-    func checkExistingHistory(context: SendContext, progress report: @escaping @Sendable (DeliveryProgress) -> Void) async
-        -> DeliveryStop? {
-        guard settings.existingHistory == .check else { return nil }
+    /// (on `resume`, or a later `import` into the same state). Returns when the run may go on (checked
+    /// now, checked before, or `--existing ignore`); else throws why the run ends (stopped, credentials,
+    /// forbidden, the history could not be read, the state file).
+    func checkExistingHistory(context: SendContext, progress report: @escaping @Sendable (DeliveryProgress) -> Void)
+        async throws(DeliveryStop) {
+        guard settings.existingHistory == .check else { return }
         let key = StateMeta.existingHistoryChecked(profileId: settings.profileId)
         do {
             if let done = try queue.meta(key) {
                 logger.debug("existing history already checked", metadata: ["record": .string(done)])
-                return nil
+                return
             }
-            if try queue.counts().pending == 0 { return nil } // nothing to send, nothing to look for
+            if try queue.counts().pending == 0 { return } // nothing to send, nothing to look for
         } catch {
-            return .storage(Self.queueError(error, queue: queue))
+            throw .storage(Self.queueError(error, queue: queue))
         }
         let startedAtMs = context.time.nowMs()
         var scan = ExistingHistoryScan()
@@ -135,20 +135,18 @@ extension DeliveryDriver {
         show(scan.progress)
         var token: String?
         reading: while true {
+            let page = try await context.historyPage(after: token, number: scan.progress.pages + 1, requests: &requests)
             let next: ExistingHistoryScan.Next
             do {
-                let page = try await context.historyPage(after: token, number: scan.progress.pages + 1, requests: &requests)
                 next = try scan.take(page) { keys in try queue.heldPlays(keys) }
-            } catch let stop as DeliveryStop {
-                return stop
             } catch {
-                return .storage(Self.queueError(error, queue: queue))
+                throw .storage(Self.queueError(error, queue: queue))
             }
             show(scan.progress)
             switch next {
             case .read(let nextToken): token = nextToken
             case .done: break reading
-            case .badPaging(let why): return .historyUnreadable(why)
+            case .badPaging(let why): throw .historyUnreadable(why)
             }
         }
         let found: Int
@@ -158,7 +156,7 @@ extension DeliveryDriver {
             let done = record
             found = try queue.markAlreadyPresent(playKeys: scan.playKeys, meta: (key, { done.record(found: $0) }))
         } catch {
-            return .storage(Self.queueError(error, queue: queue))
+            throw .storage(Self.queueError(error, queue: queue))
         }
         record.found = found
         show(record)
@@ -167,7 +165,6 @@ extension DeliveryDriver {
             "requests": .stringConvertible(requests), "found": .stringConvertible(found),
             "ms": .stringConvertible(context.time.nowMs() - startedAtMs),
         ])
-        return nil
     }
 }
 

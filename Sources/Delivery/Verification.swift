@@ -93,12 +93,6 @@ public struct VerifyProgress: Sendable, Equatable {
     public var expected: Int
 }
 
-public enum VerifyOutcome: Sendable, Equatable {
-    case verified(VerifyResult)
-    /// The history could not be read to the end (unreachable, refused, stopped, the state file).
-    case stopped(DeliveryStop)
-}
-
 /// The matching of `verify`, a pure value: fed the history a page at a time, it counts for each settled
 /// play the entries that match it, with the read-back's matching (`HistoryItem.isMatched`: the id in
 /// either form, season, episode, `imported: "trakt"`, `updatedAt` to the millisecond; a play sent
@@ -175,38 +169,34 @@ struct VerifyTally {
 extension DeliveryDriver {
     /// `verify`: reads the profile's whole history (`SendContext.historyPage`, every page) and holds it
     /// against every play the state counts as in the profile. Ids in the findings are written in `form`.
-    public func verify(stop: StopSignal, form: MediaIDForm,
-                       progress report: @escaping @Sendable (VerifyProgress) -> Void) async -> VerifyOutcome {
+    /// Throws why the history could not be read to the end (unreachable, refused, stopped, the state file).
+    public func verify(stop: StopSignal, form: MediaIDForm, progress report: @escaping @Sendable (VerifyProgress) -> Void)
+        async throws(DeliveryStop) -> VerifyResult {
         let time = runTime()
         let startedAtMs = time.nowMs()
         var tally: VerifyTally
         do {
             tally = VerifyTally(plays: try queue.settledPlays())
         } catch {
-            return .stopped(.storage(Self.queueError(error, queue: queue)))
+            throw .storage(Self.queueError(error, queue: queue))
         }
         let expected = tally.plays.count
         let seed = settings.jitterSeed ?? UInt64.random(in: .min ... .max)
-        return await withContext(time: time, seed: seed, stop: stop, failed: VerifyOutcome.stopped) { context in
+        return try await withContext(time: time, seed: seed, stop: stop) { context throws(DeliveryStop) in
             var token: String?
             var pages = 0
             var requests = 0
             var tokensSeen = Set<String>()
             logger.info("verify started", metadata: ["plays": .stringConvertible(expected)])
             reading: while true {
-                let page: HistoryPage
-                do throws(DeliveryStop) {
-                    page = try await context.historyPage(after: token, number: pages + 1, requests: &requests)
-                } catch {
-                    return .stopped(error)
-                }
+                let page = try await context.historyPage(after: token, number: pages + 1, requests: &requests)
                 pages += 1
                 tally.take(page.items)
                 report(VerifyProgress(entries: tally.entries, pages: pages, expected: expected))
                 switch ExistingHistoryScan.next(after: page, pages: pages, tokensSeen: &tokensSeen) {
                 case .read(let next): token = next
                 case .done: break reading
-                case .badPaging(let why): return .stopped(.historyUnreadable(why))
+                case .badPaging(let why): throw .historyUnreadable(why)
                 }
             }
             var result = tally.result(form: form)
@@ -218,7 +208,7 @@ extension DeliveryDriver {
                 "duplicated": .stringConvertible(result.duplicated.count),
                 "ms": .stringConvertible(time.nowMs() - startedAtMs),
             ])
-            return .verified(result)
+            return result
         }
     }
 

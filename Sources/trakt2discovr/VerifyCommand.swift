@@ -106,14 +106,14 @@ struct VerifyCommand: AsyncParsableCommand {
         defer { signals.cancel() }
         let display = ProgressDisplay(enabled: !noProgress && !json)
         let verifier = DeliveryDriver(queue: queue, settings: settings, logger: Logger(label: "trakt2discovr"))
-        let outcome = await verifier.verify(stop: stop, form: form) { progress in
-            display.show(Self.progressLine(progress), nowMs: DeliveryDriver.systemWallClock())
-        }
-        display.finish()
         let result: VerifyResult
-        switch outcome {
-        case .verified(let verified): result = verified
-        case .stopped(let why): throw Self.exit(for: why)
+        do {
+            defer { display.finish() }
+            result = try await verifier.verify(stop: stop, form: form) { progress in
+                display.show(Self.progressLine(progress), nowMs: DeliveryDriver.systemWallClock())
+            }
+        } catch {
+            throw Self.exit(for: error)
         }
         let requeued: Int
         do {
