@@ -71,7 +71,8 @@ struct ExistingHistoryScan: Sendable {
         case badPaging(String)
     }
 
-    private(set) var progress = ExistingHistoryProgress()
+    /// Its `requests` are counted by the reader.
+    var progress = ExistingHistoryProgress()
     /// Play keys of every entry read (when every page is read), whether planned or not.
     private(set) var playKeys = Set<String>()
     private var tokensSeen = Set<String>()
@@ -122,12 +123,9 @@ extension DeliveryDriver {
         }
         let startedAtMs = context.time.nowMs()
         var scan = ExistingHistoryScan()
-        var requests = 0
         func show(_ state: ExistingHistoryProgress) {
             var snapshot = DeliveryProgress(counts: (try? queue.counts()) ?? StateCounts(), startedAtMs: startedAtMs,
                                             nowMs: context.time.nowMs(), currentRate: context.currentRate)
-            var state = state
-            state.requests = requests
             snapshot.existingHistory = state
             report(snapshot)
         }
@@ -135,7 +133,8 @@ extension DeliveryDriver {
         show(scan.progress)
         var token: String?
         reading: while true {
-            let page = try await context.historyPage(after: token, number: scan.progress.pages + 1, requests: &requests)
+            let page = try await context.historyPage(after: token, number: scan.progress.pages + 1,
+                                                     requests: &scan.progress.requests)
             let next: ExistingHistoryScan.Next
             do {
                 next = try scan.take(page) { keys in try queue.heldPlays(keys) }
@@ -151,7 +150,6 @@ extension DeliveryDriver {
         }
         let found: Int
         var record = scan.progress
-        record.requests = requests
         do {
             let done = record
             found = try queue.markAlreadyPresent(playKeys: scan.playKeys, meta: (key, { done.record(found: $0) }))
@@ -162,7 +160,7 @@ extension DeliveryDriver {
         show(record)
         logger.info("existing history check done", metadata: [
             "pages": .stringConvertible(record.pages), "entries": .stringConvertible(record.entries),
-            "requests": .stringConvertible(requests), "found": .stringConvertible(found),
+            "requests": .stringConvertible(record.requests), "found": .stringConvertible(found),
             "ms": .stringConvertible(context.time.nowMs() - startedAtMs),
         ])
     }
@@ -176,7 +174,8 @@ extension SendContext {
     /// as a send would be (`RetryPolicy`; a server that cannot be reached until `--give-up-after`). A 403
     /// stops the run as for a send; any other refusal, or an answer that is not a history page, ends it
     /// with `historyUnreadable`.
-    func historyPage(after token: String?, number page: Int, requests: inout Int) async throws(DeliveryStop) -> HistoryPage {
+    func historyPage(after token: String?, number page: Int,
+                     requests: inout Int) async throws(DeliveryStop) -> HistoryPage {
         var policy = RetryPolicy(maxAttempts: settings.maxAttempts, seed: (settings.jitterSeed ?? 0) &+ 0xE815_7123)
         var attempts = 0
         var unauthorized = 0
