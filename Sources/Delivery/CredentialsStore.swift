@@ -46,11 +46,10 @@ public struct SavedCredentials: Sendable, Equatable {
     static func normalized(_ url: String) -> String {
         var text = url.trimmingCharacters(in: .whitespaces)
         while text.hasSuffix("/") { text.removeLast() }
-        guard let parts = URLComponents(string: text) else { return text }
-        var copy = parts
-        copy.scheme = parts.scheme?.lowercased()
-        copy.host = parts.host?.lowercased()
-        return copy.string ?? text
+        guard var parts = URLComponents(string: text) else { return text }
+        parts.scheme = parts.scheme?.lowercased()
+        parts.host = parts.host?.lowercased()
+        return parts.string ?? text
     }
 }
 
@@ -124,25 +123,18 @@ public struct CredentialsStore: Sendable {
         defer {
             if !ok { unlink(temporary) }
         }
-        let bytes = Array(credentials.json.utf8)
-        var written = 0
-        while written < bytes.count {
-            let n = bytes[written...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                let why = Self.errnoText()
-                close(fd)
-                throw .unwritable(path: path, why: why)
+        do {
+            defer { close(fd) } // after the error's text is read
+            let bytes = Array(credentials.json.utf8)
+            var written = 0
+            while written < bytes.count {
+                let n = bytes[written...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+                if n < 0 && errno != EINTR { throw .unwritable(path: path, why: Self.errnoText()) }
+                written += max(n, 0)
             }
-            written += n
+            // fchmod too: a umask cannot widen 0600, but an odd file system's defaults might.
+            guard fchmod(fd, 0o600) == 0, fsync(fd) == 0 else { throw .unwritable(path: path, why: Self.errnoText()) }
         }
-        // fchmod too: a umask cannot widen 0600, but an odd file system's defaults might.
-        guard fchmod(fd, 0o600) == 0, fsync(fd) == 0 else {
-            let why = Self.errnoText()
-            close(fd)
-            throw .unwritable(path: path, why: why)
-        }
-        close(fd)
         guard rename(temporary, path) == 0 else { throw .unwritable(path: path, why: Self.errnoText()) }
         ok = true
         // The rename itself reaches the disk with the folder.

@@ -10,12 +10,10 @@ import Synchronization
 /// `GET /profile/history/{mediaId}` requests in a task group (authorised by `SessionTokens`), and it
 /// sleeps until the next event or the next deadline the machine names (no polling).
 ///
-/// It stops when nothing is left, at `limit`, on a stop request (requests out are finished and
-/// settled), when `--give-up-after` runs out (the server gives no answer, asks for too long a wait,
-/// or no item settles), on refused credentials or a 403 (requests out are cancelled: what may have
-/// reached the server is kept as uncertain), or when the state file cannot be written. An item is
-/// marked delivered only after the server said so, or a read-back found it, so a run ended in any way
-/// loses nothing and stores nothing twice.
+/// It stops for one of the reasons `DeliveryStop` names: on a stop request requests out are finished
+/// and settled; on refused credentials or a 403 they are cancelled (what may have reached the server is
+/// kept as uncertain). An item is marked delivered only after the server said so, or a read-back found
+/// it, so a run ended in any way loses nothing and stores nothing twice.
 public struct DeliveryDriver: Sendable {
     let queue: ImportQueue
     let settings: DeliverySettings
@@ -43,42 +41,26 @@ public struct DeliveryDriver: Sendable {
     }
 
     public func run(stop: StopSignal, progress: @escaping @Sendable (DeliveryProgress) -> Void) async -> DeliveryResult {
-        let runClock: any Clock<Duration> = clock // a local: Swift 6.3 does not open the stored property here
-        let time = RunTime.make(clock: runClock, startMs: wallClock())
+        let time = runTime()
         let startedAtMs = time.nowMs()
         let seed = settings.jitterSeed ?? UInt64.random(in: .min ... .max)
+        var machine = DeliveryMachine(configuration: DeliveryMachine.Configuration(settings: settings, seed: seed),
+                                      nowMs: startedAtMs, limiter: RateLimiter(rate: settings.rate, auto: settings.autoRate))
         let counts: StateCounts
         do {
             counts = try queue.counts()
         } catch {
-            return DeliveryResult(stop: .storage(Self.queueError(error, queue: queue)), counts: StateCounts(),
-                                  sent: 0, retries: 0, rateLimited: 0)
+            return DeliveryResult(stop: .storage(Self.queueError(error, queue: queue)), counts: StateCounts(), machine: machine)
         }
         logger.info("delivery started", metadata: [
             "pending": .stringConvertible(counts.pending), "rate": .stringConvertible(settings.rate),
             "concurrency": .stringConvertible(settings.concurrency),
         ])
-        var machine = DeliveryMachine(configuration: DeliveryMachine.Configuration(settings: settings, seed: seed),
-                                      nowMs: startedAtMs)
         _ = machine.handle(.start(counts), nowMs: startedAtMs) // a first snapshot for the result
         let stopReason: DeliveryStop
         do {
-            stopReason = try await withDiscovrClient(
-                baseURL: settings.baseURL, requestTimeout: settings.requestTimeout,
-                maxConnections: settings.concurrency, logger: logger,
-                now: { Timestamp(millisecondsSince1970: time.nowMs()) }
-            ) { client in
-                let context = SendContext(client: client, settings: settings, time: time, stop: stop, seed: seed, logger: logger)
-                // The first session before any item is claimed: refused credentials send nothing.
-                do {
-                    _ = try await context.tokens.token()
-                } catch {
-                    return Self.stop(for: error)
-                }
-                if let stop = await ExistingHistoryCheck(queue: queue, settings: settings, context: context, logger: logger)
-                    .run(progress: progress) {
-                    return stop
-                }
+            stopReason = try await withContext(time: time, seed: seed, stop: stop) { context throws(DeliveryStop) in
+                try await checkExistingHistory(context: context, progress: progress)
                 let counts = (try? queue.counts()) ?? counts
                 // The machine's clocks (give-up-after) start when draining does; its pace goes on from
                 // the check's reads.
@@ -89,17 +71,11 @@ public struct DeliveryDriver: Sendable {
                                    progress: progress)
             }
         } catch {
-            // Only `withDiscovrClient` itself throws here: a bad URL or a failed client shutdown.
-            stopReason = (error as? DeliveryError).map(Self.stop(for:)) ?? .unreachable(Redaction.redact(String(describing: error)))
+            stopReason = error
         }
         let final = (try? queue.counts()) ?? machine.counts
         var snapshot = machine.progress(startedAtMs: startedAtMs, nowMs: time.nowMs())
-        snapshot.delivered = final.delivered
-        snapshot.alreadyPresent = final.alreadyPresent
-        snapshot.failed = final.failed
-        snapshot.pending = final.pending
-        snapshot.inFlight = final.inFlight
-        snapshot.total = final.total
+        snapshot.show(final)
         progress(snapshot)
         logger.info("delivery ended", metadata: [
             "stop": .string(String(describing: stopReason)), "delivered": .stringConvertible(final.delivered),
@@ -108,11 +84,33 @@ public struct DeliveryDriver: Sendable {
             "rate-limited": .stringConvertible(machine.rateLimited), "read-backs": .stringConvertible(machine.readBacks),
             "found-on-read-back": .stringConvertible(machine.foundOnReadBack),
         ])
-        var result = DeliveryResult(stop: stopReason, counts: final, sent: machine.sent, retries: machine.retries,
-                                    rateLimited: machine.rateLimited, readBacks: machine.readBacks,
-                                    foundOnReadBack: machine.foundOnReadBack)
-        result.refusedLists = machine.refusedLists
-        return result
+        return DeliveryResult(stop: stopReason, counts: final, machine: machine)
+    }
+
+    /// The run's clock: the wall clock read once, then the time `clock` says has passed.
+    func runTime() -> RunTime {
+        let runClock: any Clock<Duration> = clock // a local: Swift 6.3 does not open the stored property here
+        return RunTime.make(clock: runClock, startMs: wallClock())
+    }
+
+    /// Runs `body` with the transport and the run's context, once the first session is there: refused
+    /// credentials send nothing. Throws what ended the run before `body` was done.
+    func withContext<T>(time: RunTime, seed: UInt64, stop: StopSignal,
+                        _ body: (SendContext) async throws(DeliveryStop) -> T) async throws(DeliveryStop) -> T {
+        do {
+            return try await withDiscovrClient(
+                baseURL: settings.baseURL, requestTimeout: settings.requestTimeout,
+                maxConnections: settings.concurrency, logger: logger,
+                now: { Timestamp(millisecondsSince1970: time.nowMs()) }
+            ) { client in
+                let context = SendContext(client: client, settings: settings, time: time, stop: stop, seed: seed, logger: logger)
+                _ = try await context.tokens.token()
+                return try await body(context)
+            }
+        } catch {
+            // Also a bad URL or a failed client shutdown (`withDiscovrClient`'s own errors).
+            throw Self.stop(for: error)
+        }
     }
 
     private enum GroupEvent: Sendable {
@@ -320,15 +318,9 @@ public struct DeliveryDriver: Sendable {
 
     static func stop(for error: any Error) -> DeliveryStop {
         switch error {
-        case DeliveryError.credentialsRefused(let refusal):
-            return .credentialsRefused(refusal)
-        case DeliveryError.unreadableSession:
-            return .unreadableSession(String(describing: error))
-        case DeliveryError.forbidden(let why):
-            return .forbidden(why)
-        case DeliveryError.unreachable(let why):
-            return .unreachable(why)
-        case DeliveryError.stopped, is CancellationError:
+        case let stop as DeliveryStop:
+            return stop
+        case is CancellationError:
             return .stopped
         case let error as DeliveryError:
             return .unreachable(error.description)
@@ -342,22 +334,22 @@ public struct DeliveryDriver: Sendable {
 /// of server contact (for the session exchange). It decides nothing: it sends and says what happened.
 final class SendContext: Sendable {
     let client: DiscovrClient
+    let settings: DeliverySettings
     let tokens: SessionTokens
     let time: RunTime
     let stop: StopSignal
     let logger: Logger
     let contact: ContactLog
-    let mediaIdForm: MediaIDFormState?
     /// The pace of the requests made before draining (the existing-history check); the machine takes
     /// it over when draining starts.
     let limiter: Mutex<RateLimiter>
 
     init(client: DiscovrClient, settings: DeliverySettings, time: RunTime, stop: StopSignal, seed: UInt64, logger: Logger) {
         self.client = client
+        self.settings = settings
         self.time = time
         self.stop = stop
         self.logger = logger
-        mediaIdForm = settings.mediaIdForm
         limiter = Mutex(RateLimiter(rate: settings.rate, auto: settings.autoRate))
         let contact = ContactLog(startMs: time.nowMs())
         self.contact = contact
@@ -378,27 +370,19 @@ final class SendContext: Sendable {
         }
     }
 
-    /// What one request with the session came to.
-    enum Exchange {
-        case answered(DiscovrAnswer, body: [UInt8], sentAtMs: Int64)
-        case failed(TransportFailure, sentAtMs: Int64)
-        /// A stop or a cancellation came before the request went out (nil), or while it was out.
-        case cancelled(sentAtMs: Int64?)
-        /// The run cannot go on (credentials refused, a fresh session refused again, unreachable while refreshing).
-        case runEnds(DeliveryStop)
-    }
-
     /// One request (`call` with the session JWT), every request of a run goes through here: the answer
     /// is classified where it arrives (with `page`, a 2xx body is a history page), the server's contact
-    /// noted, and what the answer says about the session heard (a 401 invalidates it).
-    func exchange(page: Bool, _ call: (String) async throws(TransportFailure) -> HTTPAnswer) async -> Exchange {
-        if Task.isCancelled { return .cancelled(sentAtMs: nil) }
+    /// noted, and what the answer says about the session heard (a 401 invalidates it). The body is that
+    /// of an answer (empty otherwise).
+    func exchange(page: Bool, _ call: (String) async throws(TransportFailure) -> HTTPAnswer) async
+        -> (result: DeliveryMachine.SendResult, body: [UInt8]) {
+        if Task.isCancelled { return (.notSent, []) }
         let jwt: String
         do {
             jwt = try await tokens.token()
         } catch {
             let stop = Task.isCancelled ? .stopped : DeliveryDriver.stop(for: error)
-            return stop == .stopped ? .cancelled(sentAtMs: nil) : .runEnds(stop)
+            return (stop == .stopped ? .notSent : .runEnds(stop), [])
         }
         let sentAt = time.nowMs()
         let http: HTTPAnswer
@@ -406,38 +390,34 @@ final class SendContext: Sendable {
             http = try await call(jwt)
         } catch {
             if Task.isCancelled {
-                if case .connectFailed = error { return .cancelled(sentAtMs: nil) }
-                return .cancelled(sentAtMs: sentAt)
+                if case .connectFailed = error { return (.notSent, []) }
+                return (.cancelledInFlight(sentAtMs: sentAt), [])
             }
             contact.failed(error.description)
             logger.debug("request failed", metadata: ["problem": .string(error.description)])
-            return .failed(error, sentAtMs: sentAt)
+            return (.noAnswer(error, sentAtMs: sentAt), [])
         }
         let now = time.nowMs()
         contact.answered(atMs: now)
         let answer = http.classified(atMs: now, page: page)
-        if let stop = await sessionAnswer(answer.kind, jwt: jwt) { return .runEnds(stop) }
-        return .answered(answer, body: http.body, sentAtMs: sentAt)
+        if let stop = await sessionAnswer(answer.kind, jwt: jwt) { return (.runEnds(stop), []) }
+        return (.answered(answer, sentAtMs: sentAt), http.body)
     }
 
     /// Sends one item once. On a 401 the session is invalidated (the next request refreshes it) and the
     /// answer reported: the machine decides whether to send again.
     func send(_ item: QueuedItem) async -> DeliveryMachine.SendResult {
         var form = MediaIDForm.seed
-        let result = await exchange(page: false) { jwt throws(TransportFailure) in
+        let (result, _) = await exchange(page: false) { jwt throws(TransportFailure) in
             // The body is written here, once, in the form the run sends in now.
-            form = mediaIdForm?.current ?? .seed
+            form = settings.mediaIdForm?.current ?? .seed
             return try await client.post(item.outgoing, form: form, jwt: jwt)
         }
-        switch result {
-        case .answered(let answer, _, let sentAt):
-            // Only plays tell the form: a list path this server does not take answers 404 or 405 whatever the id.
-            if item.outgoing.play != nil { mediaIdForm?.record(answer.kind, sentIn: form) }
-            return .answered(answer, sentAtMs: sentAt)
-        case .failed(let failure, let sentAt): return .noAnswer(failure, sentAtMs: sentAt)
-        case .cancelled(let sentAt): return sentAt.map { .cancelledInFlight(sentAtMs: $0) } ?? .notSent
-        case .runEnds(let stop): return .runEnds(stop)
+        // Only plays tell the form: a list path this server does not take answers 404 or 405 whatever the id.
+        if case .answered(let answer, _) = result, item.outgoing.play != nil {
+            settings.mediaIdForm?.record(answer.kind, sentIn: form)
         }
+        return result
     }
 
     /// Reads one page of the play's history (`GET /profile/history/{mediaId}?season=&episode=`), the
@@ -446,21 +426,21 @@ final class SendContext: Sendable {
         guard let play = item.outgoing.play else {
             return .page(HistoryPage(items: [], hasMore: false, nextPageToken: nil), sentAtMs: time.nowMs())
         }
-        let result = await exchange(page: true) { jwt throws(TransportFailure) in
+        let answered = await exchange(page: true) { jwt throws(TransportFailure) in
             // The id in the form the sends go in (the server answered that form for them).
-            try await client.getHistory(of: play.mediaId.rawValue(in: mediaIdForm?.current ?? .seed), season: play.season,
-                                        episode: play.episode, limit: DeliveryMachine.readBackPageSize,
-                                        pageToken: pageToken, jwt: jwt)
+            try await client.getHistory(of: play.mediaId.rawValue(in: settings.mediaIdForm?.current ?? .seed),
+                                        season: play.season, episode: play.episode,
+                                        limit: DeliveryMachine.readBackPageSize, pageToken: pageToken, jwt: jwt)
         }
-        switch result {
-        case .answered(var answer, let body, let sentAt):
+        switch answered.result {
+        case .answered(var answer, let sentAt):
             if answer.kind == .delivered {
-                if let page = HistoryPage.parse(body: body) { return .page(page, sentAtMs: sentAt) }
+                if let page = HistoryPage.parse(body: answered.body) { return .page(page, sentAtMs: sentAt) }
                 answer.response.message = "the history answer is not a page of items"
             }
             return .answered(answer, sentAtMs: sentAt)
-        case .failed(let failure, let sentAt): return .noAnswer(failure, sentAtMs: sentAt)
-        case .cancelled: return .notSent // a read changes nothing at the server
+        case .noAnswer(let failure, let sentAt): return .noAnswer(failure, sentAtMs: sentAt)
+        case .notSent, .cancelledInFlight: return .notSent // a read changes nothing at the server
         case .runEnds(let stop): return .runEnds(stop)
         }
     }
@@ -473,7 +453,7 @@ final class SendContext: Sendable {
             do {
                 try await tokens.invalidate(jwt)
             } catch {
-                return DeliveryDriver.stop(for: error)
+                return error
             }
         case let answer where answer.isSuccess:
             await tokens.accepted(jwt)
@@ -525,38 +505,29 @@ extension Duration {
     }
 }
 
-/// When the server last answered, and whether requests have been failing since.
-struct ServerContact: Sendable {
-    var lastAnswerMs: Int64
-    var failingProblem: String?
-}
-
-/// Server contact shared by the send tasks, the session exchange and the loop.
+/// Server contact shared by the send tasks, the session exchange and the loop: when the server last
+/// answered, and whether requests have been failing since.
 final class ContactLog: Sendable {
-    private let state: Mutex<ServerContact>
+    private let state: Mutex<(lastAnswerMs: Int64, failingProblem: String?)>
 
-    init(startMs: Int64) { state = Mutex(ServerContact(lastAnswerMs: startMs, failingProblem: nil)) }
+    init(startMs: Int64) { state = Mutex((startMs, nil)) }
 
     func answered(atMs ms: Int64) {
-        state.withLock { $0 = ServerContact(lastAnswerMs: max($0.lastAnswerMs, ms), failingProblem: nil) }
+        state.withLock { $0 = (max($0.lastAnswerMs, ms), nil) }
     }
 
     func failed(_ problem: String) {
         state.withLock { $0.failingProblem = problem }
     }
 
-    /// How long the server has been silent while requests failed; nil while it answers.
-    func silence(nowMs: Int64) -> (ms: Int64, problem: String)? {
-        state.withLock { contact in
-            contact.failingProblem.map { (nowMs - contact.lastAnswerMs, $0) }
-        }
-    }
-
     /// Waits `afterMs` before a request is tried again, but not past `silenceLimitMs` without an answer.
     /// Throws `unreachable` once the server has been silent that long, `stopped` on a stop or a cancellation.
-    func waitToRetry(afterMs: Int64, silenceLimitMs: Int64, time: RunTime, stop: StopSignal) async throws(DeliveryError) {
+    func waitToRetry(afterMs: Int64, silenceLimitMs: Int64, time: RunTime, stop: StopSignal) async throws(DeliveryStop) {
         let now = time.nowMs()
-        let silence = self.silence(nowMs: now)
+        // How long the server has been silent while requests failed; nil while it answers.
+        let silence = state.withLock { contact in
+            contact.failingProblem.map { (ms: now - contact.lastAnswerMs, problem: $0) }
+        }
         if let silence, silence.ms >= silenceLimitMs {
             throw .unreachable("no answer for \(silence.ms / 1000) s; last problem: \(silence.problem)")
         }
@@ -582,24 +553,26 @@ struct SessionExchange: Sendable {
         var serverErrors = 0
         let unreachableAfterMs = DeliveryMachine.Configuration.ms(settings.unreachableAfter)
         while true {
-            if stop.isRequested { throw DeliveryError.stopped }
+            if stop.isRequested { throw DeliveryStop.stopped }
             do {
-                let session = try await client.exchange(refreshToken: settings.refreshToken, profileId: settings.profileId)
+                let session = try await client.session(refreshToken: settings.refreshToken, profileId: settings.profileId)
                 contact.answered(atMs: time.nowMs())
                 logger.debug("session obtained", metadata: ["expires-at": .string(session.expiresAt.iso8601)])
                 return session
-            } catch DeliveryError.transport(let failure) {
+            } catch .transport(let failure) {
                 if Task.isCancelled { throw CancellationError() }
                 contact.failed(failure.description)
-            } catch DeliveryError.sessionUnavailable(let why) {
+            } catch .unavailable(let why) {
                 contact.answered(atMs: time.nowMs())
                 serverErrors += 1
                 if serverErrors >= policy.maxAttempts {
-                    throw DeliveryError.unreachable("the session endpoint kept failing: \(why)")
+                    throw DeliveryStop.unreachable("the session endpoint kept failing: \(why)")
                 }
-            } catch {
-                if case DeliveryError.credentialsRefused = error { contact.answered(atMs: time.nowMs()) }
-                throw error
+            } catch .refused(let refusal) {
+                contact.answered(atMs: time.nowMs())
+                throw DeliveryStop.credentialsRefused(refusal)
+            } catch .unreadable(let why) {
+                throw DeliveryStop.unreadableSession("the session-token answer could not be read (\(why)); check --api-url")
             }
             let delay = policy.backoffMs(step: failures)
             failures += 1

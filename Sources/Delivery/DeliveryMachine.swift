@@ -10,10 +10,9 @@ import ImportQueue
 /// Every item the machine holds is in flight in the queue, in one of four phases: waiting for a slot
 /// to be sent or read back, or with its request out. Uncertain items (an earlier send may have been
 /// stored) are read back with `GET /profile/history/{mediaId}` before they are sent again, once the
-/// grace period after that send has passed (`graceMs(after:)`: after our own timeout at least twice the
-/// request timeout and 10 s, after a connection that broke or closed before the answer 10 s); found
-/// means delivered (`alreadyPresent`), not found means sent. A failed read-back is retried
-/// like a send, and never fails the item.
+/// grace period after that send has passed (`graceMs(after:)`); found means delivered
+/// (`alreadyPresent`), not found means sent. A failed read-back is retried like a send, and never
+/// fails the item.
 ///
 /// It also keeps the clocks of `importer.md` section 5: a wait longer than `giveUpAfterMs` that the
 /// server asks for (Retry-After, a rate-limit reset) ends the run at once (`gaveUp`, exit 75) instead
@@ -27,27 +26,21 @@ struct DeliveryMachine: Sendable {
         var requestTimeoutMs: Int64
         /// `--give-up-after` in ms: the longest wait, and the longest time without a settled item.
         var giveUpAfterMs: Int64
-        var rate: Double
-        /// `--rate auto`: the limiter finds the server's pace below `rate`.
-        var autoRate: Bool
         var seed: UInt64
 
-        init(concurrency: Int, limit: Int?, maxAttempts: Int, requestTimeoutMs: Int64, giveUpAfterMs: Int64,
-             rate: Double, autoRate: Bool = false, seed: UInt64) {
+        init(concurrency: Int, limit: Int?, maxAttempts: Int, requestTimeoutMs: Int64, giveUpAfterMs: Int64, seed: UInt64) {
             self.concurrency = max(1, concurrency)
             self.limit = limit.map { max(0, $0) }
             self.maxAttempts = max(1, maxAttempts)
             self.requestTimeoutMs = max(0, requestTimeoutMs)
             self.giveUpAfterMs = max(0, giveUpAfterMs)
-            self.rate = rate
-            self.autoRate = autoRate
             self.seed = seed
         }
 
         init(settings: DeliverySettings, seed: UInt64) {
             self.init(concurrency: settings.concurrency, limit: settings.limit, maxAttempts: settings.maxAttempts,
                       requestTimeoutMs: Self.ms(settings.requestTimeout), giveUpAfterMs: Self.ms(settings.unreachableAfter),
-                      rate: settings.rate, autoRate: settings.autoRate, seed: seed)
+                      seed: seed)
         }
 
         /// Seconds as whole ms, saturating: NaN and values <= 0 are 0, anything past 10^9 s (infinity
@@ -57,10 +50,8 @@ struct DeliveryMachine: Sendable {
             return Int64(min(seconds, 1e9) * 1000)
         }
 
-        /// How long after a send began its read-back waits (section 5). After our own timeout (or a
-        /// cancellation, or a send a dead run left) the server may still be working on it: at least twice
-        /// the request timeout, and 10 s. After a connection that broke or closed before the answer, the
-        /// server or a proxy gave up on it: 10 s.
+        /// How long after a send began its read-back waits (section 5): at least twice the request timeout
+        /// and 10 s after our own timeout (`ownTimeout`), 10 s after `connectionClosed`.
         func graceMs(after cause: UncertainCause) -> Int64 {
             switch cause {
             case .ownTimeout: return timeoutGraceMs
@@ -106,7 +97,8 @@ struct DeliveryMachine: Sendable {
         case storageFailed(QueueError)
     }
 
-    /// What became of one `POST /profile/history` (or a list's POST).
+    /// What became of one `POST /profile/history` (or a list's POST), or of any request of the run
+    /// (`SendContext.exchange`).
     enum SendResult: Sendable, Equatable {
         case answered(DiscovrAnswer, sentAtMs: Int64)
         case noAnswer(TransportFailure, sentAtMs: Int64)
@@ -196,6 +188,8 @@ struct DeliveryMachine: Sendable {
     /// Uncertain items waiting out their grace: when each one's read-back is due (set when this run
     /// made it uncertain, with the grace of its cause, or when it put back one an earlier run left).
     private var readBackDueMs: [Int64: Int64] = [:]
+    /// Those items (for the progress line).
+    var awaitingReadBack: Set<Int64> { Set(readBackDueMs.keys) }
     private var lastProblem: String?
     private var ending: DeliveryStop?
     private var lookupFailures: [Int64: Int] = [:]
@@ -218,17 +212,15 @@ struct DeliveryMachine: Sendable {
     private(set) var sent = 0
     private(set) var readBacks = 0
     private(set) var foundOnReadBack = 0
-    /// Uncertain items waiting out their grace before their read-back (for the progress line).
-    private(set) var awaitingReadBack: Set<Int64> = []
     private(set) var retries = 0
     private(set) var rateLimited = 0
     /// Items delivered or failed this run (what `limit` counts).
     private(set) var settled = 0
 
-    /// `limiter`: the pace so far (of requests made before draining), else a fresh one.
-    init(configuration: Configuration, nowMs: Int64, limiter: RateLimiter? = nil) {
+    /// `limiter`: the pace so far (of requests made before draining), or a fresh one.
+    init(configuration: Configuration, nowMs: Int64, limiter: RateLimiter) {
         self.configuration = configuration
-        self.limiter = limiter ?? RateLimiter(rate: configuration.rate, auto: configuration.autoRate)
+        self.limiter = limiter
         policy = RetryPolicy(maxAttempts: configuration.maxAttempts, seed: configuration.seed)
         lastAnswerMs = nowMs
         progressMarkMs = nowMs
@@ -294,7 +286,6 @@ struct DeliveryMachine: Sendable {
                 ?? (max(item.sentAtMs ?? .min, item.lastSendMs ?? .min) &+ configuration.timeoutGraceMs)
             if now < due {
                 readBackDueMs[item.id] = due
-                awaitingReadBack.insert(item.id)
                 // Left by a run that died: its last send may still be under way at the server.
                 counts.inFlight -= 1
                 counts.pending += 1
@@ -304,7 +295,6 @@ struct DeliveryMachine: Sendable {
                 continue
             }
             readBackDueMs[item.id] = nil
-            awaitingReadBack.remove(item.id)
             hold(Active(item: item, phase: .lookingUp(pageToken: nil)))
             readBacks += 1
             actions.append(.lookUp(item, pageToken: nil))
@@ -355,7 +345,7 @@ struct DeliveryMachine: Sendable {
             let problem = answer.message ?? "status \(answer.status)"
             if !answer.kind.isSuccess { lastProblem = answer.said }
             if let list = item.outgoing.list, let refusal = pathRefusal(list, answer, into: &actions) {
-                settle(item.id, into: &actions, now: now)
+                settle(item.id, now: now)
                 counts.failed += 1
                 actions.append(.write(.failed(id: item.id, status: answer.status, message: refusal)))
                 return
@@ -410,7 +400,7 @@ struct DeliveryMachine: Sendable {
         let problem = message ?? status.map { "status \($0)" } ?? "no answer"
         switch decision {
         case .delivered(let alreadyPresent):
-            settle(item.id, into: &actions, now: now)
+            settle(item.id, now: now)
             counts.delivered += 1
             if alreadyPresent { counts.alreadyPresent += 1 }
             actions.append(.write(.delivered(id: item.id, status: status ?? 200, message: message, added: answer?.response.added,
@@ -431,7 +421,7 @@ struct DeliveryMachine: Sendable {
             retry(item.id, status: status, message: problem, notBefore: now &+ policy.backoffMs(step: item.attempts),
                   countAttempt: true, clearUncertain: item.uncertain, into: &actions)
         case .giveUp(let reason):
-            settle(item.id, into: &actions, now: now)
+            settle(item.id, now: now)
             counts.failed += 1
             actions.append(.write(.failed(id: item.id, status: status, message: reason)))
         case .stopRun(let reason):
@@ -461,7 +451,7 @@ struct DeliveryMachine: Sendable {
             guard case .lookingUp(let token) = entry.phase else { return }
             let window = (item.sentAtMs ?? item.lastSendMs).map { $0...(now &+ configuration.timeoutGraceMs) }
             if let play = item.outgoing.play, page.items.contains(where: { play.isMatched(by: $0, createdWithinMs: window) }) {
-                settle(item.id, into: &actions, now: now)
+                settle(item.id, now: now)
                 counts.delivered += 1
                 counts.alreadyPresent += 1
                 foundOnReadBack += 1
@@ -502,7 +492,7 @@ struct DeliveryMachine: Sendable {
     /// not in the profile, so retry-failed can send it again safely).
     private mutating func notFound(_ item: QueuedItem, now: Int64, into actions: inout [Action]) {
         if item.attempts >= configuration.maxAttempts {
-            settle(item.id, into: &actions, now: now)
+            settle(item.id, now: now)
             counts.failed += 1
             actions.append(.write(.failed(id: item.id, status: nil, message: "gave up after \(item.attempts) attempts: "
                 + "no answer that says it was stored, and a read-back did not find it")))
@@ -562,7 +552,7 @@ struct DeliveryMachine: Sendable {
     }
 
     /// Delivered or failed: the item leaves, the stall clock restarts, `limit` counts it.
-    private mutating func settle(_ id: Int64, into actions: inout [Action], now: Int64) {
+    private mutating func settle(_ id: Int64, now: Int64) {
         drop(id)
         counts.inFlight -= 1
         settled += 1
@@ -592,7 +582,6 @@ struct DeliveryMachine: Sendable {
         retries += 1
         graceUntilMs = max(graceUntilMs, due)
         readBackDueMs[item.id] = notBefore
-        awaitingReadBack.insert(item.id)
         actions.append(.write(.uncertain(id: item.id, sentAtMs: sentAt, notBeforeMs: notBefore, countAttempt: countAttempt,
                                          status: status, message: message)))
     }
@@ -745,14 +734,13 @@ struct DeliveryMachine: Sendable {
     // MARK: - Reading
 
     func progress(startedAtMs: Int64, nowMs: Int64) -> DeliveryProgress {
-        var progress = DeliveryProgress(delivered: counts.delivered, alreadyPresent: counts.alreadyPresent, failed: counts.failed,
-                                        pending: counts.pending, inFlight: counts.inFlight, retries: retries,
-                                        rateLimited: rateLimited, total: counts.total,
-                                        startedAt: Timestamp(millisecondsSince1970: startedAtMs),
-                                        now: Timestamp(millisecondsSince1970: nowMs), currentRate: limiter.currentRate)
-        progress.awaitingReadBack = ending == nil ? awaitingReadBack.count : 0
+        var progress = DeliveryProgress(counts: counts, startedAtMs: startedAtMs, nowMs: nowMs,
+                                        currentRate: limiter.currentRate)
+        progress.retries = retries
+        progress.rateLimited = rateLimited
+        progress.awaitingReadBack = ending == nil ? readBackDueMs.count : 0
         progress.readBackDueAt = ending == nil
-            ? awaitingReadBack.compactMap { readBackDueMs[$0] }.max().map(Timestamp.init(millisecondsSince1970:)) : nil
+            ? readBackDueMs.values.max().map(Timestamp.init(millisecondsSince1970:)) : nil
         progress.settledThisRun = settled
         progress.readBacks = readBacks
         progress.foundOnReadBack = foundOnReadBack

@@ -12,7 +12,7 @@ public struct DeliverySettings: Sendable {
     public var rate: Double
     /// `--rate auto`: start at `RateLimiter.autoStartRate` and find the server's pace (below `rate`).
     /// False: start at `rate` (lowered by headers and 429s, never raised above it).
-    public var autoRate: Bool
+    public var autoRate = false
     /// Requests in flight at most.
     public var concurrency: Int
     /// Counted attempts per item before it fails.
@@ -33,12 +33,11 @@ public struct DeliverySettings: Sendable {
 
     public init(baseURL: String, refreshToken: String, profileId: String? = nil, rate: Double = 5,
                 concurrency: Int = 4, maxAttempts: Int = 8, limit: Int? = nil, requestTimeout: Double = 30,
-                unreachableAfter: Double = 120, jitterSeed: UInt64? = nil, autoRate: Bool = false) {
+                unreachableAfter: Double = 120, jitterSeed: UInt64? = nil) {
         self.baseURL = baseURL
         self.refreshToken = refreshToken
         self.profileId = profileId
         self.rate = rate
-        self.autoRate = autoRate
         self.concurrency = concurrency
         self.maxAttempts = maxAttempts
         self.limit = limit
@@ -59,17 +58,17 @@ extension DeliverySettings: CustomStringConvertible {
 
 /// A snapshot for the progress display.
 public struct DeliveryProgress: Sendable {
-    public var delivered: Int
+    public var delivered = 0
     /// Delivered items the server already had (409), a subset of `delivered`.
-    public var alreadyPresent: Int
-    public var failed: Int
-    public var pending: Int
-    public var inFlight: Int
+    public var alreadyPresent = 0
+    public var failed = 0
+    public var pending = 0
+    public var inFlight = 0
     /// Sends that will be tried again (this run).
-    public var retries: Int
+    public var retries = 0
     /// 429 answers (this run).
-    public var rateLimited: Int
-    public var total: Int
+    public var rateLimited = 0
+    public var total = 0
     public var startedAt: Timestamp
     public var now: Timestamp
     /// Requests a second the rate limiter allows now.
@@ -87,19 +86,22 @@ public struct DeliveryProgress: Sendable {
     /// When the last read-back of those waiting out their grace is due (nil when none waits).
     public var readBackDueAt: Timestamp?
 
-    public init(delivered: Int, alreadyPresent: Int, failed: Int, pending: Int, inFlight: Int, retries: Int,
-                rateLimited: Int, total: Int, startedAt: Timestamp, now: Timestamp, currentRate: Double) {
-        self.delivered = delivered
-        self.alreadyPresent = alreadyPresent
-        self.failed = failed
-        self.pending = pending
-        self.inFlight = inFlight
-        self.retries = retries
-        self.rateLimited = rateLimited
-        self.total = total
-        self.startedAt = startedAt
-        self.now = now
+    /// The queue's `counts`, this run's other figures zero.
+    init(counts: StateCounts, startedAtMs: Int64, nowMs: Int64, currentRate: Double) {
+        startedAt = Timestamp(millisecondsSince1970: startedAtMs)
+        now = Timestamp(millisecondsSince1970: nowMs)
         self.currentRate = currentRate
+        show(counts)
+    }
+
+    /// Takes the queue's counts.
+    mutating func show(_ counts: StateCounts) {
+        delivered = counts.delivered
+        alreadyPresent = counts.alreadyPresent
+        failed = counts.failed
+        pending = counts.pending
+        inFlight = counts.inFlight
+        total = counts.total
     }
 
     /// Items settled per second of wall time since the run began (section 5: not per second of sending).
@@ -127,8 +129,8 @@ public struct DeliveryProgress: Sendable {
     }
 }
 
-/// Why a run ended.
-public enum DeliveryStop: Sendable, Equatable {
+/// Why a run ended; also thrown by what a run waits on (the session, the server) when it cannot go on.
+public enum DeliveryStop: Error, Equatable {
     /// Nothing left to send (some may have failed permanently).
     case finished
     /// `--limit` reached with work left.
@@ -168,17 +170,18 @@ public struct DeliveryResult: Sendable {
     /// Uncertain items a read-back found in the profile (delivered, `alreadyPresent`, not sent again).
     public var foundOnReadBack: Int
     /// List paths this server did not take this run (405, or 404 for the first titles), with why.
-    public var refusedLists: [DiscovrList: String] = [:]
+    public var refusedLists: [DiscovrList: String]
 
-    public init(stop: DeliveryStop, counts: StateCounts, sent: Int, retries: Int, rateLimited: Int,
-                readBacks: Int = 0, foundOnReadBack: Int = 0) {
+    /// The end of a run: `counts` the queue's, the rest `machine`'s.
+    init(stop: DeliveryStop, counts: StateCounts, machine: DeliveryMachine) {
         self.stop = stop
         self.counts = counts
-        self.sent = sent
-        self.retries = retries
-        self.rateLimited = rateLimited
-        self.readBacks = readBacks
-        self.foundOnReadBack = foundOnReadBack
+        sent = machine.sent
+        retries = machine.retries
+        rateLimited = machine.rateLimited
+        readBacks = machine.readBacks
+        foundOnReadBack = machine.foundOnReadBack
+        refusedLists = machine.refusedLists
     }
 }
 
@@ -231,47 +234,18 @@ public final class StopSignal: Sendable {
 
 /// Errors of the Delivery module. Messages never contain a token.
 public enum DeliveryError: Error, Equatable, CustomStringConvertible {
-    /// The refresh token (or the profile) was refused by `POST /auth/session-token`; the text is the
-    /// whole message, the fix included, in its `description`.
-    case credentialsRefused(IdentityRefusal)
-    /// Requests are refused with valid credentials (403, or 401 right after a fresh session).
-    case forbidden(String)
-    /// The session-token endpoint answered with a transient error (5xx, 429).
-    case sessionUnavailable(String)
-    /// The session-token endpoint answered 2xx without a token we can read.
-    case unreadableSession(String)
-    /// The request did not get an answer.
-    case transport(TransportFailure)
-    /// No answer from the server for `unreachableAfter` seconds.
-    case unreachable(String)
     /// The API URL cannot be used.
     case invalidURL(String)
     /// The API URL is plain http to a host that is not loopback: the token would travel in clear.
     case insecureURL(String)
-    /// A stop was requested while waiting (for a session, for the server).
-    case stopped
 
     public var description: String {
         switch self {
-        case .credentialsRefused(let refusal):
-            return refusal.description
-        case .forbidden(let why):
-            return "Discovr refused to store history with these credentials (\(why)); check the token and --profile"
-        case .sessionUnavailable(let why):
-            return "could not get a session from Discovr (\(why)); try again later"
-        case .unreadableSession(let why):
-            return "the session-token answer could not be read (\(why)); check --api-url"
-        case .transport(let failure):
-            return failure.description
-        case .unreachable(let why):
-            return "no answer from Discovr (\(why)); check the network or --api-url, then run resume"
         case .invalidURL(let url):
             return "the API URL \(url) is not an http(s) URL; fix --api-url or DISCOVR_API_URL"
         case .insecureURL(let url):
             return "the API URL \(url) is plain http to a host that is not this machine: the refresh token would travel "
                 + "unencrypted, so nothing was sent; use https:// (plain http is allowed only to 127.0.0.1, ::1 or localhost)"
-        case .stopped:
-            return "stopped on request; run resume to continue"
         }
     }
 }

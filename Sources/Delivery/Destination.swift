@@ -11,14 +11,6 @@ public struct Destination: Sendable, Equatable {
     public var formCanSwitch: Bool
     /// How the form was decided (kept in the state).
     public var formReason: String
-
-    public init(apiURL: String, profile: Profile, mediaIdForm: MediaIDForm, formCanSwitch: Bool, formReason: String) {
-        self.apiURL = apiURL
-        self.profile = profile
-        self.mediaIdForm = mediaIdForm
-        self.formCanSwitch = formCanSwitch
-        self.formReason = formReason
-    }
 }
 
 /// What a state already says about its destination (its `meta` table), if anything.
@@ -28,19 +20,12 @@ public struct StoredDestination: Sendable, Equatable {
     public var formCanSwitch: Bool
     public var formReason: String?
 
-    public init(profileId: String? = nil, mediaIdForm: MediaIDForm? = nil, formCanSwitch: Bool = false, formReason: String? = nil) {
-        self.profileId = profileId
-        self.mediaIdForm = mediaIdForm
-        self.formCanSwitch = formCanSwitch
-        self.formReason = formReason
-    }
-
     /// What the state keeps of its destination (`StateMeta`).
     public init(readingFrom queue: ImportQueue) throws {
-        self.init(profileId: try queue.meta(StateMeta.profileId),
-                  mediaIdForm: try queue.meta(StateMeta.mediaIdForm).flatMap(MediaIDForm.init(rawValue:)),
-                  formCanSwitch: try queue.meta(StateMeta.mediaIdFormCanSwitch) == "1",
-                  formReason: try queue.meta(StateMeta.mediaIdFormReason))
+        profileId = try queue.meta(StateMeta.profileId)
+        mediaIdForm = try queue.meta(StateMeta.mediaIdForm).flatMap(MediaIDForm.init(rawValue:))
+        formCanSwitch = try queue.meta(StateMeta.mediaIdFormCanSwitch) == "1"
+        formReason = try queue.meta(StateMeta.mediaIdFormReason)
     }
 
     /// Keeps `destination` in the state, in one transaction: a later `resume` writes to the same
@@ -90,10 +75,9 @@ public struct DestinationRequest: Sendable {
     public var sample: HistoryItem?
     /// Seconds of failures (no answer, 5xx, 429) before giving up.
     public var unreachableAfter: Double
-    public var seed: UInt64
 
     public init(apiURL: String, refreshToken: String, profile: String?, formSetting: MediaIDFormSetting,
-                stored: StoredDestination, sample: HistoryItem?, unreachableAfter: Double, seed: UInt64 = 0x0D15_C0F3) {
+                stored: StoredDestination, sample: HistoryItem?, unreachableAfter: Double) {
         self.apiURL = apiURL
         self.refreshToken = refreshToken
         self.profile = profile
@@ -101,7 +85,6 @@ public struct DestinationRequest: Sendable {
         self.stored = stored
         self.sample = sample
         self.unreachableAfter = unreachableAfter
-        self.seed = seed
     }
 }
 
@@ -114,7 +97,7 @@ public func prepareDestination(client: DiscovrClient, request: DestinationReques
                                now: @escaping @Sendable () -> Int64, sleep: @escaping @Sendable (Int64) async throws -> Void,
                                logger: Logger) async throws(DestinationError) -> Destination {
     let time = RunTime(nowMs: now, sleepUntilMs: sleep)
-    let retrying = IdentityRetry(unreachableAfterMs: DeliveryMachine.Configuration.ms(request.unreachableAfter), seed: request.seed,
+    let retrying = IdentityRetry(unreachableAfterMs: DeliveryMachine.Configuration.ms(request.unreachableAfter),
                                  stop: stop, time: time, logger: logger)
     let profiles = try await retrying.run { () async throws(IdentityError) -> [Profile] in
         try await client.profiles(refreshToken: request.refreshToken)
@@ -158,13 +141,12 @@ public func prepareDestination(client: DiscovrClient, request: DestinationReques
 /// Runs an identity call again while it fails for a transient reason, with the delivery's backoff.
 struct IdentityRetry: Sendable {
     let unreachableAfterMs: Int64
-    let seed: UInt64
     let stop: StopSignal
     let time: RunTime
     let logger: Logger
 
     func run<T: Sendable>(_ call: () async throws(IdentityError) -> T) async throws(DestinationError) -> T {
-        var policy = RetryPolicy(maxAttempts: 1, seed: seed)
+        var policy = RetryPolicy(maxAttempts: 1, seed: 0x0D15_C0F3)
         let started = time.nowMs()
         var step = 0
         while true {

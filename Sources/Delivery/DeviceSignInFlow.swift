@@ -45,15 +45,13 @@ public struct DeviceSignInFlow: Sendable {
     let client: DiscovrClient
     let time: RunTime
     let stop: StopSignal
-    let intervalMs: Int64
     let logger: Logger
 
     public init(client: DiscovrClient, now: @escaping @Sendable () -> Int64, sleep: @escaping Sleep, stop: StopSignal,
-                intervalMs: Int64 = DiscovrEndpoints.devicePollInterval, logger: Logger) {
+                logger: Logger) {
         self.client = client
         time = RunTime(nowMs: now, sleepUntilMs: sleep)
         self.stop = stop
-        self.intervalMs = max(1, intervalMs)
         self.logger = logger
     }
 
@@ -77,6 +75,7 @@ public struct DeviceSignInFlow: Sendable {
         var path = DiscovrEndpoints.devicePoll(code.deviceCode)
         var triedFallback = false
         var lastProblem: String?
+        let intervalMs = DiscovrEndpoints.devicePollInterval
         var next = time.nowMs() + intervalMs
         while true {
             // Until the next poll; Ctrl-C ends the wait at once.

@@ -13,12 +13,6 @@ public struct HTTPAnswer: Sendable {
     public var headers: [(String, String)]
     public var body: [UInt8]
 
-    public init(status: Int, headers: [(String, String)], body: [UInt8]) {
-        self.status = status
-        self.headers = headers
-        self.body = body
-    }
-
     /// The answer classified, once, where it arrives: its class (`HistoryAnswer`, the one status
     /// table), its rate-limit hints read at `nowMs`, and its body's message (redacted), `added` and
     /// `removed`. A redirect's message says where it pointed. With `page`, a 2xx body is a history
@@ -92,12 +86,8 @@ public enum TransportFailure: Error, Sendable, Equatable, CustomStringConvertibl
             }
         }
         if let error = error as? ChannelError {
-            switch error {
-            case .connectTimeout:
-                return .connectFailed("no connection within the connect timeout")
-            default:
-                return .connectionLost(String(describing: error))
-            }
+            if case .connectTimeout = error { return .connectFailed("no connection within the connect timeout") }
+            return .connectionLost(String(describing: error))
         }
         return .connectionLost(Redaction.redact(String(describing: error)))
     }
@@ -192,15 +182,10 @@ public struct DiscovrClient: Sendable {
         return min(max(seconds, 0.001), maximumTimeoutSeconds)
     }
 
-    /// `POST /profile/history` with one item's JSON body and the session JWT.
-    public func postHistory(body: String, jwt: String) async throws(TransportFailure) -> HTTPAnswer {
-        try await send(path: DiscovrEndpoints.history, body: body, bearer: jwt)
-    }
-
     /// `POST /profile/history` for a play, `POST /profile/{list}` for a list write: the body written
     /// now, its media id in `form`.
     public func post(_ outgoing: Outgoing, form: MediaIDForm, jwt: String) async throws(TransportFailure) -> HTTPAnswer {
-        try await send(path: outgoing.path, body: outgoing.jsonBody(form: form), bearer: jwt)
+        try await send(method: .POST, path: outgoing.path, body: outgoing.jsonBody(form: form), bearer: jwt)
     }
 
     /// `GET /profile/history?limit=&nextPageToken=` with the session JWT: one page of the profile's
@@ -229,22 +214,10 @@ public struct DiscovrClient: Sendable {
 
     /// Everything but RFC 3986's unreserved characters percent-encoded (page tokens are opaque).
     static func percentEncoded(_ text: String) -> String {
-        var out = ""
-        for byte in text.utf8 {
-            switch byte {
-            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
-                 UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"):
-                out.unicodeScalars.append(Unicode.Scalar(byte))
-            default:
-                out += "%" + String(format: "%02X", byte)
-            }
-        }
-        return out
+        text.addingPercentEncoding(withAllowedCharacters: unreserved) ?? text
     }
 
-    private func send(path: String, body: String, bearer: String) async throws(TransportFailure) -> HTTPAnswer {
-        try await send(method: .POST, path: path, body: body, bearer: bearer)
-    }
+    static let unreserved = CharacterSet(charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
 
     func send(method: HTTPMethod, path: String, body: String?, bearer: String?) async throws(TransportFailure) -> HTTPAnswer {
         var request = HTTPClientRequest(url: baseURL + path)
@@ -271,19 +244,16 @@ public struct DiscovrClient: Sendable {
 
     /// The whole body, by `deadline`, at most `maximumBodyBytes`. Stopping early (too long, too late)
     /// cancels the stream, which closes the connection: nothing more of that answer is read.
-    static func readBody(_ body: HTTPClientResponse.Body, deadline: NIODeadline, timeoutSeconds: Double,
-                         cap: Int = maximumBodyBytes) async throws -> [UInt8] {
+    static func readBody(_ body: HTTPClientResponse.Body, deadline: NIODeadline,
+                         timeoutSeconds: Double) async throws -> [UInt8] {
         try await withThrowingTaskGroup(of: [UInt8]?.self) { group in
             group.addTask {
-                var bytes: [UInt8] = []
-                for try await chunk in body {
-                    guard chunk.readableBytes <= cap - bytes.count else {
-                        throw TransportFailure.connectionLost(
-                            "the answer was longer than \(cap / (1 << 20)) MiB and was cut off (no Discovr answer is that long)")
-                    }
-                    bytes.append(contentsOf: chunk.readableBytesView)
+                do {
+                    return Array(buffer: try await body.collect(upTo: maximumBodyBytes))
+                } catch is NIOTooManyBytesError {
+                    throw TransportFailure.connectionLost("the answer was longer than \(maximumBodyBytes / (1 << 20)) MiB "
+                        + "and was cut off (no Discovr answer is that long)")
                 }
-                return bytes
             }
             group.addTask {
                 let left = deadline.uptimeNanoseconds > NIODeadline.now().uptimeNanoseconds

@@ -15,26 +15,23 @@ public enum ExistingHistoryMode: String, Sendable, CaseIterable, Codable {
 /// Where the existing-history check stands, for the progress display and the summary.
 public struct ExistingHistoryProgress: Sendable, Equatable {
     /// History pages read so far (one request each, retries not counted).
-    public var pages: Int
+    public var pages = 0
     /// Entries on those pages.
-    public var entries: Int
+    public var entries = 0
     /// Every page is being read (the first held trakt imports or planned plays); false while only the
     /// first page decides, and when it decided that the rest need not be read.
-    public var readingAll: Bool
+    public var readingAll = false
     /// Planned plays found in the profile and marked `alreadyPresent`; nil until the check is done.
     public var found: Int?
     /// History requests sent, retries included.
-    public var requests: Int
-
-    public init(pages: Int = 0, entries: Int = 0, readingAll: Bool = false, found: Int? = nil, requests: Int = 0) {
-        self.pages = pages
-        self.entries = entries
-        self.readingAll = readingAll
-        self.found = found
-        self.requests = requests
-    }
+    public var requests = 0
 
     public var finished: Bool { found != nil }
+
+    /// What the meta table keeps: `{"pages":3,"entries":150,"requests":3,"found":120}`.
+    func record(found: Int) -> String {
+        "{\"pages\":\(pages),\"entries\":\(entries),\"requests\":\(requests),\"found\":\(found)}"
+    }
 }
 
 extension HistoryEntry {
@@ -74,7 +71,8 @@ struct ExistingHistoryScan: Sendable {
         case badPaging(String)
     }
 
-    private(set) var progress = ExistingHistoryProgress()
+    /// Its `requests` are counted by the reader.
+    var progress = ExistingHistoryProgress()
     /// Play keys of every entry read (when every page is read), whether planned or not.
     private(set) var playKeys = Set<String>()
     private var tokensSeen = Set<String>()
@@ -104,176 +102,136 @@ struct ExistingHistoryScan: Sendable {
     }
 }
 
-/// Runs the existing-history check with the driver's transport, session and rate limiter, before the
-/// first item is claimed. Once done for a profile, the state's meta table says so and it is not
-/// repeated (on `resume`, or a later `import` into the same state).
-struct ExistingHistoryCheck {
-    let queue: ImportQueue
-    let settings: DeliverySettings
-    let context: SendContext
-    let logger: Logger
-
-    /// The meta key recording that the check was done for the session's profile.
-    static func metaKey(profileId: String?) -> String { StateMeta.existingHistoryChecked(profileId: profileId) }
-
-    /// Nil when the run may go on (checked now, checked before, or `--existing ignore`); else why the
-    /// run ends (stopped, credentials, forbidden, the history could not be read, the state file).
-    func run(progress report: @escaping @Sendable (DeliveryProgress) -> Void) async -> DeliveryStop? {
-        guard settings.existingHistory == .check else { return nil }
-        let key = Self.metaKey(profileId: settings.profileId)
+extension DeliveryDriver {
+    /// The existing-history check, with the run's transport, session and rate limiter, before the first
+    /// item is claimed. Once done for a profile, the state's meta table says so and it is not repeated
+    /// (on `resume`, or a later `import` into the same state). Returns when the run may go on (checked
+    /// now, checked before, or `--existing ignore`); else throws why the run ends (stopped, credentials,
+    /// forbidden, the history could not be read, the state file).
+    func checkExistingHistory(context: SendContext, progress report: @escaping @Sendable (DeliveryProgress) -> Void)
+        async throws(DeliveryStop) {
+        guard settings.existingHistory == .check else { return }
+        let key = StateMeta.existingHistoryChecked(profileId: settings.profileId)
         do {
             if let done = try queue.meta(key) {
                 logger.debug("existing history already checked", metadata: ["record": .string(done)])
-                return nil
+                return
             }
-            if try queue.counts().pending == 0 { return nil } // nothing to send, nothing to look for
+            if try queue.counts().pending == 0 { return } // nothing to send, nothing to look for
         } catch {
-            return .storage(DeliveryDriver.queueError(error, queue: queue))
+            throw .storage(Self.queueError(error, queue: queue))
         }
         let startedAtMs = context.time.nowMs()
         var scan = ExistingHistoryScan()
-        var requests = 0
         func show(_ state: ExistingHistoryProgress) {
-            let counts = (try? queue.counts()) ?? StateCounts()
-            var snapshot = DeliveryProgress(
-                delivered: counts.delivered, alreadyPresent: counts.alreadyPresent, failed: counts.failed,
-                pending: counts.pending, inFlight: counts.inFlight, retries: 0, rateLimited: 0, total: counts.total,
-                startedAt: Timestamp(millisecondsSince1970: startedAtMs),
-                now: Timestamp(millisecondsSince1970: context.time.nowMs()), currentRate: context.currentRate)
-            var state = state
-            state.requests = requests
+            var snapshot = DeliveryProgress(counts: (try? queue.counts()) ?? StateCounts(), startedAtMs: startedAtMs,
+                                            nowMs: context.time.nowMs(), currentRate: context.currentRate)
             snapshot.existingHistory = state
             report(snapshot)
         }
         logger.info("existing history check started")
         show(scan.progress)
         var token: String?
-        let reader = HistoryPageReader(settings: settings, context: context, logger: logger)
         reading: while true {
-            let page: HistoryPage
-            switch await reader.page(after: token, number: scan.progress.pages + 1, requests: &requests) {
-            case .page(let got): page = got
-            case .stop(let stop): return stop
-            }
+            let page = try await context.historyPage(after: token, number: scan.progress.pages + 1,
+                                                     requests: &scan.progress.requests)
             let next: ExistingHistoryScan.Next
             do {
                 next = try scan.take(page) { keys in try queue.heldPlays(keys) }
             } catch {
-                return .storage(DeliveryDriver.queueError(error, queue: queue))
+                throw .storage(Self.queueError(error, queue: queue))
             }
             show(scan.progress)
             switch next {
             case .read(let nextToken): token = nextToken
             case .done: break reading
-            case .badPaging(let why): return .historyUnreadable(why)
+            case .badPaging(let why): throw .historyUnreadable(why)
             }
         }
         let found: Int
         var record = scan.progress
-        record.requests = requests
         do {
             let done = record
-            found = try queue.markAlreadyPresent(playKeys: scan.playKeys, meta: (key, { Self.record(done, found: $0) }))
+            found = try queue.markAlreadyPresent(playKeys: scan.playKeys, meta: (key, { done.record(found: $0) }))
         } catch {
-            return .storage(DeliveryDriver.queueError(error, queue: queue))
+            throw .storage(Self.queueError(error, queue: queue))
         }
         record.found = found
         show(record)
         logger.info("existing history check done", metadata: [
             "pages": .stringConvertible(record.pages), "entries": .stringConvertible(record.entries),
-            "requests": .stringConvertible(requests), "found": .stringConvertible(found),
+            "requests": .stringConvertible(record.requests), "found": .stringConvertible(found),
             "ms": .stringConvertible(context.time.nowMs() - startedAtMs),
         ])
-        return nil
-    }
-
-    /// What the meta table keeps: `{"pages":3,"entries":150,"requests":3,"found":120}`.
-    static func record(_ progress: ExistingHistoryProgress, found: Int) -> String {
-        "{\"pages\":\(progress.pages),\"entries\":\(progress.entries),\"requests\":\(progress.requests),"
-            + "\"found\":\(found)}"
     }
 }
 
 /// Reads the profile's whole history a page at a time (`GET /profile/history?limit=50`), for the
 /// existing-history check and for `verify`: one reader, so both page at the run's pace with the same
 /// retries, session refresh and `--give-up-after`.
-struct HistoryPageReader {
-    let settings: DeliverySettings
-    let context: SendContext
-    let logger: Logger
-
-    enum Fetch {
-        case page(HistoryPage)
-        case stop(DeliveryStop)
-    }
-
-    /// `GET /profile/history?limit=50[&nextPageToken=]`, paced by the run's rate limiter, tried again
-    /// as a send would be (`RetryPolicy`): 5xx, 408, timeouts and lost connections up to
-    /// `--max-attempts`, 429 after its `Retry-After` (not counted), 401 with a fresh session, a server
-    /// that cannot be reached until `--give-up-after`. A 403 stops the run as for a send; any other
-    /// refusal, or an answer that is not a history page, ends it with `historyUnreadable`.
-    func page(after token: String?, number page: Int, requests: inout Int) async -> Fetch {
+extension SendContext {
+    /// `GET /profile/history?limit=50[&nextPageToken=]`, paced by the run's rate limiter and tried again
+    /// as a send would be (`RetryPolicy`; a server that cannot be reached until `--give-up-after`). A 403
+    /// stops the run as for a send; any other refusal, or an answer that is not a history page, ends it
+    /// with `historyUnreadable`.
+    func historyPage(after token: String?, number page: Int,
+                     requests: inout Int) async throws(DeliveryStop) -> HistoryPage {
         var policy = RetryPolicy(maxAttempts: settings.maxAttempts, seed: (settings.jitterSeed ?? 0) &+ 0xE815_7123)
         var attempts = 0
         var unauthorized = 0
         let unreachableAfterMs = DeliveryMachine.Configuration.ms(settings.unreachableAfter)
         let what = "page \(page) of the profile's history"
         while true {
-            guard await context.waitForSlot() else { return .stop(.stopped) }
+            guard await waitForSlot() else { throw .stopped }
             requests += 1
             let outcome: DeliveryOutcome
             let sentAt: Int64
-            var body: [UInt8] = []
             var said = ""
-            switch await context.exchange(page: true, { jwt throws(TransportFailure) in
-                try await context.client.getHistory(limit: DiscovrEndpoints.historyPageLimit, pageToken: token, jwt: jwt)
-            }) {
-            case .answered(let answer, let got, let at):
-                (sentAt, body, said) = (at, got, "status \(answer.status): ")
-                let now = context.time.nowMs()
-                context.limiter.withLock { $0.record(answer.kind, hints: answer.hints, sentAtMs: at, nowMs: now) }
+            let answered = await exchange(page: true) { jwt throws(TransportFailure) in
+                try await client.getHistory(limit: DiscovrEndpoints.historyPageLimit, pageToken: token, jwt: jwt)
+            }
+            switch answered.result {
+            case .answered(let answer, let at):
+                (sentAt, said) = (at, "status \(answer.status): ")
+                let now = time.nowMs()
+                limiter.withLock { $0.record(answer.kind, hints: answer.hints, sentAtMs: at, nowMs: now) }
                 outcome = .answered(answer, retryAfterMs: answer.retryAfterMs(nowMs: now))
-            case .failed(let failure, let at):
+            case .noAnswer(let failure, let at):
                 sentAt = at
                 switch failure {
                 case .connectFailed(let why): outcome = .connectFailed(why)
                 case .timedOut(let why): outcome = .timedOut(why)
                 case .connectionLost(let why): outcome = .connectionLost(why)
                 }
-            case .cancelled: return .stop(.stopped)
-            case .runEnds(let stop): return .stop(stop)
+            case .notSent, .cancelledInFlight: throw .stopped
+            case .runEnds(let stop): throw stop
             }
-            let now = context.time.nowMs()
+            let now = time.nowMs()
             let delayMs: Int64
             switch policy.decide(attemptsSoFar: attempts, outcome: outcome, sentAtMs: sentAt, nowMs: now) {
             case .delivered(alreadyPresent: false):
-                guard let page = HistoryPage.parse(body: body) else {
-                    return .stop(.historyUnreadable("the answer to \(what) is not a history page"))
+                guard let page = HistoryPage.parse(body: answered.body) else {
+                    throw .historyUnreadable("the answer to \(what) is not a history page")
                 }
-                return .page(page)
+                return page
             case .delivered(alreadyPresent: true):
-                return .stop(.historyUnreadable("\(what) was answered with status 409"))
+                throw .historyUnreadable("\(what) was answered with status 409")
             case .refreshSession:
                 unauthorized += 1
                 if unauthorized > DeliveryMachine.unauthorizedRetries {
-                    return .stop(.forbidden("status 401 reading the profile's history, even with a fresh session"))
+                    throw .forbidden("status 401 reading the profile's history, even with a fresh session")
                 }
                 continue
             case .stopRun(let reason):
-                return .stop(.forbidden("status 403 reading the profile's history: \(reason)"))
+                throw .forbidden("status 403 reading the profile's history: \(reason)")
             case .giveUp(let reason):
-                return .stop(.historyUnreadable("\(what): \(said)\(reason)"))
+                throw .historyUnreadable("\(what): \(said)\(reason)")
             case .retry(let afterMs, let countAttempt):
                 if countAttempt { attempts += 1 }
                 delayMs = afterMs
             }
             logger.debug("history page request failed, trying again", metadata: ["delay-ms": .stringConvertible(delayMs)])
-            do {
-                try await context.contact.waitToRetry(afterMs: delayMs, silenceLimitMs: unreachableAfterMs, time: context.time,
-                                                      stop: context.stop)
-            } catch {
-                return .stop(DeliveryDriver.stop(for: error))
-            }
+            try await contact.waitToRetry(afterMs: delayMs, silenceLimitMs: unreachableAfterMs, time: time, stop: stop)
         }
     }
 }

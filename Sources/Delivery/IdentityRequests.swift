@@ -21,16 +21,6 @@ public enum IdentityError: Error, Equatable, CustomStringConvertible {
         case .transport(let failure): return "no answer from Discovr (\(failure.description)); check the network or --api-url"
         }
     }
-
-    /// The same problem as the delivery driver knows it (its session refreshes go through `exchange`).
-    var asDeliveryError: DeliveryError {
-        switch self {
-        case .refused(let refusal): return .credentialsRefused(refusal)
-        case .unavailable(let why): return .sessionUnavailable(why)
-        case .unreadable(let why): return .unreadableSession(why)
-        case .transport(let failure): return .transport(failure)
-        }
-    }
 }
 
 extension DiscovrClient {
@@ -63,16 +53,6 @@ extension DiscovrClient {
             throw .unreadable("no session token in the answer of \(DiscovrEndpoints.sessionToken)")
         }
         return session
-    }
-
-    /// The driver's session refresh: `session(refreshToken:profileId:)` with the errors it knows
-    /// (`DeliveryError.credentialsRefused` carries the whole message, the fix included).
-    public func exchange(refreshToken: String, profileId: String?) async throws -> SessionToken {
-        do {
-            return try await session(refreshToken: refreshToken, profileId: profileId)
-        } catch {
-            throw error.asDeliveryError
-        }
     }
 
     /// `DELETE /auth/session` with the refresh token: signs out (revokes it). True when the server

@@ -29,12 +29,12 @@ public final class MediaIDFormState: Sendable {
 /// Finds the form the server takes: one planned item looked up read-only in both forms
 /// (`GET /profile/history/{id}?season=&episode=`, `importer.md` section 5). A refused token or
 /// profile is thrown (as for the session). An answer that says nothing about the form (408, 429, 5xx,
-/// no answer) is asked again, up to `tries` times in all with `pause(n)` after the n-th (a passing
+/// no answer) is asked again, up to `probeTries` times in all with `pause(n)` after the n-th (a passing
 /// 503 must not decide the form of a whole import: with the seed's form unknown and the other
 /// accepted, the other would be chosen); after that the form is left without a verdict. `pause` is
 /// the caller's clock (`probePauseMs(afterTry: n)` long, and a stop ends it).
 public func probeMediaIDForm(client: DiscovrClient, refreshToken: String, profileId: String, sample: HistoryItem,
-                             logger: Logger, tries: Int = probeTries,
+                             logger: Logger,
                              pause: @Sendable (Int) async -> Void) async throws(IdentityError) -> MediaIDFormDecision {
     var session = try await client.session(refreshToken: refreshToken, profileId: profileId)
     var verdicts: [MediaIDForm: MediaIDFormVerdict] = [:]
@@ -58,7 +58,7 @@ public func probeMediaIDForm(client: DiscovrClient, refreshToken: String, profil
                 continue
             }
             let verdict = answer.map(MediaIDFormVerdict.init) ?? .unknown(problem)
-            if case .unknown(let why) = verdict, asked < tries {
+            if case .unknown(let why) = verdict, asked < probeTries {
                 logger.debug("media id form probe got no verdict, asking again", metadata: ["form": .string(form.rawValue),
                                                                                              "problem": .string(why)])
                 await pause(asked)

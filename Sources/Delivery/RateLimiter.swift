@@ -82,15 +82,10 @@ public struct RateLimiter: Sendable, Equatable {
     /// limits the sends (not the concurrency, the server's answer time or a lack of work).
     private var lastPacedAtMs: Int64 = .min
 
-    /// A fixed start: the pace starts at `rate` (requests per second; not a positive number: 1), which
-    /// is also the ceiling; headers and 429s lower it, good answers bring it back.
-    public init(rate: Double) {
-        self.init(rate: rate, auto: false)
-    }
-
-    /// `auto`: start at `autoStartRate` (or at `rate` if that is lower) and find the server's pace, never
-    /// above `rate`.
-    public init(rate: Double, auto: Bool) {
+    /// `rate` is the ceiling, in requests per second (not a positive number: 1). A fixed start: the pace
+    /// starts there; headers and 429s lower it, good answers bring it back. `auto`: start at
+    /// `autoStartRate` (or at `rate` if that is lower) and find the server's pace, never above `rate`.
+    public init(rate: Double, auto: Bool = false) {
         let ceiling = rate.isFinite && rate > 0 ? rate : 1
         configuredRate = ceiling
         finds = auto

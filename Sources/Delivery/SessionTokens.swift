@@ -7,7 +7,7 @@ import DiscovrAPI
 /// lifetime when it lives less than twice that (so a short-lived session is not refreshed on every call).
 ///
 /// A 401 on a token fetched *because of* a 401, before any request succeeded with it, means the account
-/// may not write: `invalidate` throws `DeliveryError.forbidden` instead of refreshing forever.
+/// may not write: `invalidate` throws `DeliveryStop.forbidden` instead of refreshing forever.
 public actor SessionTokens {
     public typealias Refresh = @Sendable () async throws -> SessionToken
 
@@ -39,11 +39,11 @@ public actor SessionTokens {
     }
 
     /// A request sent with `token` was answered 401. The next `token()` refreshes, unless a newer token
-    /// is already there. Throws `DeliveryError.forbidden` on a second 401 in a row right after a refresh.
-    public func invalidate(_ token: String) throws {
+    /// is already there. Throws `DeliveryStop.forbidden` on a second 401 in a row right after a refresh.
+    public func invalidate(_ token: String) throws(DeliveryStop) {
         guard let current, current.token == token else { return } // stale: a newer session exists
         if currentIsUnproven {
-            throw DeliveryError.forbidden("a fresh session was refused (401 twice in a row)")
+            throw .forbidden("a fresh session was refused (401 twice in a row)")
         }
         forceRefresh = true
     }

@@ -57,7 +57,7 @@ public struct VerifyResult: Sendable, Equatable {
 }
 
 /// The last verify as the state's meta table keeps it (`StateMeta.lastVerify`), written by
-/// `HistoryVerifier.record` and read by `status`: one type for both.
+/// `DeliveryDriver.recordVerify` and read by `status`: one type for both.
 public struct VerifyRecord: Sendable, Equatable, Codable {
     public var at: String
     public var checked: Int
@@ -75,21 +75,13 @@ public struct VerifyRecord: Sendable, Equatable, Codable {
         // Strings and integers only: encoding cannot fail.
         return String(decoding: (try? encoder.encode(self)) ?? Data("{}".utf8), as: UTF8.self)
     }
+}
 
+extension VerifyRecord {
     /// Reads a meta value; nil when there is none or it is not such a record.
     public init?(json: String?) {
         guard let json, let value = try? JSONDecoder().decode(Self.self, from: Data(json.utf8)) else { return nil }
         self = value
-    }
-
-    public init(at: String, checked: Int, present: Int, missing: Int, duplicated: Int, unexpected: Int, requeued: Int) {
-        self.at = at
-        self.checked = checked
-        self.present = present
-        self.missing = missing
-        self.duplicated = duplicated
-        self.unexpected = unexpected
-        self.requeued = requeued
     }
 }
 
@@ -101,12 +93,6 @@ public struct VerifyProgress: Sendable, Equatable {
     public var expected: Int
 }
 
-public enum VerifyOutcome: Sendable, Equatable {
-    case verified(VerifyResult)
-    /// The history could not be read to the end (unreachable, refused, stopped, the state file).
-    case stopped(DeliveryStop)
-}
-
 /// The matching of `verify`, a pure value: fed the history a page at a time, it counts for each settled
 /// play the entries that match it, with the read-back's matching (`HistoryItem.isMatched`: the id in
 /// either form, season, episode, `imported: "trakt"`, `updatedAt` to the millisecond; a play sent
@@ -115,7 +101,6 @@ public enum VerifyOutcome: Sendable, Equatable {
 /// item key) and only counted.
 struct VerifyTally {
     let plays: [SettledPlay]
-    private let sent: [HistoryItem]
     private var byPlayKey: [String: Int] = [:]
     private var datelessByItemKey: [String: [Int]] = [:]
     private(set) var found: [Int]
@@ -124,13 +109,12 @@ struct VerifyTally {
 
     init(plays: [SettledPlay]) {
         self.plays = plays
-        sent = plays.map(\.play)
         found = Array(repeating: 0, count: plays.count)
-        for (index, play) in sent.enumerated() {
-            if play.updatedAt == nil {
-                datelessByItemKey[plays[index].itemKey, default: []].append(index)
+        for (index, play) in plays.enumerated() {
+            if play.play.updatedAt == nil {
+                datelessByItemKey[play.itemKey, default: []].append(index)
             } else {
-                byPlayKey[plays[index].playKey] = index
+                byPlayKey[play.playKey] = index
             }
         }
     }
@@ -150,12 +134,12 @@ struct VerifyTally {
         guard let item = entry.asPlannedItem else { return nil }
         let keys = item.keys
         if item.updatedAt != nil, let index = byPlayKey[keys.play],
-           sent[index].isMatched(by: entry, createdWithinMs: nil, anyImport: plays[index].foundBeforeSending) {
+           plays[index].play.isMatched(by: entry, createdWithinMs: nil, anyImport: plays[index].foundBeforeSending) {
             return index
         }
         return datelessByItemKey[keys.item]?.first { index in
             guard let from = plays[index].sentAtMs else { return false }
-            return sent[index].isMatched(by: entry, createdWithinMs: from...Int64.max)
+            return plays[index].play.isMatched(by: entry, createdWithinMs: from...Int64.max)
         }
     }
 
@@ -170,103 +154,67 @@ struct VerifyTally {
                 result.present += 1
                 continue
             }
-            let play = sent[index]
+            let settled = plays[index]
+            let play = settled.play
             let finding = VerifyFinding(mediaId: play.mediaId.rawValue(in: form),
                                         season: play.season, episode: play.episode,
-                                        updatedAt: play.updatedAt?.iso8601, title: plays[index].title, found: count,
-                                        id: plays[index].id)
+                                        updatedAt: play.updatedAt?.iso8601, title: settled.title, found: count,
+                                        id: settled.id)
             if count == 0 { result.missing.append(finding) } else { result.duplicated.append(finding) }
         }
         return result
     }
 }
 
-/// `verify`: reads the profile's whole history (`GET /profile/history`, every page, with the reader
-/// the existing-history check uses: the run's pace, retries, session refresh, `--give-up-after`) and
-/// holds it against every play the state counts as in the profile.
-public struct HistoryVerifier: Sendable {
-    let queue: ImportQueue
-    let settings: DeliverySettings
-    let logger: Logger
-    let clock: any Clock<Duration>
-    let wallClock: @Sendable () -> Int64
-
-    public init(queue: ImportQueue, settings: DeliverySettings, logger: Logger,
-                clock: any Clock<Duration> = ContinuousClock(),
-                wallClock: @escaping @Sendable () -> Int64 = DeliveryDriver.systemWallClock) {
-        self.queue = queue
-        self.settings = settings
-        self.logger = logger
-        self.clock = clock
-        self.wallClock = wallClock
-    }
-
-    /// Reads and matches; ids in the findings are written in `form`.
-    public func run(stop: StopSignal, form: MediaIDForm,
-                    progress report: @escaping @Sendable (VerifyProgress) -> Void) async -> VerifyOutcome {
-        let runClock: any Clock<Duration> = clock
-        let time = RunTime.make(clock: runClock, startMs: wallClock())
+extension DeliveryDriver {
+    /// `verify`: reads the profile's whole history (`SendContext.historyPage`, every page) and holds it
+    /// against every play the state counts as in the profile. Ids in the findings are written in `form`.
+    /// Throws why the history could not be read to the end (unreachable, refused, stopped, the state file).
+    public func verify(stop: StopSignal, form: MediaIDForm, progress report: @escaping @Sendable (VerifyProgress) -> Void)
+        async throws(DeliveryStop) -> VerifyResult {
+        let time = runTime()
         let startedAtMs = time.nowMs()
         var tally: VerifyTally
         do {
             tally = VerifyTally(plays: try queue.settledPlays())
         } catch {
-            return .stopped(.storage(DeliveryDriver.queueError(error, queue: queue)))
+            throw .storage(Self.queueError(error, queue: queue))
         }
         let expected = tally.plays.count
-        let settings = self.settings, logger = self.logger
         let seed = settings.jitterSeed ?? UInt64.random(in: .min ... .max)
-        do {
-            return try await withDiscovrClient(
-                baseURL: settings.baseURL, requestTimeout: settings.requestTimeout, maxConnections: 1, logger: logger,
-                now: { Timestamp(millisecondsSince1970: time.nowMs()) }
-            ) { client in
-                let context = SendContext(client: client, settings: settings, time: time, stop: stop, seed: seed, logger: logger)
-                do {
-                    _ = try await context.tokens.token()
-                } catch {
-                    return .stopped(DeliveryDriver.stop(for: error))
+        return try await withContext(time: time, seed: seed, stop: stop) { context throws(DeliveryStop) in
+            var token: String?
+            var pages = 0
+            var requests = 0
+            var tokensSeen = Set<String>()
+            logger.info("verify started", metadata: ["plays": .stringConvertible(expected)])
+            reading: while true {
+                let page = try await context.historyPage(after: token, number: pages + 1, requests: &requests)
+                pages += 1
+                tally.take(page.items)
+                report(VerifyProgress(entries: tally.entries, pages: pages, expected: expected))
+                switch ExistingHistoryScan.next(after: page, pages: pages, tokensSeen: &tokensSeen) {
+                case .read(let next): token = next
+                case .done: break reading
+                case .badPaging(let why): throw .historyUnreadable(why)
                 }
-                let reader = HistoryPageReader(settings: settings, context: context, logger: logger)
-                var token: String?
-                var pages = 0
-                var requests = 0
-                var tokensSeen = Set<String>()
-                logger.info("verify started", metadata: ["plays": .stringConvertible(expected)])
-                reading: while true {
-                    switch await reader.page(after: token, number: pages + 1, requests: &requests) {
-                    case .stop(let stop):
-                        return .stopped(stop)
-                    case .page(let page):
-                        pages += 1
-                        tally.take(page.items)
-                        report(VerifyProgress(entries: tally.entries, pages: pages, expected: expected))
-                        switch ExistingHistoryScan.next(after: page, pages: pages, tokensSeen: &tokensSeen) {
-                        case .read(let next): token = next
-                        case .done: break reading
-                        case .badPaging(let why): return .stopped(.historyUnreadable(why))
-                        }
-                    }
-                }
-                var result = tally.result(form: form)
-                result.pages = pages
-                logger.info("verify done", metadata: [
-                    "pages": .stringConvertible(pages), "requests": .stringConvertible(requests),
-                    "entries": .stringConvertible(result.entries),
-                    "missing": .stringConvertible(result.missing.count),
-                    "duplicated": .stringConvertible(result.duplicated.count),
-                    "ms": .stringConvertible(time.nowMs() - startedAtMs),
-                ])
-                return .verified(result)
             }
-        } catch {
-            return .stopped(DeliveryDriver.stop(for: error))
+            var result = tally.result(form: form)
+            result.pages = pages
+            logger.info("verify done", metadata: [
+                "pages": .stringConvertible(pages), "requests": .stringConvertible(requests),
+                "entries": .stringConvertible(result.entries),
+                "missing": .stringConvertible(result.missing.count),
+                "duplicated": .stringConvertible(result.duplicated.count),
+                "ms": .stringConvertible(time.nowMs() - startedAtMs),
+            ])
+            return result
         }
     }
 
     /// Keeps the result as the state's last verify and, with `requeueMissing`, puts the missing plays
     /// back to pending (one transaction). Returns how many were put back.
-    public func record(_ result: VerifyResult, requeueMissing: Bool) throws -> Int {
+    public func recordVerify(_ result: VerifyResult, requeueMissing: Bool) throws -> Int {
         let at = Timestamp(millisecondsSince1970: wallClock())
         guard requeueMissing, !result.missing.isEmpty else {
             try queue.setMeta(StateMeta.lastVerify, result.record(at: at, requeued: 0).json)

@@ -97,31 +97,27 @@ struct VerifyCommand: AsyncParsableCommand {
                 + "delivered; run `trakt2discovr resume` first", Exit.tempFail)
         }
         let token = try TokenSource.refreshToken(tokenFile: tokenFile, apiURL: apiURL)
-        var settings = DeliverySettings(baseURL: apiURL, refreshToken: token)
-        settings.profileId = profileId
+        var settings = DeliverySettings(baseURL: apiURL, refreshToken: token, profileId: profileId, concurrency: 1,
+                                        maxAttempts: maxAttempts, requestTimeout: timeout, unreachableAfter: giveUpAfter)
         rate.apply(to: &settings)
-        settings.concurrency = 1
-        settings.maxAttempts = maxAttempts
-        settings.requestTimeout = timeout
-        settings.unreachableAfter = giveUpAfter
 
         let stop = StopSignal()
         let signals = SignalTrap(stop: stop)
         defer { signals.cancel() }
         let display = ProgressDisplay(enabled: !noProgress && !json)
-        let verifier = HistoryVerifier(queue: queue, settings: settings, logger: Logger(label: "trakt2discovr"))
-        let outcome = await verifier.run(stop: stop, form: form) { progress in
-            display.show(Self.progressLine(progress), nowMs: DeliveryDriver.systemWallClock())
-        }
-        display.finish()
+        let verifier = DeliveryDriver(queue: queue, settings: settings, logger: Logger(label: "trakt2discovr"))
         let result: VerifyResult
-        switch outcome {
-        case .verified(let verified): result = verified
-        case .stopped(let why): throw Self.exit(for: why)
+        do {
+            defer { display.finish() }
+            result = try await verifier.verify(stop: stop, form: form) { progress in
+                display.show(Self.progressLine(progress), nowMs: DeliveryDriver.systemWallClock())
+            }
+        } catch {
+            throw Self.exit(for: error)
         }
         let requeued: Int
         do {
-            requeued = try verifier.record(result, requeueMissing: requeueMissing)
+            requeued = try verifier.recordVerify(result, requeueMissing: requeueMissing)
         } catch let error as QueueError {
             throw fail(error.description + "; the profile was read, but the result could not be kept", Exit.code(for: error))
         }

@@ -24,8 +24,8 @@ import Testing
             now = DeliveryMachineTests.start
             machine = DeliveryMachine(configuration: .init(concurrency: concurrency, limit: limit, maxAttempts: maxAttempts,
                                                            requestTimeoutMs: timeoutMs, giveUpAfterMs: giveUpAfterMs,
-                                                           rate: rate, seed: 1),
-                                      nowMs: now)
+                                                           seed: 1),
+                                      nowMs: now, limiter: RateLimiter(rate: rate))
             handle(.start(StateCounts(pending: pending), uncertainDueAtMs: uncertainDueAtMs))
         }
 

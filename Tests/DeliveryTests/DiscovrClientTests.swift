@@ -66,22 +66,23 @@ import Testing
         try await sandbox.run { running in
             try await withDiscovrClient(baseURL: running.url + "/", requestTimeout: 5, logger: quietLogger,
                                         now: SandboxConfiguration.systemNow) { client in
-                let session = try await client.exchange(refreshToken: running.refreshToken, profileId: running.profiles[0].id)
+                let session = try await client.session(refreshToken: running.refreshToken, profileId: running.profiles[0].id)
                 let remaining = session.expiresAt.millisecondsSince1970 - SandboxConfiguration.systemNow().millisecondsSince1970
                 // expiresAt is whole unix seconds (documented), rounded up: up to a second past the TTL.
                 #expect(remaining > 590_000 && remaining <= 601_000)
-                let answer = try await client.postHistory(body: makeEntries(1)[0].body, jwt: session.token)
+                let answer = try await client.send(method: .POST, path: DiscovrEndpoints.history, body: makeEntries(1)[0].body,
+                                                   bearer: session.token)
                 #expect(answer.status == 200)
                 #expect(HistoryResponse.parse(body: answer.body).message == "Item added to history list successfully")
                 #expect(answer.headers.contains { $0.0.lowercased() == "content-type" })
 
                 let wrong = "rt_" + String(repeating: "0", count: 32)
                 do {
-                    _ = try await client.exchange(refreshToken: wrong, profileId: nil)
+                    _ = try await client.session(refreshToken: wrong, profileId: nil)
                     Issue.record("a wrong refresh token was accepted")
-                } catch let error as DeliveryError {
-                    guard case .credentialsRefused(let refusal) = error else {
-                        Issue.record("expected credentialsRefused, got \(error)")
+                } catch let error as IdentityError {
+                    guard case .refused(let refusal) = error else {
+                        Issue.record("expected refused, got \(error)")
                         return
                     }
                     #expect(refusal.status == 401 && refusal.description.contains("401"))
@@ -96,7 +97,7 @@ import Testing
         let url = try await sandbox.run { $0.url } // the port is closed once run returns
         try await withDiscovrClient(baseURL: url, requestTimeout: 5, logger: quietLogger, now: SandboxConfiguration.systemNow) { client in
             do {
-                _ = try await client.postHistory(body: "{}", jwt: "x.y.z")
+                _ = try await client.send(method: .POST, path: DiscovrEndpoints.history, body: "{}", bearer: "x.y.z")
                 Issue.record("a closed port answered")
             } catch let error as TransportFailure {
                 guard case .connectFailed = error else {
@@ -114,12 +115,13 @@ import Testing
             // machine those two round trips alone can take longer than the 0.2 s under test.
             let session = try await withDiscovrClient(baseURL: running.url, requestTimeout: 10, logger: quietLogger,
                                                       now: SandboxConfiguration.systemNow) { client in
-                try await client.exchange(refreshToken: running.refreshToken, profileId: nil)
+                try await client.session(refreshToken: running.refreshToken, profileId: nil)
             }
             try await withDiscovrClient(baseURL: running.url, requestTimeout: 0.2, logger: quietLogger,
                                         now: SandboxConfiguration.systemNow) { client in
                 do {
-                    _ = try await client.postHistory(body: makeEntries(1)[0].body, jwt: session.token)
+                    _ = try await client.send(method: .POST, path: DiscovrEndpoints.history, body: makeEntries(1)[0].body,
+                                              bearer: session.token)
                     Issue.record("the slow answer came within the timeout")
                 } catch let error as TransportFailure {
                     #expect(error == .timedOut("no answer within 0.2 s"))

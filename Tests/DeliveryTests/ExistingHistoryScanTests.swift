@@ -92,7 +92,7 @@ import Testing
     }
 
     @Test func theRecordKeptInTheStateIsJSON() throws {
-        let record = ExistingHistoryCheck.record(ExistingHistoryProgress(pages: 3, entries: 120, readingAll: true, requests: 4), found: 80)
+        let record = ExistingHistoryProgress(pages: 3, entries: 120, readingAll: true, requests: 4).record(found: 80)
         let object = try #require(try JSONSerialization.jsonObject(with: Data(record.utf8)) as? [String: Int])
         #expect(object == ["pages": 3, "entries": 120, "requests": 4, "found": 80])
     }

@@ -11,9 +11,10 @@ import Testing
     static func preload(_ running: RunningSandbox, _ bodies: [String]) async throws {
         try await withDiscovrClient(baseURL: running.url, requestTimeout: 5, logger: quietLogger,
                                     now: { Timestamp(millisecondsSince1970: DeliveryDriver.systemWallClock()) }) { client in
-            let session = try await client.exchange(refreshToken: running.refreshToken, profileId: nil)
+            let session = try await client.session(refreshToken: running.refreshToken, profileId: nil)
             for body in bodies {
-                let answer = try await client.postHistory(body: body, jwt: session.token)
+                let answer = try await client.send(method: .POST, path: DiscovrEndpoints.history, body: body,
+                                                   bearer: session.token)
                 #expect(answer.status == 200, "\(String(decoding: answer.body, as: UTF8.self))")
             }
         }
@@ -78,7 +79,7 @@ import Testing
             // The check is recorded in the state: resuming (with new work) does not read again.
             let queue = try ImportQueue.open(path: directory.statePath)
             defer { queue.close() }
-            let record = try #require(try queue.meta(ExistingHistoryCheck.metaKey(profileId: nil)))
+            let record = try #require(try queue.meta(StateMeta.existingHistoryChecked(profileId: nil)))
             #expect(record == #"{"pages":3,"entries":150,"requests":3,"found":120}"#)
             _ = try queue.enqueue(makeEntries(10, firstShow: 5000))
             let resumed = await DeliveryDriverTests.deliver(queue, Self.settings(running, .check))
@@ -101,7 +102,7 @@ import Testing
                 #expect(result.counts == StateCounts(delivered: 40))
                 #expect(running.store.stats().reads == 1)
                 #expect(running.store.stats().stored == 40 + otherEntries)
-                let record = try #require(try queue.meta(ExistingHistoryCheck.metaKey(profileId: nil)))
+                let record = try #require(try queue.meta(StateMeta.existingHistoryChecked(profileId: nil)))
                 #expect(record == #"{"pages":1,"entries":\#(min(otherEntries, 50)),"requests":1,"found":0}"#)
             }
         }
@@ -121,7 +122,7 @@ import Testing
                 #expect(result.sent == 50)
                 let stats = running.store.stats()
                 #expect(stats.reads == 0 && stats.repeats == 20)
-                #expect(try queue.meta(ExistingHistoryCheck.metaKey(profileId: nil)) == nil)
+                #expect(try queue.meta(StateMeta.existingHistoryChecked(profileId: nil)) == nil)
             }
         }
     }

@@ -12,7 +12,7 @@ import Testing
         try await sandbox.run { running in
             try await withDiscovrClient(baseURL: running.url, requestTimeout: 5, logger: quietLogger,
                                         now: SandboxConfiguration.systemNow) { client in
-                let session = try await client.exchange(refreshToken: running.refreshToken, profileId: running.profiles[0].id)
+                let session = try await client.session(refreshToken: running.refreshToken, profileId: running.profiles[0].id)
                 let fight = ListItem(list: .disliked, mediaId: .movie(550))
                 let first = try await client.post(.list(fight), form: .short, jwt: session.token)
                 #expect(first.status == 200)
@@ -41,7 +41,7 @@ import Testing
         try await sandbox.run { running in
             try await withDiscovrClient(baseURL: running.url, requestTimeout: 5, logger: quietLogger,
                                         now: SandboxConfiguration.systemNow) { client in
-                let session = try await client.exchange(refreshToken: running.refreshToken, profileId: running.profiles[0].id)
+                let session = try await client.session(refreshToken: running.refreshToken, profileId: running.profiles[0].id)
                 #expect(try await client.post(.list(ListItem(list: .liked, mediaId: .movie(550))), form: .short, jwt: session.token).status == 405)
                 #expect(try await client.post(.list(ListItem(list: .disliked, mediaId: .movie(550))), form: .short, jwt: session.token).status == 200)
             }

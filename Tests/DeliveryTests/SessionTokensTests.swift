@@ -8,7 +8,7 @@ final class FakeExchange: Sendable {
     let clock: ManualClock
     let lifetimeMs: Int64
     private let issued = Mutex(0)
-    private let failure = Mutex<DeliveryError?>(nil)
+    private let failure = Mutex<DeliveryStop?>(nil)
 
     init(clock: ManualClock, lifetimeMs: Int64) {
         self.clock = clock
@@ -17,11 +17,11 @@ final class FakeExchange: Sendable {
 
     var count: Int { issued.withLock { $0 } }
 
-    func failNext(with error: DeliveryError?) { failure.withLock { $0 = error } }
+    func failNext(with error: DeliveryStop?) { failure.withLock { $0 = error } }
 
     var refresh: SessionTokens.Refresh {
         { [self] in
-            if let error = failure.withLock({ value -> DeliveryError? in defer { value = nil }; return value }) {
+            if let error = failure.withLock({ value -> DeliveryStop? in defer { value = nil }; return value }) {
                 throw error
             }
             let n = issued.withLock { $0 += 1; return $0 }
@@ -74,7 +74,7 @@ final class FakeExchange: Sendable {
         let tokens = SessionTokens(now: clock.now, refresh: exchange.refresh)
         try await tokens.invalidate(try await tokens.token())
         let fresh = try await tokens.token()
-        await #expect(throws: DeliveryError.forbidden("a fresh session was refused (401 twice in a row)")) {
+        await #expect(throws: DeliveryStop.forbidden("a fresh session was refused (401 twice in a row)")) {
             try await tokens.invalidate(fresh)
         }
     }
@@ -106,7 +106,7 @@ final class FakeExchange: Sendable {
         let tokens = SessionTokens(now: clock.now, refresh: exchange.refresh)
         let refusal = IdentityRefusal(kind: .refreshTokenInvalid, status: 401, body: ErrorBody(message: "invalid refresh token"))
         exchange.failNext(with: .credentialsRefused(refusal))
-        await #expect(throws: DeliveryError.credentialsRefused(refusal)) {
+        await #expect(throws: DeliveryStop.credentialsRefused(refusal)) {
             _ = try await tokens.token()
         }
         #expect(try await tokens.token() == "jwt-1")
