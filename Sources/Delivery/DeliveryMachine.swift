@@ -475,7 +475,6 @@ struct DeliveryMachine: Sendable {
                 release(item.id, into: &actions)
                 end(.forbidden(problem), cancel: true, into: &actions)
             case .rateLimited:
-                rateLimited += 1
                 lookupFailed(item, status: answer.status, message: problem,
                              afterMs: answer.retryAfterMs(nowMs: now) ?? RateLimiter.defaultRetryAfterMs, now: now, into: &actions)
             default:

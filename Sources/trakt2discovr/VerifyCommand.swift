@@ -76,17 +76,10 @@ struct VerifyCommand: AsyncParsableCommand {
         let apiURL = try TokenSource.checkedAPIURL(apiURL)
         let queue = try StateAccess.open(state)
         defer { queue.close() }
-        let counts: StateCounts
-        let profileId: String?
-        let form: MediaIDForm
-        do {
-            counts = try queue.playCounts()
-            let stored = try StoredDestination(readingFrom: queue)
-            profileId = stored.profileId
-            form = stored.mediaIdForm ?? .seed
-        } catch let error as QueueError {
-            throw fail(error.description, Exit.code(for: error))
-        }
+        let counts = try queue.playCounts()
+        let stored = try StoredDestination(readingFrom: queue)
+        let profileId = stored.profileId
+        let form = stored.mediaIdForm ?? .seed
         let unsent = counts.pending + counts.inFlight + counts.failed
         guard counts.delivered > 0, let profileId else {
             if counts.total == 0 {

@@ -462,6 +462,20 @@ import Testing
         #expect(h.sends == [1])
     }
 
+    /// A 429 to a read-back is one rate-limited answer (it was counted twice: by the answer's
+    /// bookkeeping and again by the read-back's own branch).
+    @Test func a429OnTheReadBackIsCountedOnceAndTriedAgainLater() {
+        var h = Harness(pending: 1)
+        h.claimed([Self.item(1, attempts: 1, uncertain: true, sentAtMs: Self.start - 30_000)])
+        h.handle(.lookedUp(id: 1, .answered(DiscovrAnswer(status: 429), sentAtMs: h.now)))
+        #expect(h.machine.rateLimited == 1)
+        guard case .retry(1, 429, _, let notBefore, false, false)? = h.writes.first else {
+            Issue.record("not an uncounted retry that stays uncertain: \(h.actions)")
+            return
+        }
+        #expect(notBefore > h.now && h.sends.isEmpty)
+    }
+
     @Test func aPlayWithoutADateMatchesOnlyAnEntryCreatedWhileItsSendWasUnderWay() {
         let sentAt = Self.start - 30_000
         // An entry of the same film, no date, created before the send began: another play.
