@@ -72,14 +72,6 @@ public struct PlannedListItem: Sendable, Equatable {
     /// Index of that record in `ExportScan.listRecords`.
     public var recordIndex: Int
 
-    public init(item: ListItem, title: String, sortAt: Int64?, source: ListRecordKind, recordIndex: Int) {
-        self.item = item
-        self.title = title
-        self.sortAt = sortAt
-        self.source = source
-        self.recordIndex = recordIndex
-    }
-
     /// The line of `--list-items-out`: `{"list": "liked", "mediaId": "MV_TMDBID550"}` (the contract's form).
     public func jsonLine(form: MediaIDForm) -> String {
         "{\"list\": \"" + item.list.rawValue + "\", \"mediaId\": \"" + item.mediaId.rawValue(in: form) + "\"}"
@@ -210,14 +202,8 @@ public enum ListPlanner {
                                          sortAt: record.date.timestamp?.millisecondsSince1970,
                                          source: record.kind, recordIndex: c.index))
         }
-        items.sort { a, b in
-            switch (a.sortAt, b.sortAt) {
-            case (nil, nil): return a.recordIndex < b.recordIndex
-            case (nil, _): return true
-            case (_, nil): return false
-            case (let x?, let y?): return x != y ? x < y : a.recordIndex < b.recordIndex
-            }
-        }
+        // Unknown dates (`Int64.min`: no date read is that far back) first.
+        items.sort { ($0.sortAt ?? .min, $0.recordIndex) < ($1.sortAt ?? .min, $1.recordIndex) }
 
         var skipped: [SkippedListRecord] = []
         for (index, reason) in reasons.enumerated() {

@@ -85,6 +85,9 @@ public struct TraktPlay: Sendable, Equatable {
     /// Playback progress (0...100 as read, unclamped); nil for history and summaries.
     public var progress: Double?
 
+    /// The movie (for a movie) or the show (for an episode).
+    public var media: TraktTitle? { type == .movie ? movie : show }
+
     public init(type: MediaType, movie: TraktTitle? = nil, show: TraktTitle? = nil, episode: TraktEpisode? = nil,
                 timestamp: String?, progress: Double? = nil) {
         self.type = type

@@ -258,21 +258,32 @@ extension TraktRecords {
         /// That movie's or show's `ids.tmdb`.
         public var tmdb: Int64?
         public var episode: TraktEpisode?
-        /// nil when the record has no date.
-        public var date: Timestamp?
+        public var date: RecordDate
         public var progress: Double?
     }
 
-    /// The record's facts, or nil when the record is kept whole (an invalid date, say): read `self[position]` then.
-    public func facts(at position: Int) -> Facts? {
+    /// The record's facts; from its row, or from its play when the record is kept whole.
+    public func facts(at position: Int) -> Facts {
         let row = rows[position]
-        if row.isWhole { return nil }
+        let kind = Self.kinds[Int(row.kind)]
+        if row.isWhole {
+            let play = whole[Int(row.value)]
+            return Facts(kind: kind, type: play.type, hasMedia: play.media != nil, tmdb: play.media?.tmdb,
+                         episode: play.episode, date: play.date, progress: play.progress)
+        }
         return Facts(
-            kind: Self.kinds[Int(row.kind)],
+            kind: kind,
             type: row.isEpisode ? .episode : .movie,
             hasMedia: row.media != Self.noTitle,
             tmdb: row.media == Self.noTitle ? nil : titles[Int(row.media)].tmdb,
-            episode: row.episode, date: row.timestamp, progress: row.progressValue)
+            episode: row.episode, date: row.timestamp.map(RecordDate.valid) ?? .missing, progress: row.progressValue)
+    }
+
+    /// The record's movie (for a movie) or show (for an episode), without building the rest of the record.
+    public func media(at position: Int) -> TraktTitle? {
+        let row = rows[position]
+        if row.isWhole { return whole[Int(row.value)].media }
+        return row.media == Self.noTitle ? nil : titles[Int(row.media)]
     }
 }
 
