@@ -86,9 +86,6 @@ public struct HistoryItem: Hashable, Sendable {
         }
         return String(value)
     }
-
-    /// Progress from which Discovr counts an episode as completed (from the seed page).
-    public static let completedThreshold: Double = 80
 }
 
 /// Appends bytes to a buffer known to be large enough (the caller sizes it for the longest body).

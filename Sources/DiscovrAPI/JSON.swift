@@ -72,10 +72,19 @@ public struct JSONObject: Sendable, Equatable {
 
     public var keys: [String] { members.map(\.key) }
 
+    /// The member as an `Int` when it is an integer in `Int32`'s range (a season or an episode number).
+    public func int32(_ key: String) -> Int? {
+        guard let value = self[key]?.intValue, value >= Int64(Int32.min), value <= Int64(Int32.max) else { return nil }
+        return Int(value)
+    }
+
+    /// The member when it is a string, cut at `limit` characters (text from a server, kept or shown).
+    public func text(_ key: String, limit: Int) -> String? {
+        self[key]?.stringValue.map { String($0.prefix(limit)) }
+    }
+
     public static func == (lhs: JSONObject, rhs: JSONObject) -> Bool {
-        guard lhs.members.count == rhs.members.count else { return false }
-        for (a, b) in zip(lhs.members, rhs.members) where a.key != b.key || a.value != b.value { return false }
-        return true
+        lhs.members.elementsEqual(rhs.members) { $0.key == $1.key && $0.value == $1.value }
     }
 }
 
@@ -107,14 +116,7 @@ public struct JSONParser {
     }
 
     public static func parse(_ bytes: [UInt8], maxDepth: Int = defaultMaxDepth) throws(JSONSyntaxError) -> JSONValue {
-        let result: Result<JSONValue, JSONSyntaxError> = bytes.withUnsafeBufferPointer { buffer in
-            do throws(JSONSyntaxError) {
-                return .success(try parse(buffer, maxDepth: maxDepth))
-            } catch {
-                return .failure(error)
-            }
-        }
-        return try result.get()
+        try bytes.withUnsafeBufferPointer { buffer throws(JSONSyntaxError) in try parse(buffer, maxDepth: maxDepth) }
     }
 
     private init(bytes: UnsafeBufferPointer<UInt8>, maxDepth: Int) {
@@ -297,24 +299,15 @@ public struct JSONParser {
             case UInt8(ascii: "t"): scratch.append(0x09)
             case UInt8(ascii: "u"):
                 var scalar = try hex4()
-                if (0xD800...0xDBFF).contains(scalar) {
-                    // A high surrogate must be followed by an escaped low surrogate.
-                    if i + 1 < bytes.count, bytes[i] == UInt8(ascii: "\\"), bytes[i + 1] == UInt8(ascii: "u") {
-                        i += 2
-                        let low = try hex4()
-                        if (0xDC00...0xDFFF).contains(low) {
-                            scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
-                        } else {
-                            scalar = 0xFFFD
-                        }
-                    } else {
-                        scalar = 0xFFFD
-                    }
-                } else if (0xDC00...0xDFFF).contains(scalar) {
-                    scalar = 0xFFFD
+                // A high surrogate pairs with an escaped low one that follows; any other surrogate is
+                // not a scalar (`Unicode.Scalar` refuses it) and reads as U+FFFD.
+                if (0xD800...0xDBFF).contains(scalar), i + 1 < bytes.count, bytes[i] == UInt8(ascii: "\\"),
+                   bytes[i + 1] == UInt8(ascii: "u") {
+                    i += 2
+                    let low = try hex4()
+                    scalar = (0xDC00...0xDFFF).contains(low) ? 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00) : 0xFFFD
                 }
-                let s = Unicode.Scalar(scalar) ?? "\u{FFFD}"
-                scratch.append(contentsOf: Array(String(s).utf8))
+                scratch.append(contentsOf: String(Unicode.Scalar(scalar) ?? "\u{FFFD}").utf8)
             default:
                 throw error("invalid escape '\\\(Character(Unicode.Scalar(e)))' in a string", at: i - 2)
             }

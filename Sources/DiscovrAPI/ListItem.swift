@@ -14,9 +14,6 @@ public enum DiscovrList: String, Sendable, CaseIterable, Codable, Hashable {
 
     /// True for the three exclusive lists (a title is in at most one of them).
     public var isVerdict: Bool { self != .watchlist }
-
-    /// The report's camel-case key (`superLiked`, `liked`, `disliked`, `watchlist`).
-    public var reportKey: String { self == .superLiked ? "superLiked" : rawValue }
 }
 
 /// One list write: `POST /profile/{list}` with `{"mediaId": ...}`. Lists are sets: a re-send is safe.

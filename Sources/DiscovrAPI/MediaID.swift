@@ -22,9 +22,6 @@ public struct MediaID: Hashable, Sendable, CustomStringConvertible {
             default: return nil
             }
         }
-
-        /// The seed form's prefix, `MV_TMDBID` or `TV_TMDBID`.
-        var prefix: String { head + "_TMDBID" }
     }
 
     public let kind: Kind
@@ -45,7 +42,7 @@ public struct MediaID: Hashable, Sendable, CustomStringConvertible {
     /// The id written in `form`: `TV_TMDBID1396` or `TV_1396`.
     public func rawValue(in form: MediaIDForm) -> String {
         switch form {
-        case .tmdbid: return kind.prefix + String(tmdb)
+        case .tmdbid: return kind.head + "_TMDBID" + String(tmdb)
         case .short: return kind.head + "_" + String(tmdb)
         }
     }

@@ -17,13 +17,7 @@ public enum MediaIDFormSetting: String, Sendable, CaseIterable {
     case short
 
     /// The form asked for, or nil for `auto`.
-    public var fixed: MediaIDForm? {
-        switch self {
-        case .auto: return nil
-        case .tmdbid: return .tmdbid
-        case .short: return .short
-        }
-    }
+    public var fixed: MediaIDForm? { MediaIDForm(rawValue: rawValue) }
 }
 
 /// What one read-only lookup (`GET /profile/history/{id}?season=&episode=`) says about a form.
@@ -71,12 +65,7 @@ public struct MediaIDFormDecision: Sendable, Equatable {
 
     /// Only one form accepted: that one. Both or neither: the seed's form.
     public static func decide(tmdbid: MediaIDFormVerdict, short: MediaIDFormVerdict) -> MediaIDFormDecision {
-        let form: MediaIDForm
-        if short.isAccepted && !tmdbid.isAccepted {
-            form = .short
-        } else {
-            form = .seed
-        }
+        let form: MediaIDForm = short.isAccepted && !tmdbid.isAccepted ? .short : .seed
         let other = form == .short ? tmdbid : short
         let reason = "auto: \(MediaIDForm.tmdbid.example) \(tmdbid), \(MediaIDForm.short.example) \(short)"
         return MediaIDFormDecision(form: form, otherRefused: other.isRefused, reason: reason)

@@ -106,9 +106,12 @@ public struct Timestamp: Hashable, Comparable, Sendable, CustomStringConvertible
         }
     }
 
-    public var year: Int {
-        let days = millisecondsSince1970 >= 0 ? millisecondsSince1970 / 86_400_000 : (millisecondsSince1970 - 86_399_999) / 86_400_000
-        return Timestamp.civilFromDays(Int(days)).0
+    public var year: Int { Timestamp.civilFromDays(daysSince1970).0 }
+
+    /// Whole days since 1970-01-01 (rounded down: -1 is 1969-12-31).
+    var daysSince1970: Int {
+        let ms = millisecondsSince1970
+        return Int(ms >= 0 ? ms / 86_400_000 : (ms - 86_399_999) / 86_400_000)
     }
 
     static func isLeap(_ y: Int) -> Bool { (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 }
