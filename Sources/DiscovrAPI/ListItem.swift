@@ -49,12 +49,7 @@ public struct ListTally: Sendable, Equatable, Codable {
     /// Pending or in flight.
     public var pending = 0
 
-    public init(delivered: Int = 0, moved: Int = 0, failed: Int = 0, pending: Int = 0) {
-        self.delivered = delivered
-        self.moved = moved
-        self.failed = failed
-        self.pending = pending
-    }
+    public init() {}
 
     public var total: Int { delivered + failed + pending }
 }

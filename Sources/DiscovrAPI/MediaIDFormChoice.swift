@@ -57,12 +57,6 @@ public struct MediaIDFormDecision: Sendable, Equatable {
     /// For the state and the log: `auto: MV_550 refused (400), MV_TMDBID550 accepted (404)`.
     public var reason: String
 
-    public init(form: MediaIDForm, otherRefused: Bool, reason: String) {
-        self.form = form
-        self.otherRefused = otherRefused
-        self.reason = reason
-    }
-
     /// Only one form accepted: that one. Both or neither: the seed's form.
     public static func decide(tmdbid: MediaIDFormVerdict, short: MediaIDFormVerdict) -> MediaIDFormDecision {
         let form: MediaIDForm = short.isAccepted && !tmdbid.isAccepted ? .short : .seed

@@ -92,7 +92,6 @@ public struct ListCounts: Sendable, Equatable {
         public var favorites = 0
         public var watchlist = 0
         public var total: Int { ratings + favorites + watchlist }
-        public init() {}
     }
 
     public struct Planned: Sendable, Equatable {
@@ -101,24 +100,18 @@ public struct ListCounts: Sendable, Equatable {
         public var liked = 0
         public var disliked = 0
         public var watchlist = 0
-        public init() {}
 
         public subscript(list: DiscovrList) -> Int {
-            get {
-                switch list {
-                case .superLiked: return superLiked
-                case .liked: return liked
-                case .disliked: return disliked
-                case .watchlist: return watchlist
-                }
-            }
-            set {
-                switch list {
-                case .superLiked: superLiked = newValue
-                case .liked: liked = newValue
-                case .disliked: disliked = newValue
-                case .watchlist: watchlist = newValue
-                }
+            get { self[keyPath: Self.count(of: list)] }
+            set { self[keyPath: Self.count(of: list)] = newValue }
+        }
+
+        static func count(of list: DiscovrList) -> WritableKeyPath<Planned, Int> {
+            switch list {
+            case .superLiked: \.superLiked
+            case .liked: \.liked
+            case .disliked: \.disliked
+            case .watchlist: \.watchlist
             }
         }
     }
@@ -127,8 +120,6 @@ public struct ListCounts: Sendable, Equatable {
     public var planned = Planned()
     /// Every reason, zeros included.
     public var skipped: [ListSkipReason: Int] = Dictionary(uniqueKeysWithValues: ListSkipReason.allCases.map { ($0, 0) })
-
-    public init() {}
 
     public var skippedTotal: Int { skipped.values.reduce(0, +) }
 

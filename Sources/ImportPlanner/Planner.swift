@@ -10,12 +10,10 @@ public enum ImportPlanner {
     public static func plan(_ scan: ExportScan, options: PlanOptions = PlanOptions()) -> ImportPlan {
         var plan = plan(records: scan.records, stats: scan.stats, options: options, warnings: scan.warnings)
         // Lists after history: a title's verdict and watchlist entry depend on no play.
-        if !scan.listRecords.isEmpty {
-            let lists = ListPlanner.plan(scan.listRecords, lines: options.ratingLines)
-            plan.listItems = lists.items
-            plan.listSkipped = lists.skipped
-            plan.lists = lists.counts
-        }
+        let lists = ListPlanner.plan(scan.listRecords, lines: options.ratingLines)
+        plan.listItems = lists.items
+        plan.listSkipped = lists.skipped
+        plan.lists = lists.counts
         return plan
     }
 

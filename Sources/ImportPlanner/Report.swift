@@ -211,20 +211,11 @@ public enum SkippedCSV {
     /// A slug as one URL path segment: Trakt's slugs are lower-case letters, digits and dashes, but
     /// a file may hold anything, so everything else is percent-encoded (and an empty slug is none).
     static func pathSegment(_ slug: String) -> String? {
-        guard !slug.isEmpty else { return nil }
-        var out = ""
-        for byte in slug.utf8 {
-            switch byte {
-            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
-                 UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: "."), UInt8(ascii: "~"):
-                out.append(Character(Unicode.Scalar(byte)))
-            default:
-                let hex = String(byte, radix: 16, uppercase: true)
-                out += "%" + (hex.count == 1 ? "0" + hex : hex)
-            }
-        }
-        return out
+        slug.isEmpty ? nil : slug.addingPercentEncoding(withAllowedCharacters: unreserved)
     }
+
+    /// RFC 3986's unreserved characters, the only ones a path segment keeps as they are.
+    static let unreserved = CharacterSet(charactersIn: "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.~")
 
     static func field(_ s: String) -> String {
         // Quote when needed; neutralise a leading = + - @ so a spreadsheet does not run it as a formula.

@@ -128,17 +128,17 @@ struct RecordRows: Sendable {
         var row = TraktRecords.Row(value: 0, progress: 0, fileIndex: Int32(truncatingIfNeeded: record.fileIndex),
                                    movie: TraktRecords.noTitle, show: TraktRecords.noTitle,
                                    season: TraktRecords.noNumber, number: TraktRecords.noNumber, kind: kind, flags: 0)
-        func small(_ n: Int?) -> Int32?? {
-            guard let n else { return .some(nil) }
-            guard n > Int(Int32.min), n <= Int(Int32.max) else { return nil }
-            return .some(Int32(n))
+        /// `n` as a row holds it (`noNumber` for none); nil when it does not fit.
+        func number(_ n: Int?) -> Int32? {
+            guard let n else { return TraktRecords.noNumber }
+            return n > Int(Int32.min) && n <= Int(Int32.max) ? Int32(n) : nil
         }
         var fits = record.fileIndex >= 0 && record.fileIndex <= Int(Int32.max)
         if let episode = play.episode {
             row.flags |= TraktRecords.Flags.hasEpisode
-            if let s = small(episode.season), let n = small(episode.number) {
-                row.season = s ?? TraktRecords.noNumber
-                row.number = n ?? TraktRecords.noNumber
+            if let s = number(episode.season), let n = number(episode.number) {
+                row.season = s
+                row.number = n
             } else {
                 fits = false
             }
