@@ -61,8 +61,7 @@ public struct HistoryPage: Sendable, Equatable {
         let token = object["nextPageToken"]?.stringValue.flatMap { text -> String? in
             text.isEmpty || text.utf8.count > maximumPageTokenLength ? nil : text
         }
-        var hasMore = token != nil
-        if case .bool(false)? = object["hasMore"] { hasMore = false }
+        let hasMore = token != nil && object["hasMore"] != .bool(false)
         return HistoryPage(items: items.compactMap(HistoryEntry.init(json:)), hasMore: hasMore,
                            nextPageToken: hasMore ? token : nil)
     }

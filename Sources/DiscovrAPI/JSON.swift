@@ -254,9 +254,13 @@ public struct JSONParser {
             let c = bytes[i]
             if c == UInt8(ascii: "\"") {
                 let slice = UnsafeBufferPointer(rebasing: bytes[contentStart..<i])
-                if sawHigh { try validateUTF8(slice, base: contentStart) }
                 i += 1
-                return String(decoding: slice, as: UTF8.self)
+                guard sawHigh else { return String(decoding: slice, as: UTF8.self) }
+                guard let text = String(validating: slice, as: UTF8.self) else {
+                    let at = contentStart + Self.validUTF8Prefix(slice)
+                    throw error("invalid UTF-8 in a string (the file is not UTF-8 text?)", at: at)
+                }
+                return text
             }
             if c == UInt8(ascii: "\\") { break }
             if c < 0x20 { throw error("control character inside a string (a raw line break?)") }
@@ -271,11 +275,11 @@ public struct JSONParser {
             let c = bytes[i]
             if c == UInt8(ascii: "\"") {
                 i += 1
-                if sawHigh {
-                    let bad: Int? = scratch.withUnsafeBufferPointer { JSONParser.firstInvalidUTF8($0) }
-                    if bad != nil { throw error("invalid UTF-8 in a string", at: start) }
+                guard sawHigh else { return String(decoding: scratch, as: UTF8.self) }
+                guard let text = String(validating: scratch, as: UTF8.self) else {
+                    throw error("invalid UTF-8 in a string", at: start)
                 }
-                return String(decoding: scratch, as: UTF8.self)
+                return text
             }
             if c < 0x20 { throw error("control character inside a string (a raw line break?)") }
             if c >= 0x80 { sawHigh = true }
@@ -333,36 +337,13 @@ public struct JSONParser {
         return v
     }
 
-    private func validateUTF8(_ slice: UnsafeBufferPointer<UInt8>, base: Int) throws(JSONSyntaxError) {
-        if let bad = JSONParser.firstInvalidUTF8(slice) {
-            throw error("invalid UTF-8 in a string (the file is not UTF-8 text?)", at: base + bad)
-        }
-    }
-
-    /// The offset of the first byte that does not belong to a well-formed UTF-8 sequence.
-    static func firstInvalidUTF8(_ b: UnsafeBufferPointer<UInt8>) -> Int? {
-        var k = 0
-        let n = b.count
-        while k < n {
-            let c = b[k]
-            if c < 0x80 { k += 1; continue }
-            var need = 0
-            var minScalar: UInt32 = 0
-            var scalar: UInt32 = 0
-            if c & 0xE0 == 0xC0 { need = 1; scalar = UInt32(c & 0x1F); minScalar = 0x80 }
-            else if c & 0xF0 == 0xE0 { need = 2; scalar = UInt32(c & 0x0F); minScalar = 0x800 }
-            else if c & 0xF8 == 0xF0 { need = 3; scalar = UInt32(c & 0x07); minScalar = 0x10000 }
-            else { return k }
-            guard k + need < n else { return k }
-            for j in 1...need {
-                let cc = b[k + j]
-                guard cc & 0xC0 == 0x80 else { return k }
-                scalar = scalar << 6 | UInt32(cc & 0x3F)
-            }
-            if scalar < minScalar || scalar > 0x10FFFF || (0xD800...0xDFFF).contains(scalar) { return k }
-            k += need + 1
-        }
-        return nil
+    /// The length of the longest well-formed UTF-8 start of `bytes`: where its first bad sequence begins.
+    static func validUTF8Prefix(_ bytes: UnsafeBufferPointer<UInt8>) -> Int {
+        var parser = Unicode.UTF8.ForwardParser()
+        var input = bytes.makeIterator()
+        var length = 0
+        while case .valid(let scalar) = parser.parseScalar(from: &input) { length += scalar.count }
+        return length
     }
 
     private mutating func parseNumber() throws(JSONSyntaxError) -> JSONValue {

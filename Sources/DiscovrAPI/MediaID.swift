@@ -57,12 +57,10 @@ public struct MediaID: Hashable, Sendable, CustomStringConvertible {
     /// The id and the form it was written in.
     public static func parse(_ text: String) -> (id: MediaID, form: MediaIDForm)? {
         let kind: Kind
-        if text.hasPrefix("MV_") {
-            kind = .movie
-        } else if text.hasPrefix("TV_") {
-            kind = .show
-        } else {
-            return nil
+        switch text.prefix(3) {
+        case "MV_": kind = .movie
+        case "TV_": kind = .show
+        default: return nil
         }
         var digits = text.dropFirst(3)
         var form = MediaIDForm.short

@@ -8,13 +8,6 @@ public struct ExportSection: Sendable, Equatable {
     public var recordCount: Int
     /// Why it was ignored, or what it holds, in a few words.
     public var note: String?
-
-    public init(name: String, kind: FileKind, recordCount: Int, note: String? = nil) {
-        self.name = name
-        self.kind = kind
-        self.recordCount = recordCount
-        self.note = note
-    }
 }
 
 /// What one file held, before file indices are assigned.
@@ -33,17 +26,6 @@ struct ClassifiedFile: Sendable {
     init(interner: TitleInterner, selection: ListSelection) {
         self.interner = interner
         self.selection = selection
-    }
-
-    /// Adds a section of list records.
-    mutating func add(_ section: ExportSection, lists sectionLists: [TraktListRecord]) {
-        let local = sections.count
-        add(section)
-        lists.reserveCapacity(lists.count + sectionLists.count)
-        for var record in sectionLists {
-            record.fileIndex = local
-            lists.append(record)
-        }
     }
 
     mutating func add(_ section: ExportSection, _ sectionRecords: RecordRows = RecordRows()) {
@@ -148,7 +130,7 @@ enum Classifier {
         case .watchedMovies, .watchedShows, .summariesMixed:
             for e in elements {
                 if isShowSummary(e) {
-                    RecordDecoding.watchedShow(e, fileIndex: 0, into: &records)
+                    RecordDecoding.watchedShow(e, into: &records)
                 } else {
                     records.append(TraktRecord(kind: .watchedMovie, play: RecordDecoding.watchedMovie(e), fileIndex: 0))
                 }
@@ -192,8 +174,9 @@ enum Classifier {
             file.ignore(name, note: "\(fileKind.rawValue), left out by \(flag)")
             return
         }
-        let lists = elements.map { RecordDecoding.listRecord($0, kind: kind) }
-        file.add(ExportSection(name: name, kind: fileKind, recordCount: lists.count), lists: lists)
+        let section = file.sections.count
+        file.lists += elements.map { RecordDecoding.listRecord($0, kind: kind, fileIndex: section) }
+        file.add(ExportSection(name: name, kind: fileKind, recordCount: elements.count))
     }
 
     static func isShowSummary(_ value: JSONValue) -> Bool {

@@ -25,8 +25,6 @@ public struct ExportScan: Sendable {
     /// `records`, which holds the history records of section 1 only.
     public var listRecords: [TraktListRecord] = []
 
-    public init() {}
-
     /// Appends one file's sections and records; returns the indices of its sections.
     mutating func add(_ file: ClassifiedFile) -> [Int] {
         var indices: [Int] = []
@@ -43,11 +41,6 @@ public struct ExportScan: Sendable {
         if let stats = file.stats { self.stats = stats }
         warnings.append(contentsOf: file.warnings)
         return indices
-    }
-
-    /// Reserves room for `count` more records.
-    mutating func reserveRecords(_ count: Int) {
-        records.rows.reserveCapacity(records.rows.count + count)
     }
 }
 
@@ -84,9 +77,8 @@ public enum ExportReader {
         for path in paths {
             let sources = try listSources(path: path, limits: limits)
             var indices: [Int] = []
-            try load(sources, limits: limits, interner: interner, lists: lists, reserve: { scan.reserveRecords($0) }) { file in
-                indices += scan.add(file)
-            }
+            try load(sources, limits: limits, interner: interner, lists: lists,
+                     reserve: { scan.records.rows.reserveCapacity(scan.records.rows.count + $0) }) { indices += scan.add($0) }
             scan.inputs.append(ExportScan.Input(path: path, sectionIndices: indices))
         }
         scan.records.titles = interner.titles
@@ -182,14 +174,13 @@ public enum ExportReader {
         }
         defer { try? handle.close() }
         let magic = (try? handle.read(upToCount: 4)) ?? Data()
-        if magic.starts(with: [0x50, 0x4B]) { return true }
-        return path.lowercased().hasSuffix(".zip")
+        return magic.starts(with: [0x50, 0x4B]) || path.lowercased().hasSuffix(".zip")
     }
 
     static func folderSources(_ root: String, limits: ReadLimits) throws(TraktExportError) -> [Source] {
         let rootURL = URL(fileURLWithPath: root)
         guard let enumerator = FileManager.default.enumerator(
-            at: rootURL, includingPropertiesForKeys: [.isRegularFileKey, .isDirectoryKey],
+            at: rootURL, includingPropertiesForKeys: [.isRegularFileKey],
             options: [.skipsHiddenFiles], errorHandler: { _, _ in true }) else {
             throw .unreadable(path: root, reason: "cannot list the folder")
         }
@@ -201,9 +192,7 @@ public enum ExportReader {
             while relative.hasPrefix("/") { relative.removeFirst() }
             let base = url.lastPathComponent
             if base == "__MACOSX" { enumerator.skipDescendants(); continue }
-            let values = try? url.resourceValues(forKeys: [.isRegularFileKey, .isDirectoryKey])
-            if values?.isDirectory == true { continue }
-            guard values?.isRegularFile == true else { continue }
+            guard (try? url.resourceValues(forKeys: [.isRegularFileKey]))?.isRegularFile == true else { continue }
             if found.count >= limits.maxFiles {
                 throw .tooLarge(file: root, reason: "more than \(limits.maxFiles) files")
             }
