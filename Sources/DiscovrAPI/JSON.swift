@@ -92,7 +92,6 @@ public struct JSONObject: Sendable, Equatable {
 public struct JSONSyntaxError: Error, Sendable, Equatable, CustomStringConvertible {
     public var line: Int
     public var column: Int
-    public var offset: Int
     public var reason: String
 
     public var description: String { "line \(line), column \(column): \(reason)" }
@@ -144,7 +143,7 @@ public struct JSONParser {
             if bytes[k] == 0x0A { line += 1; lineStart = k + 1 }
             k += 1
         }
-        return JSONSyntaxError(line: line, column: at - lineStart + 1, offset: at, reason: reason)
+        return JSONSyntaxError(line: line, column: at - lineStart + 1, reason: reason)
     }
 
     private func describe(_ byte: UInt8) -> String {

@@ -194,18 +194,13 @@ public enum SkippedCSV {
     /// specials) and a number (>= 1: Trakt has no episode 0 page), else the show's page; nil when the
     /// record has no slug.
     public static func traktURL(_ play: TraktPlay) -> String? {
-        switch play.type {
-        case .movie:
-            guard let slug = play.movie?.slug.flatMap(pathSegment) else { return nil }
-            return "https://trakt.tv/movies/\(slug)"
-        case .episode:
-            guard let slug = play.show?.slug.flatMap(pathSegment) else { return nil }
-            var url = "https://trakt.tv/shows/\(slug)"
-            if let season = play.episode?.season, let number = play.episode?.number, season >= 0, number >= 1 {
-                url += "/seasons/\(season)/episodes/\(number)"
-            }
-            return url
+        guard let slug = play.media?.slug.flatMap(pathSegment) else { return nil }
+        guard play.type == .episode else { return "https://trakt.tv/movies/\(slug)" }
+        var url = "https://trakt.tv/shows/\(slug)"
+        if let season = play.episode?.season, let number = play.episode?.number, season >= 0, number >= 1 {
+            url += "/seasons/\(season)/episodes/\(number)"
         }
+        return url
     }
 
     /// A slug as one URL path segment: Trakt's slugs are lower-case letters, digits and dashes, but

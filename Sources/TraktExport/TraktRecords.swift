@@ -285,9 +285,7 @@ extension TraktRecords {
         if row.isWhole { return whole[Int(row.value)].media }
         return row.media == Self.noTitle ? nil : titles[Int(row.media)]
     }
-}
 
-extension TraktRecords {
     /// The record's movie (for a movie) or show (for an episode) as an index for `title(_:)`: records
     /// of one title give one index, so they can be counted by title without building their strings.
     /// Nil when the record names none, or is kept whole (then read `self[position]`).
