@@ -71,11 +71,7 @@ public struct DeviceCode: Sendable, Equatable {
     /// "10 minutes", "45 seconds": how long the code is valid, for a person.
     public var validFor: String {
         let seconds = (expiresInMs + 999) / 1000
-        if seconds >= 120 {
-            let minutes = (seconds + 30) / 60
-            return "\(minutes) minutes"
-        }
-        return "\(seconds) seconds"
+        return seconds >= 120 ? "\((seconds + 30) / 60) minutes" : "\(seconds) seconds"
     }
 
     /// The PNG bytes of `authQRCode` (`data:image/png;base64,...`); nil when there is none or it is
@@ -101,7 +97,7 @@ public enum DevicePollAnswer: Sendable, Equatable {
     public static func parse(body: [UInt8]) -> DevicePollAnswer? {
         guard let object = (try? JSONParser.parse(body))?.objectValue else { return nil }
         if let token = object["refreshToken"]?.stringValue, !token.isEmpty {
-            return .confirmed(refreshToken: token, publicId: object["publicId"]?.stringValue.map { String($0.prefix(200)) },
+            return .confirmed(refreshToken: token, publicId: object.text("publicId", limit: 200),
                               expiresAt: object["expiresAt"].flatMap(SessionToken.expiry(of:)))
         }
         if let status = object["status"]?.stringValue, status.lowercased() == "pending" { return .pending }

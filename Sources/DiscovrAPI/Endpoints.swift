@@ -76,21 +76,12 @@ public struct SessionToken: Sendable, Equatable {
     /// a session for ever). Nil when the body holds no token.
     public static func parse(responseBody: [UInt8], now: Timestamp) -> SessionToken? {
         guard let object = (try? JSONParser.parse(responseBody))?.objectValue else { return nil }
-        var token: String?
-        for field in DiscovrEndpoints.tokenFields {
-            if let value = object[field]?.stringValue, !value.isEmpty, value.utf8.count <= maximumTokenLength {
-                token = value
-                break
-            }
-        }
-        guard let token else { return nil }
-        let sessionId = object["sessionId"]?.stringValue.map { String($0.prefix(200)) }
+        guard let token = DiscovrEndpoints.tokenFields.lazy.compactMap({ object[$0]?.stringValue })
+            .first(where: { !$0.isEmpty && $0.utf8.count <= maximumTokenLength }) else { return nil }
         let latest = ServerNumbers.adding(ServerNumbers.maximumSessionLifetimeMs, to: now)
-        if let expiry = object["expiresAt"].flatMap(expiry(of:)) ?? JWT.expiry(of: token) {
-            return SessionToken(token: token, expiresAt: min(expiry, latest), sessionId: sessionId)
-        }
-        return SessionToken(token: token, expiresAt: ServerNumbers.adding(DiscovrEndpoints.assumedSessionLifetime, to: now),
-                            sessionId: sessionId)
+        let expiresAt = (object["expiresAt"].flatMap(expiry(of:)) ?? JWT.expiry(of: token)).map { min($0, latest) }
+            ?? ServerNumbers.adding(DiscovrEndpoints.assumedSessionLifetime, to: now)
+        return SessionToken(token: token, expiresAt: expiresAt, sessionId: object.text("sessionId", limit: 200))
     }
 
     /// An `expiresAt` value: unix seconds (documented; a fraction is allowed), milliseconds when it is

@@ -86,9 +86,6 @@ public struct HistoryItem: Hashable, Sendable {
         }
         return String(value)
     }
-
-    /// Progress from which Discovr counts an episode as completed (from the seed page).
-    public static let completedThreshold: Double = 80
 }
 
 /// Appends bytes to a buffer known to be large enough (the caller sizes it for the longest body).
@@ -187,9 +184,7 @@ struct BodyWriter {
 /// Minimal JSON text helpers shared by the modules that write JSON by hand.
 public enum JSONText {
     public static func escape(_ s: String) -> String {
-        var needs = false
-        for u in s.utf8 where u < 0x20 || u == 0x22 || u == 0x5C { needs = true; break }
-        guard needs else { return s }
+        guard s.utf8.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C }) else { return s }
         var out = ""
         out.reserveCapacity(s.utf8.count + 8)
         for scalar in s.unicodeScalars {

@@ -25,16 +25,12 @@ extension HistoryItem {
     public init?(queuedBody body: String) {
         guard let object = (try? JSONParser.parse(Array(body.utf8)))?.objectValue,
               let id = object["mediaId"]?.stringValue, let parsed = MediaID.parse(id) else { return nil }
-        func int(_ key: String) -> Int? {
-            guard let value = object[key]?.intValue, value >= Int64(Int32.min), value <= Int64(Int32.max) else { return nil }
-            return Int(value)
-        }
         var updatedAt: Timestamp?
         if let text = object["updatedAt"]?.stringValue {
             guard let date = Timestamp(iso8601: text) else { return nil }
             updatedAt = date
         }
-        self.init(mediaId: parsed.id, season: int("season"), episode: int("episode"),
+        self.init(mediaId: parsed.id, season: object.int32("season"), episode: object.int32("episode"),
                   progress: object["progress"]?.doubleValue ?? 100, updatedAt: updatedAt,
                   imported: object["imported"]?.stringValue ?? HistoryItem.importSource)
     }

@@ -29,12 +29,8 @@ public struct HistoryEntry: Sendable, Equatable {
         guard let object = json.objectValue, let id = object["id"]?.stringValue ?? object["mediaId"]?.stringValue else {
             return nil
         }
-        func int(_ key: String) -> Int? {
-            guard let value = object[key]?.intValue, value >= Int64(Int32.min), value <= Int64(Int32.max) else { return nil }
-            return Int(value)
-        }
         func time(_ key: String) -> Timestamp? { object[key]?.stringValue.flatMap { Timestamp(iso8601: $0) } }
-        self.init(rawId: id, season: int("season"), episode: int("episode"),
+        self.init(rawId: id, season: object.int32("season"), episode: object.int32("episode"),
                   progress: object["progress"]?.doubleValue.flatMap { $0.isFinite ? $0 : nil },
                   updatedAt: time("updatedAt"), createdAt: time("createdAt"),
                   imported: object["imported"]?.stringValue)
@@ -65,8 +61,7 @@ public struct HistoryPage: Sendable, Equatable {
         let token = object["nextPageToken"]?.stringValue.flatMap { text -> String? in
             text.isEmpty || text.utf8.count > maximumPageTokenLength ? nil : text
         }
-        var hasMore = token != nil
-        if case .bool(false)? = object["hasMore"] { hasMore = false }
+        let hasMore = token != nil && object["hasMore"] != .bool(false)
         return HistoryPage(items: items.compactMap(HistoryEntry.init(json:)), hasMore: hasMore,
                            nextPageToken: hasMore ? token : nil)
     }
@@ -93,7 +88,7 @@ public struct ErrorBody: Sendable, Equatable {
     /// both nil when the body is not such an object.
     public static func parse(body: [UInt8]) -> ErrorBody {
         guard let object = (try? JSONParser.parse(body))?.objectValue else { return ErrorBody() }
-        func text(_ key: String) -> String? { object[key]?.stringValue.map { String($0.prefix(300)) } }
-        return ErrorBody(code: text("code"), message: text("message") ?? text("error"))
+        return ErrorBody(code: object.text("code", limit: 300),
+                         message: object.text("message", limit: 300) ?? object.text("error", limit: 300))
     }
 }

@@ -39,27 +39,26 @@ public struct IdentityRefusal: Sendable, Equatable, CustomStringConvertible {
     /// Sorts a non-2xx, non-transient answer (not 429, 408, 3xx or 5xx) of `call`. The error code
     /// decides when there is one; then the answer's class.
     public static func classify(_ answer: DiscovrAnswer, body: ErrorBody, call: Call) -> IdentityRefusal {
-        let kind: Kind
-        let status = answer.status
-        if call == .signIn { return IdentityRefusal(kind: .refused, status: status, body: body, call: call) }
+        IdentityRefusal(kind: kind(of: answer, body: body, call: call), status: answer.status, body: body, call: call)
+    }
+
+    static func kind(of answer: DiscovrAnswer, body: ErrorBody, call: Call) -> Kind {
+        if call == .signIn { return .refused }
         switch body.code?.uppercased() {
-        case ErrorBody.tokenExpired?, ErrorBody.sessionExpired?:
-            kind = .refreshTokenExpired
-        case ErrorBody.tokenInvalid?:
-            kind = .refreshTokenInvalid
-        case ErrorBody.wrongTokenKind?:
-            kind = .wrongTokenKind
-        default:
-            switch answer.kind {
-            case .sessionExpired:
-                kind = (body.message?.lowercased().contains("expired") ?? false) ? .refreshTokenExpired : .refreshTokenInvalid
-            case .badRequest, .unknownMedia:
-                if case .sessionExchange = call { kind = .badProfile } else { kind = .refused }
-            default:
-                kind = .refused
-            }
+        case ErrorBody.tokenExpired?, ErrorBody.sessionExpired?: return .refreshTokenExpired
+        case ErrorBody.tokenInvalid?: return .refreshTokenInvalid
+        case ErrorBody.wrongTokenKind?: return .wrongTokenKind
+        default: break
         }
-        return IdentityRefusal(kind: kind, status: status, body: body, call: call)
+        switch answer.kind {
+        case .sessionExpired:
+            return (body.message?.lowercased().contains("expired") ?? false) ? .refreshTokenExpired : .refreshTokenInvalid
+        case .badRequest, .unknownMedia:
+            if case .sessionExchange = call { return .badProfile }
+            return .refused
+        default:
+            return .refused
+        }
     }
 
     /// Whether signing in again (`trakt2discovr login`) is the fix.

@@ -72,10 +72,19 @@ public struct JSONObject: Sendable, Equatable {
 
     public var keys: [String] { members.map(\.key) }
 
+    /// The member as an `Int` when it is an integer in `Int32`'s range (a season or an episode number).
+    public func int32(_ key: String) -> Int? {
+        guard let value = self[key]?.intValue, value >= Int64(Int32.min), value <= Int64(Int32.max) else { return nil }
+        return Int(value)
+    }
+
+    /// The member when it is a string, cut at `limit` characters (text from a server, kept or shown).
+    public func text(_ key: String, limit: Int) -> String? {
+        self[key]?.stringValue.map { String($0.prefix(limit)) }
+    }
+
     public static func == (lhs: JSONObject, rhs: JSONObject) -> Bool {
-        guard lhs.members.count == rhs.members.count else { return false }
-        for (a, b) in zip(lhs.members, rhs.members) where a.key != b.key || a.value != b.value { return false }
-        return true
+        lhs.members.elementsEqual(rhs.members) { $0.key == $1.key && $0.value == $1.value }
     }
 }
 
@@ -83,7 +92,6 @@ public struct JSONObject: Sendable, Equatable {
 public struct JSONSyntaxError: Error, Sendable, Equatable, CustomStringConvertible {
     public var line: Int
     public var column: Int
-    public var offset: Int
     public var reason: String
 
     public var description: String { "line \(line), column \(column): \(reason)" }
@@ -107,14 +115,7 @@ public struct JSONParser {
     }
 
     public static func parse(_ bytes: [UInt8], maxDepth: Int = defaultMaxDepth) throws(JSONSyntaxError) -> JSONValue {
-        let result: Result<JSONValue, JSONSyntaxError> = bytes.withUnsafeBufferPointer { buffer in
-            do throws(JSONSyntaxError) {
-                return .success(try parse(buffer, maxDepth: maxDepth))
-            } catch {
-                return .failure(error)
-            }
-        }
-        return try result.get()
+        try bytes.withUnsafeBufferPointer { buffer throws(JSONSyntaxError) in try parse(buffer, maxDepth: maxDepth) }
     }
 
     private init(bytes: UnsafeBufferPointer<UInt8>, maxDepth: Int) {
@@ -142,7 +143,7 @@ public struct JSONParser {
             if bytes[k] == 0x0A { line += 1; lineStart = k + 1 }
             k += 1
         }
-        return JSONSyntaxError(line: line, column: at - lineStart + 1, offset: at, reason: reason)
+        return JSONSyntaxError(line: line, column: at - lineStart + 1, reason: reason)
     }
 
     private func describe(_ byte: UInt8) -> String {
@@ -252,9 +253,13 @@ public struct JSONParser {
             let c = bytes[i]
             if c == UInt8(ascii: "\"") {
                 let slice = UnsafeBufferPointer(rebasing: bytes[contentStart..<i])
-                if sawHigh { try validateUTF8(slice, base: contentStart) }
                 i += 1
-                return String(decoding: slice, as: UTF8.self)
+                guard sawHigh else { return String(decoding: slice, as: UTF8.self) }
+                guard let text = String(validating: slice, as: UTF8.self) else {
+                    let at = contentStart + Self.validUTF8Prefix(slice)
+                    throw error("invalid UTF-8 in a string (the file is not UTF-8 text?)", at: at)
+                }
+                return text
             }
             if c == UInt8(ascii: "\\") { break }
             if c < 0x20 { throw error("control character inside a string (a raw line break?)") }
@@ -269,11 +274,11 @@ public struct JSONParser {
             let c = bytes[i]
             if c == UInt8(ascii: "\"") {
                 i += 1
-                if sawHigh {
-                    let bad: Int? = scratch.withUnsafeBufferPointer { JSONParser.firstInvalidUTF8($0) }
-                    if bad != nil { throw error("invalid UTF-8 in a string", at: start) }
+                guard sawHigh else { return String(decoding: scratch, as: UTF8.self) }
+                guard let text = String(validating: scratch, as: UTF8.self) else {
+                    throw error("invalid UTF-8 in a string", at: start)
                 }
-                return String(decoding: scratch, as: UTF8.self)
+                return text
             }
             if c < 0x20 { throw error("control character inside a string (a raw line break?)") }
             if c >= 0x80 { sawHigh = true }
@@ -297,24 +302,15 @@ public struct JSONParser {
             case UInt8(ascii: "t"): scratch.append(0x09)
             case UInt8(ascii: "u"):
                 var scalar = try hex4()
-                if (0xD800...0xDBFF).contains(scalar) {
-                    // A high surrogate must be followed by an escaped low surrogate.
-                    if i + 1 < bytes.count, bytes[i] == UInt8(ascii: "\\"), bytes[i + 1] == UInt8(ascii: "u") {
-                        i += 2
-                        let low = try hex4()
-                        if (0xDC00...0xDFFF).contains(low) {
-                            scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
-                        } else {
-                            scalar = 0xFFFD
-                        }
-                    } else {
-                        scalar = 0xFFFD
-                    }
-                } else if (0xDC00...0xDFFF).contains(scalar) {
-                    scalar = 0xFFFD
+                // A high surrogate pairs with an escaped low one that follows; any other surrogate is
+                // not a scalar (`Unicode.Scalar` refuses it) and reads as U+FFFD.
+                if (0xD800...0xDBFF).contains(scalar), i + 1 < bytes.count, bytes[i] == UInt8(ascii: "\\"),
+                   bytes[i + 1] == UInt8(ascii: "u") {
+                    i += 2
+                    let low = try hex4()
+                    scalar = (0xDC00...0xDFFF).contains(low) ? 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00) : 0xFFFD
                 }
-                let s = Unicode.Scalar(scalar) ?? "\u{FFFD}"
-                scratch.append(contentsOf: Array(String(s).utf8))
+                scratch.append(contentsOf: String(Unicode.Scalar(scalar) ?? "\u{FFFD}").utf8)
             default:
                 throw error("invalid escape '\\\(Character(Unicode.Scalar(e)))' in a string", at: i - 2)
             }
@@ -340,36 +336,13 @@ public struct JSONParser {
         return v
     }
 
-    private func validateUTF8(_ slice: UnsafeBufferPointer<UInt8>, base: Int) throws(JSONSyntaxError) {
-        if let bad = JSONParser.firstInvalidUTF8(slice) {
-            throw error("invalid UTF-8 in a string (the file is not UTF-8 text?)", at: base + bad)
-        }
-    }
-
-    /// The offset of the first byte that does not belong to a well-formed UTF-8 sequence.
-    static func firstInvalidUTF8(_ b: UnsafeBufferPointer<UInt8>) -> Int? {
-        var k = 0
-        let n = b.count
-        while k < n {
-            let c = b[k]
-            if c < 0x80 { k += 1; continue }
-            var need = 0
-            var minScalar: UInt32 = 0
-            var scalar: UInt32 = 0
-            if c & 0xE0 == 0xC0 { need = 1; scalar = UInt32(c & 0x1F); minScalar = 0x80 }
-            else if c & 0xF0 == 0xE0 { need = 2; scalar = UInt32(c & 0x0F); minScalar = 0x800 }
-            else if c & 0xF8 == 0xF0 { need = 3; scalar = UInt32(c & 0x07); minScalar = 0x10000 }
-            else { return k }
-            guard k + need < n else { return k }
-            for j in 1...need {
-                let cc = b[k + j]
-                guard cc & 0xC0 == 0x80 else { return k }
-                scalar = scalar << 6 | UInt32(cc & 0x3F)
-            }
-            if scalar < minScalar || scalar > 0x10FFFF || (0xD800...0xDFFF).contains(scalar) { return k }
-            k += need + 1
-        }
-        return nil
+    /// The length of the longest well-formed UTF-8 start of `bytes`: where its first bad sequence begins.
+    static func validUTF8Prefix(_ bytes: UnsafeBufferPointer<UInt8>) -> Int {
+        var parser = Unicode.UTF8.ForwardParser()
+        var input = bytes.makeIterator()
+        var length = 0
+        while case .valid(let scalar) = parser.parseScalar(from: &input) { length += scalar.count }
+        return length
     }
 
     private mutating func parseNumber() throws(JSONSyntaxError) -> JSONValue {

@@ -14,9 +14,6 @@ public enum DiscovrList: String, Sendable, CaseIterable, Codable, Hashable {
 
     /// True for the three exclusive lists (a title is in at most one of them).
     public var isVerdict: Bool { self != .watchlist }
-
-    /// The report's camel-case key (`superLiked`, `liked`, `disliked`, `watchlist`).
-    public var reportKey: String { self == .superLiked ? "superLiked" : rawValue }
 }
 
 /// One list write: `POST /profile/{list}` with `{"mediaId": ...}`. Lists are sets: a re-send is safe.
@@ -52,12 +49,7 @@ public struct ListTally: Sendable, Equatable, Codable {
     /// Pending or in flight.
     public var pending = 0
 
-    public init(delivered: Int = 0, moved: Int = 0, failed: Int = 0, pending: Int = 0) {
-        self.delivered = delivered
-        self.moved = moved
-        self.failed = failed
-        self.pending = pending
-    }
+    public init() {}
 
     public var total: Int { delivered + failed + pending }
 }

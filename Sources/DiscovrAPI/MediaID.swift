@@ -22,9 +22,6 @@ public struct MediaID: Hashable, Sendable, CustomStringConvertible {
             default: return nil
             }
         }
-
-        /// The seed form's prefix, `MV_TMDBID` or `TV_TMDBID`.
-        var prefix: String { head + "_TMDBID" }
     }
 
     public let kind: Kind
@@ -45,7 +42,7 @@ public struct MediaID: Hashable, Sendable, CustomStringConvertible {
     /// The id written in `form`: `TV_TMDBID1396` or `TV_1396`.
     public func rawValue(in form: MediaIDForm) -> String {
         switch form {
-        case .tmdbid: return kind.prefix + String(tmdb)
+        case .tmdbid: return kind.head + "_TMDBID" + String(tmdb)
         case .short: return kind.head + "_" + String(tmdb)
         }
     }
@@ -60,12 +57,10 @@ public struct MediaID: Hashable, Sendable, CustomStringConvertible {
     /// The id and the form it was written in.
     public static func parse(_ text: String) -> (id: MediaID, form: MediaIDForm)? {
         let kind: Kind
-        if text.hasPrefix("MV_") {
-            kind = .movie
-        } else if text.hasPrefix("TV_") {
-            kind = .show
-        } else {
-            return nil
+        switch text.prefix(3) {
+        case "MV_": kind = .movie
+        case "TV_": kind = .show
+        default: return nil
         }
         var digits = text.dropFirst(3)
         var form = MediaIDForm.short

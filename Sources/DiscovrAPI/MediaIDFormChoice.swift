@@ -17,13 +17,7 @@ public enum MediaIDFormSetting: String, Sendable, CaseIterable {
     case short
 
     /// The form asked for, or nil for `auto`.
-    public var fixed: MediaIDForm? {
-        switch self {
-        case .auto: return nil
-        case .tmdbid: return .tmdbid
-        case .short: return .short
-        }
-    }
+    public var fixed: MediaIDForm? { MediaIDForm(rawValue: rawValue) }
 }
 
 /// What one read-only lookup (`GET /profile/history/{id}?season=&episode=`) says about a form.
@@ -63,20 +57,9 @@ public struct MediaIDFormDecision: Sendable, Equatable {
     /// For the state and the log: `auto: MV_550 refused (400), MV_TMDBID550 accepted (404)`.
     public var reason: String
 
-    public init(form: MediaIDForm, otherRefused: Bool, reason: String) {
-        self.form = form
-        self.otherRefused = otherRefused
-        self.reason = reason
-    }
-
     /// Only one form accepted: that one. Both or neither: the seed's form.
     public static func decide(tmdbid: MediaIDFormVerdict, short: MediaIDFormVerdict) -> MediaIDFormDecision {
-        let form: MediaIDForm
-        if short.isAccepted && !tmdbid.isAccepted {
-            form = .short
-        } else {
-            form = .seed
-        }
+        let form: MediaIDForm = short.isAccepted && !tmdbid.isAccepted ? .short : .seed
         let other = form == .short ? tmdbid : short
         let reason = "auto: \(MediaIDForm.tmdbid.example) \(tmdbid), \(MediaIDForm.short.example) \(short)"
         return MediaIDFormDecision(form: form, otherRefused: other.isRefused, reason: reason)

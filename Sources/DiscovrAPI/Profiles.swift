@@ -15,13 +15,7 @@ public struct Profile: Sendable, Equatable, Hashable {
     /// Entries without a string `id` are dropped; a missing name reads as "". Nil when the body is not
     /// such an object. A bare array of profiles is read too (some SDK pages show one).
     public static func parseList(body: [UInt8]) -> [Profile]? {
-        guard let value = try? JSONParser.parse(body) else { return nil }
-        let list: [JSONValue]
-        if let items = value["profiles"]?.arrayValue {
-            list = items
-        } else if let items = value.arrayValue {
-            list = items
-        } else {
+        guard let value = try? JSONParser.parse(body), let list = value["profiles"]?.arrayValue ?? value.arrayValue else {
             return nil
         }
         return list.compactMap { entry in

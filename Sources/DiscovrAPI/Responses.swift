@@ -17,7 +17,7 @@ public struct HistoryResponse: Sendable, Equatable {
     /// its first 300 characters of text, so a proxy's HTML error page still says something.
     public static func parse(body: [UInt8]) -> HistoryResponse {
         if let object = (try? JSONParser.parse(body))?.objectValue {
-            func text(_ key: String) -> String? { object[key]?.stringValue.map { String($0.prefix(300)) } }
+            func text(_ key: String) -> String? { object.text(key, limit: 300) }
             return HistoryResponse(message: text("message") ?? text("error"), added: text("added"), removed: text("removed"))
         }
         let text = String(decoding: body.prefix(300), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
@@ -49,23 +49,16 @@ public struct RateLimitHints: Sendable, Equatable {
         // One look at each name (its length, then its bytes lowercased), instead of a Foundation
         // case-insensitive compare per name and hint: this runs for every answer (5 % of a fast
         // delivery's CPU time before).
-        var retry: String?, limitText: String?, remainingText: String?, resetText: String?
+        var texts: [Hint: String] = [:]
         for (name, value) in headers {
-            guard let hint = Self.hint(named: name) else { continue }
-            switch hint {
-            case .retryAfter: if retry == nil { retry = value }
-            case .limit: if limitText == nil { limitText = value }
-            case .remaining: if remainingText == nil { remainingText = value }
-            case .reset: if resetText == nil { resetText = value }
-            }
+            if let hint = Self.hint(named: name), texts[hint] == nil { texts[hint] = value.trimmingCharacters(in: .whitespaces) }
         }
-        func trimmed(_ text: String?) -> String? { text?.trimmingCharacters(in: .whitespaces) }
-        if let retry = trimmed(retry) {
+        if let retry = texts[.retryAfter] {
             retryAt = RateLimitHints.parseRetryAfter(retry, now: now)
         }
-        limit = trimmed(limitText).flatMap(ServerNumbers.headerCount).flatMap { $0 > 0 ? $0 : nil }
-        remaining = trimmed(remainingText).flatMap(ServerNumbers.headerCount)
-        if let reset = trimmed(resetText).flatMap(ServerNumbers.headerNumber), reset >= 0 {
+        limit = texts[.limit].flatMap(ServerNumbers.headerCount).flatMap { $0 > 0 ? $0 : nil }
+        remaining = texts[.remaining].flatMap(ServerNumbers.headerCount)
+        if let reset = texts[.reset].flatMap(ServerNumbers.headerNumber), reset >= 0 {
             resetAt = RateLimitHints.resetInstant(reset, now: now)
         }
     }
@@ -152,12 +145,10 @@ public enum HTTPDate {
     }
 
     public static func format(_ ts: Timestamp) -> String {
-        let iso = ts.iso8601 // YYYY-MM-DDTHH:MM:SS.sssZ
-        let chars = Array(iso)
-        let year = String(chars[0..<4]), month = min(12, max(1, Int(String(chars[5..<7])) ?? 1)), day = String(chars[8..<10])
-        let time = String(chars[11..<19])
-        let days = ts.millisecondsSince1970 >= 0 ? ts.millisecondsSince1970 / 86_400_000 : (ts.millisecondsSince1970 - 86_399_999) / 86_400_000
-        let weekday = weekdays[Int(((days % 7) + 7) % 7)]
-        return "\(weekday), \(day) \(months[month - 1]) \(year) \(time) GMT"
+        let iso = Array(ts.iso8601) // YYYY-MM-DDTHH:MM:SS.sssZ
+        let days = ts.daysSince1970
+        let (_, month, _) = Timestamp.civilFromDays(days)
+        return "\(weekdays[(days % 7 + 7) % 7]), \(String(iso[8..<10])) \(months[month - 1]) \(String(iso[0..<4])) "
+            + "\(String(iso[11..<19])) GMT"
     }
 }

@@ -49,17 +49,14 @@ public struct Timestamp: Hashable, Comparable, Sendable, CustomStringConvertible
         guard let year = digits(4), expect(UInt8(ascii: "-")),
               let month = digits(2), expect(UInt8(ascii: "-")),
               let day = digits(2) else { return nil }
-        guard i < n, b[i] == UInt8(ascii: "T") || b[i] == UInt8(ascii: "t") || b[i] == UInt8(ascii: " ") else { return nil }
-        i += 1
+        guard expect(UInt8(ascii: "T")) || expect(UInt8(ascii: "t")) || expect(UInt8(ascii: " ")) else { return nil }
         guard let hour = digits(2), expect(UInt8(ascii: ":")), let minute = digits(2) else { return nil }
         var second = 0
         var millis = 0
-        if i < n, b[i] == UInt8(ascii: ":") {
-            i += 1
+        if expect(UInt8(ascii: ":")) {
             guard let s = digits(2) else { return nil }
             second = s
-            if i < n, b[i] == UInt8(ascii: ".") || b[i] == UInt8(ascii: ",") {
-                i += 1
+            if expect(UInt8(ascii: ".")) || expect(UInt8(ascii: ",")) {
                 var count = 0
                 var fraction = 0
                 while i < n, b[i] >= 48, b[i] <= 57 {
@@ -68,9 +65,7 @@ public struct Timestamp: Hashable, Comparable, Sendable, CustomStringConvertible
                     i += 1
                 }
                 guard count > 0, count <= 12 else { return nil }
-                var scale = count
-                while scale < 3 { fraction *= 10; scale += 1 }
-                millis = fraction
+                millis = count >= 3 ? fraction : fraction * (count == 1 ? 100 : 10)
             }
         }
         var offsetMinutes = 0
@@ -106,9 +101,12 @@ public struct Timestamp: Hashable, Comparable, Sendable, CustomStringConvertible
         }
     }
 
-    public var year: Int {
-        let days = millisecondsSince1970 >= 0 ? millisecondsSince1970 / 86_400_000 : (millisecondsSince1970 - 86_399_999) / 86_400_000
-        return Timestamp.civilFromDays(Int(days)).0
+    public var year: Int { Timestamp.civilFromDays(daysSince1970).0 }
+
+    /// Whole days since 1970-01-01 (rounded down: -1 is 1969-12-31).
+    var daysSince1970: Int {
+        let ms = millisecondsSince1970
+        return Int(ms >= 0 ? ms / 86_400_000 : (ms - 86_399_999) / 86_400_000)
     }
 
     static func isLeap(_ y: Int) -> Bool { (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 }

@@ -5,12 +5,6 @@
 /// cases: with Foundation's `NSNumber` a `progress: 0` cast to `Bool` on Linux and was refused as
 /// "not a number" (found by the fuzzer).
 public enum HistoryValidation {
-    /// Checks a body (any JSON value) against the seed page. Returns nil when valid, else a message.
-    public static func problem(in body: JSONValue) -> String? {
-        guard let object = body.objectValue else { return "the body must be a JSON object" }
-        return problem(in: object)
-    }
-
     /// Checks a JSON object against the seed page. Returns nil when valid, else a message.
     public static func problem(in object: JSONObject) -> String? {
         func given(_ key: String) -> JSONValue? {
@@ -52,7 +46,8 @@ public enum HistoryValidation {
     /// not JSON says where it breaks).
     public static func problem(inBody body: [UInt8]) -> String? {
         do {
-            return problem(in: try JSONParser.parse(body))
+            guard let object = try JSONParser.parse(body).objectValue else { return "the body must be a JSON object" }
+            return problem(in: object)
         } catch {
             return "the body is not JSON (\(error.description))"
         }

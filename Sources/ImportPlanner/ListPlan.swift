@@ -72,14 +72,6 @@ public struct PlannedListItem: Sendable, Equatable {
     /// Index of that record in `ExportScan.listRecords`.
     public var recordIndex: Int
 
-    public init(item: ListItem, title: String, sortAt: Int64?, source: ListRecordKind, recordIndex: Int) {
-        self.item = item
-        self.title = title
-        self.sortAt = sortAt
-        self.source = source
-        self.recordIndex = recordIndex
-    }
-
     /// The line of `--list-items-out`: `{"list": "liked", "mediaId": "MV_TMDBID550"}` (the contract's form).
     public func jsonLine(form: MediaIDForm) -> String {
         "{\"list\": \"" + item.list.rawValue + "\", \"mediaId\": \"" + item.mediaId.rawValue(in: form) + "\"}"
@@ -100,7 +92,6 @@ public struct ListCounts: Sendable, Equatable {
         public var favorites = 0
         public var watchlist = 0
         public var total: Int { ratings + favorites + watchlist }
-        public init() {}
     }
 
     public struct Planned: Sendable, Equatable {
@@ -109,24 +100,18 @@ public struct ListCounts: Sendable, Equatable {
         public var liked = 0
         public var disliked = 0
         public var watchlist = 0
-        public init() {}
 
         public subscript(list: DiscovrList) -> Int {
-            get {
-                switch list {
-                case .superLiked: return superLiked
-                case .liked: return liked
-                case .disliked: return disliked
-                case .watchlist: return watchlist
-                }
-            }
-            set {
-                switch list {
-                case .superLiked: superLiked = newValue
-                case .liked: liked = newValue
-                case .disliked: disliked = newValue
-                case .watchlist: watchlist = newValue
-                }
+            get { self[keyPath: Self.count(of: list)] }
+            set { self[keyPath: Self.count(of: list)] = newValue }
+        }
+
+        static func count(of list: DiscovrList) -> WritableKeyPath<Planned, Int> {
+            switch list {
+            case .superLiked: \.superLiked
+            case .liked: \.liked
+            case .disliked: \.disliked
+            case .watchlist: \.watchlist
             }
         }
     }
@@ -135,8 +120,6 @@ public struct ListCounts: Sendable, Equatable {
     public var planned = Planned()
     /// Every reason, zeros included.
     public var skipped: [ListSkipReason: Int] = Dictionary(uniqueKeysWithValues: ListSkipReason.allCases.map { ($0, 0) })
-
-    public init() {}
 
     public var skippedTotal: Int { skipped.values.reduce(0, +) }
 
@@ -210,14 +193,8 @@ public enum ListPlanner {
                                          sortAt: record.date.timestamp?.millisecondsSince1970,
                                          source: record.kind, recordIndex: c.index))
         }
-        items.sort { a, b in
-            switch (a.sortAt, b.sortAt) {
-            case (nil, nil): return a.recordIndex < b.recordIndex
-            case (nil, _): return true
-            case (_, nil): return false
-            case (let x?, let y?): return x != y ? x < y : a.recordIndex < b.recordIndex
-            }
-        }
+        // Unknown dates (`Int64.min`: no date read is that far back) first.
+        items.sort { ($0.sortAt ?? .min, $0.recordIndex) < ($1.sortAt ?? .min, $1.recordIndex) }
 
         var skipped: [SkippedListRecord] = []
         for (index, reason) in reasons.enumerated() {

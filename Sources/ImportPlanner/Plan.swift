@@ -99,8 +99,6 @@ public struct RecordCounts: Sendable, Equatable, Codable {
     public var watchedEpisodes = 0
     public var watchedShowsWithoutEpisodes = 0
 
-    public init() {}
-
     public var total: Int { history + playback + watchedMovies + watchedEpisodes + watchedShowsWithoutEpisodes }
 }
 
@@ -111,8 +109,6 @@ public struct PlannedCounts: Sendable, Equatable, Codable {
     public var episodes = 0
     public var inProgress = 0
     public var fromSummary = 0
-
-    public init() {}
 }
 
 /// The result of planning: items in send order, every other record with its reason, and counts.

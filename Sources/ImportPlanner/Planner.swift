@@ -10,12 +10,10 @@ public enum ImportPlanner {
     public static func plan(_ scan: ExportScan, options: PlanOptions = PlanOptions()) -> ImportPlan {
         var plan = plan(records: scan.records, stats: scan.stats, options: options, warnings: scan.warnings)
         // Lists after history: a title's verdict and watchlist entry depend on no play.
-        if !scan.listRecords.isEmpty {
-            let lists = ListPlanner.plan(scan.listRecords, lines: options.ratingLines)
-            plan.listItems = lists.items
-            plan.listSkipped = lists.skipped
-            plan.lists = lists.counts
-        }
+        let lists = ListPlanner.plan(scan.listRecords, lines: options.ratingLines)
+        plan.listItems = lists.items
+        plan.listSkipped = lists.skipped
+        plan.lists = lists.counts
         return plan
     }
 
@@ -57,43 +55,37 @@ public enum ImportPlanner {
             // Growing it would rehash every key each time; a key per history play is the most it holds.
             completedKeys.reserveCapacity(historyIndices.count + summaryIndices.count)
 
-            // 1. History: the source of truth; every distinct play is kept (rewatches too).
-            for index in historyIndices {
+            /// Plans the record unless its mapping, `rule` (given its item key) or an equal play planned
+            /// before stops it; returns the item key when planned.
+            func admit(_ index: Int, unless rule: (ItemKey) -> SkipReason?) -> ItemKey? {
                 switch candidate(records, index, options: options) {
                 case .failure(let reason): skip(index, reason)
                 case .success(let item):
                     let play = PlayKey(item)
-                    if !plannedPlays.insert(play).inserted { skip(index, .duplicate); continue }
-                    completedKeys[play.item] = true
+                    if let reason = rule(play.item) { skip(index, reason); return nil }
+                    if !plannedPlays.insert(play).inserted { skip(index, .duplicate); return nil }
                     accepted.append(index)
+                    return play.item
                 }
+                return nil
+            }
+
+            // 1. History: the source of truth; every distinct play is kept (rewatches too).
+            for index in historyIndices {
+                if let key = admit(index, unless: { _ in nil }) { completedKeys[key] = true }
             }
 
             // 2. Summaries: only for keys history has no play of (older exports lost the oldest plays).
             for index in summaryIndices {
-                switch candidate(records, index, options: options) {
-                case .failure(let reason): skip(index, reason)
-                case .success(let item):
-                    let play = PlayKey(item)
-                    if completedKeys[play.item] == true { skip(index, .coveredByHistory); continue }
-                    if !plannedPlays.insert(play).inserted { skip(index, .duplicate); continue }
-                    if completedKeys[play.item] == nil { completedKeys[play.item] = false }
-                    accepted.append(index)
-                }
+                let key = admit(index) { completedKeys[$0] == true ? .coveredByHistory : nil }
+                if let key { completedKeys[key] = false }
             }
 
             // 3. Playback: a partial progress would un-mark a completed play on Discovr, so it only goes
             //    out for things never watched in full.
             for index in playbackIndices {
                 if !options.includePlayback { skip(index, .playbackExcluded); continue }
-                switch candidate(records, index, options: options) {
-                case .failure(let reason): skip(index, reason)
-                case .success(let item):
-                    let play = PlayKey(item)
-                    if completedKeys[play.item] != nil { skip(index, .supersededByWatch); continue }
-                    if !plannedPlays.insert(play).inserted { skip(index, .duplicate); continue }
-                    accepted.append(index)
-                }
+                _ = admit(index) { completedKeys[$0] != nil ? .supersededByWatch : nil }
             }
         }
 
@@ -113,11 +105,8 @@ public enum ImportPlanner {
             var latest: [ItemKey: Int] = [:]
             for (k, planned) in items.enumerated() where !planned.isInProgress {
                 let key = ItemKey(planned.item)
-                if let current = latest[key] {
-                    if sortValue(planned.item) > sortValue(items[current].item) { latest[key] = k }
-                } else {
-                    latest[key] = k
-                }
+                if let current = latest[key], sortValue(planned.item) <= sortValue(items[current].item) { continue }
+                latest[key] = k
             }
             var kept: [PlannedItem] = []
             kept.reserveCapacity(items.count)
@@ -154,47 +143,31 @@ public enum ImportPlanner {
 
     /// The item a record maps to, or the first rule (in the contract's order) that stops it.
     static func candidate(_ records: TraktRecords, _ index: Int, options: PlanOptions) -> Result<HistoryItem, SkipReason> {
-        guard let facts = records.facts(at: index) else { return candidate(records[index], options: options) }
-        return candidate(kind: facts.kind, type: facts.type, hasMedia: facts.hasMedia, tmdb: facts.tmdb,
-                         episode: facts.episode, date: facts.date.map(RecordDate.valid) ?? .missing,
-                         progress: facts.progress, options: options)
-    }
-
-    static func candidate(_ record: TraktRecord, options: PlanOptions) -> Result<HistoryItem, SkipReason> {
-        let play = record.play
-        let media = play.type == .movie ? play.movie : play.show
-        return candidate(kind: record.kind, type: play.type, hasMedia: media != nil, tmdb: media?.tmdb,
-                         episode: play.episode, date: play.date, progress: play.progress, options: options)
-    }
-
-    static func candidate(kind: RecordKind, type: MediaType, hasMedia: Bool, tmdb: Int64?, episode ep: TraktEpisode?,
-                          date recordDate: RecordDate, progress rawProgress: Double?,
-                          options: PlanOptions) -> Result<HistoryItem, SkipReason> {
+        let facts = records.facts(at: index)
         let mediaId: MediaID
         var season: Int?
         var episode: Int?
-        switch type {
+        guard facts.hasMedia else { return .failure(.missingMedia) }
+        switch facts.type {
         case .movie:
-            guard hasMedia else { return .failure(.missingMedia) }
-            guard let tmdb else { return .failure(.noTmdbID) }
+            guard let tmdb = facts.tmdb else { return .failure(.noTmdbID) }
             mediaId = .movie(tmdb)
         case .episode:
-            guard hasMedia else { return .failure(.missingMedia) }
-            if kind == .watchedShowWithoutEpisodes {
+            if facts.kind == .watchedShowWithoutEpisodes {
                 // No episode to check; the date rules still come before no-episode-detail.
-                guard tmdb != nil else { return .failure(.noTmdbID) }
-                guard case .valid(let date) = recordDate else { return .failure(.invalidDate) }
+                guard facts.tmdb != nil else { return .failure(.noTmdbID) }
+                guard case .valid(let date) = facts.date else { return .failure(.invalidDate) }
                 if PlanOptions.isUnknownDate(date), options.unknownDates == .skip { return .failure(.unknownDate) }
                 return .failure(.noEpisodeDetail)
             }
-            guard let ep else { return .failure(.missingMedia) }
-            guard let tmdb else { return .failure(.noTmdbID) }
+            guard let ep = facts.episode else { return .failure(.missingMedia) }
+            guard let tmdb = facts.tmdb else { return .failure(.noTmdbID) }
             guard let s = ep.season, let n = ep.number, s >= 1, n >= 1 else { return .failure(.specialEpisode) }
             mediaId = .show(tmdb)
             season = s
             episode = n
         }
-        guard case .valid(let date) = recordDate else { return .failure(.invalidDate) }
+        guard case .valid(let date) = facts.date else { return .failure(.invalidDate) }
         var updatedAt: Timestamp? = date
         if PlanOptions.isUnknownDate(date) {
             switch options.unknownDates {
@@ -203,7 +176,7 @@ public enum ImportPlanner {
             case .skip: return .failure(.unknownDate)
             }
         }
-        let progress = kind == .playback ? HistoryItem.normalizedProgress(rawProgress ?? 0) : 100
+        let progress = facts.kind == .playback ? HistoryItem.normalizedProgress(facts.progress ?? 0) : 100
         // Real backups hold many playbacks paused at 0%: nothing was watched, and Discovr would show
         // "watched 0%" in the person's history. A tiny positive progress (0.01) still goes out.
         if progress == 0 { return .failure(.zeroProgress) }
@@ -237,23 +210,15 @@ public enum ImportPlanner {
     /// `Breaking Bad (2008) S01E05`, `Heat (1995)`, or `(unknown title)`.
     public static func label(_ play: TraktPlay) -> String {
         var bytes: [UInt8] = []
-        appendLabel(play, to: &bytes)
+        appendLabel(media: play.media, type: play.type, episode: play.episode, to: &bytes)
         return String(decoding: bytes, as: UTF8.self)
     }
 
     /// `label(records[position].play)` as UTF-8, appended to `bytes`: read from the record's row
     /// without building the record (its title strings, its play), for the queue's pages.
     public static func appendLabel(of position: Int, in records: TraktRecords, to bytes: inout [UInt8]) {
-        guard let facts = records.facts(at: position) else {
-            appendLabel(records[position].play, to: &bytes)
-            return
-        }
-        appendLabel(media: records.mediaTitleIndex(at: position).map { records.title($0) }, type: facts.type,
-                    episode: facts.episode, to: &bytes)
-    }
-
-    private static func appendLabel(_ play: TraktPlay, to bytes: inout [UInt8]) {
-        appendLabel(media: play.type == .movie ? play.movie : play.show, type: play.type, episode: play.episode, to: &bytes)
+        let facts = records.facts(at: position)
+        appendLabel(media: records.media(at: position), type: facts.type, episode: facts.episode, to: &bytes)
     }
 
     /// The label of a play of `type` whose movie or show is `media`.

@@ -5,16 +5,9 @@ import TraktExport
 /// The report of the contract (section 3), written by hand so the key order is stable and the
 /// output is the same on every machine.
 public struct ImportReport: Sendable {
-    public struct FileEntry: Sendable, Equatable {
-        public var name: String
-        public var kind: FileKind
-        public var records: Int
-        public var note: String?
-    }
-
     public struct InputEntry: Sendable, Equatable {
         public var path: String
-        public var files: [FileEntry]
+        public var files: [ExportSection]
     }
 
     public struct Delivery: Sendable, Equatable {
@@ -24,9 +17,7 @@ public struct ImportReport: Sendable {
         public var failed: Int
         public var pending: Int
         /// List writes (importer.md section 7): `delivery.lists`.
-        public var lists = Lists()
-
-        public typealias Lists = ListTally
+        public var lists = ListTally()
 
         public init(delivered: Int, alreadyPresent: Int, failed: Int, pending: Int) {
             self.delivered = delivered
@@ -67,18 +58,13 @@ public struct ImportReport: Sendable {
     public init(scan: ExportScan, plan: ImportPlan, dryRun: Bool) {
         self.dryRun = dryRun
         self.inputs = scan.inputs.map { input in
-            InputEntry(path: input.path, files: input.sectionIndices.map { k in
-                let s = scan.sections[k]
-                return FileEntry(name: s.name, kind: s.kind, records: s.recordCount, note: s.note)
-            })
+            InputEntry(path: input.path, files: input.sectionIndices.map { scan.sections[$0] })
         }
         self.records = plan.records
         self.planned = plan.planned
         self.skipped = plan.skippedCounts
         self.warnings = plan.warnings
         self.lists = plan.lists
-        self.delivery = nil
-        self.destination = nil
         self.topSkippedTitles = SkippedTitles.top(scan: scan, plan: plan)
     }
 
@@ -93,7 +79,7 @@ public struct ImportReport: Sendable {
         out += inputs.map { input in
             var s = "\n    {\"path\": \(JSONText.quote(input.path)), \"files\": ["
             s += input.files.map { f in
-                var e = "\n      {\"name\": \(JSONText.quote(f.name)), \"kind\": \"\(f.kind.rawValue)\", \"records\": \(f.records)"
+                var e = "\n      {\"name\": \(JSONText.quote(f.name)), \"kind\": \"\(f.kind.rawValue)\", \"records\": \(f.recordCount)"
                 if let note = f.note { e += ", \"note\": \(JSONText.quote(note))" }
                 return e + "}"
             }.joined(separator: ",")
@@ -136,9 +122,8 @@ public enum SkippedTitles {
     public static func top(scan: ExportScan, plan: ImportPlan, limit: Int = 3) -> [SkipReason: [Entry]] {
         var counts: [SkipReason: [String: Int]] = [:]
         func count(_ media: TraktTitle?, _ reason: SkipReason, _ plays: Int) {
-            guard let media, let title = media.title else { return }
-            let label = media.year.map { "\(printable(title)) (\($0))" } ?? printable(title)
-            counts[reason, default: [:]][label, default: 0] += plays
+            guard media?.title != nil else { return }
+            counts[reason, default: [:]][printable(ImportPlanner.label(title: media)), default: 0] += plays
         }
         // Counted by title first (integers), then by label: one label per title, not per skipped record.
         var byTitle: [SkipReason: [Int: Int]] = [:]
@@ -146,8 +131,7 @@ public enum SkippedTitles {
             if let title = scan.records.mediaTitleIndex(at: s.recordIndex) {
                 byTitle[s.reason, default: [:]][title, default: 0] += 1
             } else {
-                let play = scan.records[s.recordIndex].play
-                count(play.type == .movie ? play.movie : play.show, s.reason, 1)
+                count(scan.records[s.recordIndex].play.media, s.reason, 1)
             }
         }
         for (reason, titles) in byTitle {
@@ -183,7 +167,7 @@ public enum SkippedCSV {
         for s in plan.skipped {
             let record = scan.records[s.recordIndex]
             let play = record.play
-            let media = play.type == .movie ? play.movie : play.show
+            let media = play.media
             let fields: [String] = [
                 s.reason.rawValue,
                 record.kind.rawValue,
@@ -210,37 +194,23 @@ public enum SkippedCSV {
     /// specials) and a number (>= 1: Trakt has no episode 0 page), else the show's page; nil when the
     /// record has no slug.
     public static func traktURL(_ play: TraktPlay) -> String? {
-        switch play.type {
-        case .movie:
-            guard let slug = play.movie?.slug.flatMap(pathSegment) else { return nil }
-            return "https://trakt.tv/movies/\(slug)"
-        case .episode:
-            guard let slug = play.show?.slug.flatMap(pathSegment) else { return nil }
-            var url = "https://trakt.tv/shows/\(slug)"
-            if let season = play.episode?.season, let number = play.episode?.number, season >= 0, number >= 1 {
-                url += "/seasons/\(season)/episodes/\(number)"
-            }
-            return url
+        guard let slug = play.media?.slug.flatMap(pathSegment) else { return nil }
+        guard play.type == .episode else { return "https://trakt.tv/movies/\(slug)" }
+        var url = "https://trakt.tv/shows/\(slug)"
+        if let season = play.episode?.season, let number = play.episode?.number, season >= 0, number >= 1 {
+            url += "/seasons/\(season)/episodes/\(number)"
         }
+        return url
     }
 
     /// A slug as one URL path segment: Trakt's slugs are lower-case letters, digits and dashes, but
     /// a file may hold anything, so everything else is percent-encoded (and an empty slug is none).
     static func pathSegment(_ slug: String) -> String? {
-        guard !slug.isEmpty else { return nil }
-        var out = ""
-        for byte in slug.utf8 {
-            switch byte {
-            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
-                 UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: "."), UInt8(ascii: "~"):
-                out.append(Character(Unicode.Scalar(byte)))
-            default:
-                let hex = String(byte, radix: 16, uppercase: true)
-                out += "%" + (hex.count == 1 ? "0" + hex : hex)
-            }
-        }
-        return out
+        slug.isEmpty ? nil : slug.addingPercentEncoding(withAllowedCharacters: unreserved)
     }
+
+    /// RFC 3986's unreserved characters, the only ones a path segment keeps as they are.
+    static let unreserved = CharacterSet(charactersIn: "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.~")
 
     static func field(_ s: String) -> String {
         // Quote when needed; neutralise a leading = + - @ so a spreadsheet does not run it as a formula.

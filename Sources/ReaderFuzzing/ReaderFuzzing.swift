@@ -85,7 +85,7 @@ public enum ReaderFuzzing {
                 }
                 for planned in plan.items {
                     let body = planned.item.jsonBody
-                    guard JSONSerializationCheck.object(body) != nil else {
+                    guard foundationObject(body) != nil else {
                         fatalError("a planned body is not a JSON object: \(body)")
                     }
                     if let problem = HistoryValidation.problem(inBody: Array(body.utf8)) {
@@ -98,7 +98,7 @@ public enum ReaderFuzzing {
                 if policy == .omit && !latestOnly {
                     checkLists(scan, plan)
                     let report = ImportReport(scan: scan, plan: plan, dryRun: true)
-                    require(JSONSerializationCheck.object(report.json) != nil, "the report is not a JSON object")
+                    require(foundationObject(report.json) != nil, "the report is not a JSON object")
                     let csv = SkippedCSV.render(scan: scan, plan: plan)
                     require(csv.split(separator: "\n", omittingEmptySubsequences: false).count >= plan.skipped.count + 1,
                                  "a skipped record missing from the CSV")
@@ -137,8 +137,8 @@ extension ReaderFuzzing {
             }
             for p in items {
                 require(p.item.mediaId.tmdb > 0, "a list item without a TMDB id")
-                require(JSONSerializationCheck.object(p.item.jsonBody(form: .seed)) != nil, "a list body is not a JSON object")
-                require(JSONSerializationCheck.object(p.jsonLine(form: .short)) != nil, "a --list-items-out line is not a JSON object")
+                require(foundationObject(p.item.jsonBody(form: .seed)) != nil, "a list body is not a JSON object")
+                require(foundationObject(p.jsonLine(form: .short)) != nil, "a --list-items-out line is not a JSON object")
             }
         }
     }
@@ -150,9 +150,7 @@ func require(_ condition: Bool, _ message: @autoclosure () -> String) {
     if !condition { fatalError(message()) }
 }
 
-/// Foundation's JSON reader as an independent check of the JSON we write.
-enum JSONSerializationCheck {
-    static func object(_ text: String) -> [String: Any]? {
-        (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any]
-    }
+/// `text` read by Foundation's JSON reader, an independent check of the JSON we write.
+func foundationObject(_ text: String) -> [String: Any]? {
+    (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any]
 }

@@ -8,13 +8,6 @@ public struct ExportSection: Sendable, Equatable {
     public var recordCount: Int
     /// Why it was ignored, or what it holds, in a few words.
     public var note: String?
-
-    public init(name: String, kind: FileKind, recordCount: Int, note: String? = nil) {
-        self.name = name
-        self.kind = kind
-        self.recordCount = recordCount
-        self.note = note
-    }
 }
 
 /// What one file held, before file indices are assigned.
@@ -27,22 +20,12 @@ struct ClassifiedFile: Sendable {
     /// Ratings, favorites and watchlist entries; `fileIndex` is the index of their section in `sections`.
     var lists: [TraktListRecord] = []
     /// Which list records to read (`--no-ratings`, `--no-watchlist`).
-    var selection = ListSelection.all
+    let selection: ListSelection
     let interner: TitleInterner
 
-    init(interner: TitleInterner) {
+    init(interner: TitleInterner, selection: ListSelection) {
         self.interner = interner
-    }
-
-    /// Adds a section of list records.
-    mutating func add(_ section: ExportSection, lists sectionLists: [TraktListRecord]) {
-        let local = sections.count
-        add(section)
-        lists.reserveCapacity(lists.count + sectionLists.count)
-        for var record in sectionLists {
-            record.fileIndex = local
-            lists.append(record)
-        }
+        self.selection = selection
     }
 
     mutating func add(_ section: ExportSection, _ sectionRecords: RecordRows = RecordRows()) {
@@ -50,6 +33,11 @@ struct ClassifiedFile: Sendable {
         interner.intern(&sectionRecords)
         sections.append(section)
         records.append(sectionRecords)
+    }
+
+    /// Adds a section that gives no records, with why.
+    mutating func ignore(_ name: String, note: String) {
+        add(ExportSection(name: name, kind: .ignored, recordCount: 0, note: note))
     }
 }
 
@@ -61,10 +49,8 @@ enum Classifier {
         case flattenedEpisodes, ratings, list, collection, unknown, empty
     }
 
-    static func classify(_ document: JSONValue, name: String, interner: TitleInterner,
-                         lists: ListSelection = .all) -> ClassifiedFile {
-        var file = ClassifiedFile(interner: interner)
-        file.selection = lists
+    static func classify(_ document: JSONValue, name: String, interner: TitleInterner, lists: ListSelection) -> ClassifiedFile {
+        var file = ClassifiedFile(interner: interner, selection: lists)
         let lower = name.lowercased()
         if baseName(lower).hasPrefix("_errors") {
             let empty = (document.arrayValue?.isEmpty ?? false) || (document.objectValue?.members.isEmpty ?? false)
@@ -86,13 +72,13 @@ enum Classifier {
                 file.stats = stats
                 file.add(ExportSection(name: name, kind: .stats, recordCount: 0, note: "play counts, for the completeness check"))
             } else {
-                file.add(ExportSection(name: name, kind: .ignored, recordCount: 0, note: "a JSON object of unknown shape"))
+                file.ignore(name, note: "a JSON object of unknown shape")
                 if looksLikeHistoryName(lower) {
                     file.warnings.append("\(name): not understood (a JSON object of unknown shape); it was ignored")
                 }
             }
         default:
-            file.add(ExportSection(name: name, kind: .ignored, recordCount: 0, note: "not a JSON array or object"))
+            file.ignore(name, note: "not a JSON array or object")
             file.warnings.append("\(name): not understood (not a JSON array or object); it was ignored")
         }
         return file
@@ -120,7 +106,7 @@ enum Classifier {
                 }
             default:
                 if value.arrayValue != nil || value.objectValue != nil {
-                    file.add(ExportSection(name: sectionName, kind: .ignored, recordCount: 0, note: "not watch history"))
+                    file.ignore(sectionName, note: "not watch history")
                 }
             }
         }
@@ -133,21 +119,18 @@ enum Classifier {
         }
         var records = RecordRows()
         switch shape {
-        case .history:
+        case .history, .playback:
+            let playback = shape == .playback
             records.reserveCapacity(elements.count)
             for e in elements {
-                records.append(TraktRecord(kind: .history, play: RecordDecoding.play(e, timestampKey: "watched_at", withProgress: false), fileIndex: 0))
+                let play = RecordDecoding.play(e, timestampKey: playback ? "paused_at" : "watched_at", withProgress: playback)
+                records.append(TraktRecord(kind: playback ? .playback : .history, play: play, fileIndex: 0))
             }
-            file.add(ExportSection(name: name, kind: .history, recordCount: records.count), records)
-        case .playback:
-            for e in elements {
-                records.append(TraktRecord(kind: .playback, play: RecordDecoding.play(e, timestampKey: "paused_at", withProgress: true), fileIndex: 0))
-            }
-            file.add(ExportSection(name: name, kind: .playback, recordCount: records.count), records)
+            file.add(ExportSection(name: name, kind: playback ? .playback : .history, recordCount: records.count), records)
         case .watchedMovies, .watchedShows, .summariesMixed:
             for e in elements {
                 if isShowSummary(e) {
-                    RecordDecoding.watchedShow(e, fileIndex: 0, into: &records)
+                    RecordDecoding.watchedShow(e, into: &records)
                 } else {
                     records.append(TraktRecord(kind: .watchedMovie, play: RecordDecoding.watchedMovie(e), fileIndex: 0))
                 }
@@ -156,8 +139,7 @@ enum Classifier {
             let note = shape == .summariesMixed ? "movie and show summaries" : nil
             file.add(ExportSection(name: name, kind: kind, recordCount: records.count, note: note), records)
         case .flattenedEpisodes:
-            file.add(ExportSection(name: name, kind: .ignored, recordCount: 0,
-                                   note: "episode rows without their show: cannot be mapped"))
+            file.ignore(name, note: "episode rows without their show: cannot be mapped")
             file.warnings.append("\(name): \(elements.count) watched episode rows name no show, so they cannot be mapped to Discovr; they were ignored (use the export's watched-history or watched-shows files instead)")
         case .ratings:
             addLists(elements, .rating, name: name, into: &file)
@@ -166,14 +148,14 @@ enum Classifier {
             case .favorites?: addLists(elements, .favorite, name: name, into: &file)
             case .watchlist?: addLists(elements, .watchlist, name: name, into: &file)
             default:
-                file.add(ExportSection(name: name, kind: .ignored, recordCount: 0, note: "a custom list, not imported (only the watchlist and favorites are)"))
+                file.ignore(name, note: "a custom list, not imported (only the watchlist and favorites are)")
             }
         case .collection:
-            file.add(ExportSection(name: name, kind: .ignored, recordCount: 0, note: "collection, not watch history"))
+            file.ignore(name, note: "collection, not watch history")
         case .empty:
-            file.add(ExportSection(name: name, kind: .ignored, recordCount: 0, note: "empty"))
+            file.ignore(name, note: "empty")
         case .unknown:
-            file.add(ExportSection(name: name, kind: .ignored, recordCount: 0, note: "records of unknown shape"))
+            file.ignore(name, note: "records of unknown shape")
             if looksLikeHistoryName(name.lowercased()) {
                 file.warnings.append("\(name): not understood (its records have none of the fields of Trakt history, playback or watched summaries); it was ignored")
             }
@@ -189,11 +171,12 @@ enum Classifier {
         case .watchlist: (.watchlist, file.selection.watchlist, "--no-watchlist")
         }
         guard included else {
-            file.add(ExportSection(name: name, kind: .ignored, recordCount: 0, note: "\(fileKind.rawValue), left out by \(flag)"))
+            file.ignore(name, note: "\(fileKind.rawValue), left out by \(flag)")
             return
         }
-        let lists = elements.map { RecordDecoding.listRecord($0, kind: kind) }
-        file.add(ExportSection(name: name, kind: fileKind, recordCount: lists.count), lists: lists)
+        let section = file.sections.count
+        file.lists += elements.map { RecordDecoding.listRecord($0, kind: kind, fileIndex: section) }
+        file.add(ExportSection(name: name, kind: fileKind, recordCount: elements.count))
     }
 
     static func isShowSummary(_ value: JSONValue) -> Bool {

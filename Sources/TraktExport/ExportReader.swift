@@ -25,8 +25,6 @@ public struct ExportScan: Sendable {
     /// `records`, which holds the history records of section 1 only.
     public var listRecords: [TraktListRecord] = []
 
-    public init() {}
-
     /// Appends one file's sections and records; returns the indices of its sections.
     mutating func add(_ file: ClassifiedFile) -> [Int] {
         var indices: [Int] = []
@@ -43,11 +41,6 @@ public struct ExportScan: Sendable {
         if let stats = file.stats { self.stats = stats }
         warnings.append(contentsOf: file.warnings)
         return indices
-    }
-
-    /// Reserves room for `count` more records.
-    mutating func reserveRecords(_ count: Int) {
-        records.rows.reserveCapacity(records.rows.count + count)
     }
 }
 
@@ -84,9 +77,8 @@ public enum ExportReader {
         for path in paths {
             let sources = try listSources(path: path, limits: limits)
             var indices: [Int] = []
-            try load(sources, limits: limits, interner: interner, lists: lists, reserve: { scan.reserveRecords($0) }) { (result: SourceResult) in
-                indices += scan.add(result.file)
-            }
+            try load(sources, limits: limits, interner: interner, lists: lists,
+                     reserve: { scan.records.rows.reserveCapacity(scan.records.rows.count + $0) }) { indices += scan.add($0) }
             scan.inputs.append(ExportScan.Input(path: path, sectionIndices: indices))
         }
         scan.records.titles = interner.titles
@@ -114,9 +106,8 @@ public enum ExportReader {
     /// Ratings and list entries alone are not enough: an input without watch data is refused as before
     /// (it is most likely the wrong file).
     static func requireWatchData(_ scan: ExportScan, paths: [String]) throws(TraktExportError) {
-        let listKinds: [FileKind] = [.ratings, .favorites, .watchlist]
-        let recordCount = scan.sections.reduce(0) { $0 + (listKinds.contains($1.kind) ? 0 : $1.recordCount) }
-        if recordCount == 0 && !scan.sections.contains(where: { [.history, .playback, .watchedMovies, .watchedShows].contains($0.kind) }) {
+        // Only sections of these kinds hold history records (and one that is empty still counts).
+        if !scan.sections.contains(where: { [.history, .playback, .watchedMovies, .watchedShows].contains($0.kind) }) {
             let detail = scan.sections.isEmpty ? "no JSON files" : "\(scan.sections.count) file(s), none of them watch history"
             throw .noTraktData(paths: paths, detail: detail)
         }
@@ -137,10 +128,23 @@ public enum ExportReader {
             case .file(let name, _), .zipEntry(let name, _, _), .skipped(let name, _): return name
             }
         }
-    }
 
-    struct SourceResult: Sendable {
-        var file: ClassifiedFile
+        /// Where a person finds it: the file's path, or `archive.zip:entry/path`.
+        var displayName: String {
+            switch self {
+            case .file(_, let path): return path
+            case .zipEntry(_, let archivePath, let entryPath): return "\(archivePath):\(entryPath)"
+            case .skipped(let name, _): return name
+            }
+        }
+
+        /// A file found in a folder or an archive: never opened when it holds personal data, read
+        /// (as `readable`) when it is JSON, else only listed.
+        static func found(_ name: String, base: String, readable: Source) -> Source {
+            if isPrivate(base) { return .skipped(name: name, note: "never opened: holds personal data") }
+            if base.lowercased().hasSuffix(".json") { return readable }
+            return .skipped(name: name, note: "not a JSON file")
+        }
     }
 
     static func listSources(path: String, limits: ReadLimits) throws(TraktExportError) -> [Source] {
@@ -170,18 +174,17 @@ public enum ExportReader {
         }
         defer { try? handle.close() }
         let magic = (try? handle.read(upToCount: 4)) ?? Data()
-        if magic.starts(with: [0x50, 0x4B]) { return true }
-        return path.lowercased().hasSuffix(".zip")
+        return magic.starts(with: [0x50, 0x4B]) || path.lowercased().hasSuffix(".zip")
     }
 
     static func folderSources(_ root: String, limits: ReadLimits) throws(TraktExportError) -> [Source] {
         let rootURL = URL(fileURLWithPath: root)
         guard let enumerator = FileManager.default.enumerator(
-            at: rootURL, includingPropertiesForKeys: [.isRegularFileKey, .isDirectoryKey],
+            at: rootURL, includingPropertiesForKeys: [.isRegularFileKey],
             options: [.skipsHiddenFiles], errorHandler: { _, _ in true }) else {
             throw .unreadable(path: root, reason: "cannot list the folder")
         }
-        var found: [(String, Source)] = []
+        var found: [Source] = []
         let rootPath = rootURL.standardizedFileURL.path
         for case let url as URL in enumerator {
             let full = url.standardizedFileURL.path
@@ -189,31 +192,18 @@ public enum ExportReader {
             while relative.hasPrefix("/") { relative.removeFirst() }
             let base = url.lastPathComponent
             if base == "__MACOSX" { enumerator.skipDescendants(); continue }
-            let values = try? url.resourceValues(forKeys: [.isRegularFileKey, .isDirectoryKey])
-            if values?.isDirectory == true { continue }
-            guard values?.isRegularFile == true else { continue }
+            guard (try? url.resourceValues(forKeys: [.isRegularFileKey]))?.isRegularFile == true else { continue }
             if found.count >= limits.maxFiles {
                 throw .tooLarge(file: root, reason: "more than \(limits.maxFiles) files")
             }
-            if isPrivate(base) {
-                found.append((relative, .skipped(name: relative, note: "never opened: holds personal data")))
-            } else if base.lowercased().hasSuffix(".json") {
-                found.append((relative, .file(name: relative, path: full)))
-            } else {
-                found.append((relative, .skipped(name: relative, note: "not a JSON file")))
-            }
+            found.append(.found(relative, base: base, readable: .file(name: relative, path: full)))
         }
-        return found.sorted { NaturalOrder.less($0.0, $1.0) }.map(\.1)
+        return found.sorted { NaturalOrder.less($0.name, $1.name) }
     }
 
     static func zipSources(_ path: String, limits: ReadLimits) throws(TraktExportError) -> [Source] {
-        let archive: Archive
-        do {
-            archive = try Archive(url: URL(fileURLWithPath: path), accessMode: .read)
-        } catch {
-            throw .corruptArchive(path: path, reason: "\(error)")
-        }
-        var found: [(String, Source)] = []
+        let archive = try openArchive(path)
+        var found: [Source] = []
         for entry in archive {
             guard entry.type == .file else { continue }
             let entryPath = entry.path
@@ -223,15 +213,17 @@ public enum ExportReader {
             if found.count >= limits.maxFiles {
                 throw .tooLarge(file: path, reason: "more than \(limits.maxFiles) entries")
             }
-            if isPrivate(base) {
-                found.append((entryPath, .skipped(name: entryPath, note: "never opened: holds personal data")))
-            } else if base.lowercased().hasSuffix(".json") {
-                found.append((entryPath, .zipEntry(name: entryPath, archivePath: path, entryPath: entryPath)))
-            } else {
-                found.append((entryPath, .skipped(name: entryPath, note: "not a JSON file")))
-            }
+            found.append(.found(entryPath, base: base, readable: .zipEntry(name: entryPath, archivePath: path, entryPath: entryPath)))
         }
-        return found.sorted { NaturalOrder.less($0.0, $1.0) }.map(\.1)
+        return found.sorted { NaturalOrder.less($0.name, $1.name) }
+    }
+
+    static func openArchive(_ path: String) throws(TraktExportError) -> Archive {
+        do {
+            return try Archive(url: URL(fileURLWithPath: path), accessMode: .read)
+        } catch {
+            throw .corruptArchive(path: path, reason: "\(error)")
+        }
     }
 
     // MARK: - Reading
@@ -239,9 +231,8 @@ public enum ExportReader {
     /// Reads and parses the files on all cores: each worker takes every n-th file, with its own handle
     /// on each ZIP archive (one `Archive` cannot be read from two threads), and results are handed
     /// over in file order, so the outcome never depends on timing.
-    static func load(_ sources: [Source], limits: ReadLimits, interner: TitleInterner, lists: ListSelection = .all,
-                     reserve: (Int) -> Void = { _ in },
-                     deliver: (SourceResult) -> Void) throws(TraktExportError) {
+    static func load(_ sources: [Source], limits: ReadLimits, interner: TitleInterner, lists: ListSelection,
+                     reserve: (Int) -> Void, deliver: (ClassifiedFile) -> Void) throws(TraktExportError) {
         guard !sources.isEmpty else { return }
         let workers = max(1, min(ProcessInfo.processInfo.activeProcessorCount, sources.count))
         let results = Mutex<[Result<ClassifiedFile, TraktExportError>?]>(Array(repeating: nil, count: sources.count))
@@ -275,7 +266,7 @@ public enum ExportReader {
             guard let outcome = ordered[k] else { continue }
             ordered[k] = nil
             switch outcome {
-            case .success(let file): deliver(SourceResult(file: file))
+            case .success(let file): deliver(file)
             case .failure(let error): throw error
             }
         }
@@ -286,14 +277,6 @@ public enum ExportReader {
     struct OpenArchive {
         let archive: Archive
         let entries: [String: Entry]
-    }
-
-    static func displayName(_ source: Source) -> String {
-        switch source {
-        case .file(_, let path): return path
-        case .zipEntry(_, let archivePath, let entryPath): return "\(archivePath):\(entryPath)"
-        case .skipped(let name, _): return name
-        }
     }
 
     static func bytes(of source: Source, limits: ReadLimits, archives: inout [String: OpenArchive]) throws(TraktExportError) -> Data? {
@@ -314,17 +297,13 @@ public enum ExportReader {
             if let known = archives[archivePath] {
                 open = known
             } else {
-                let archive: Archive
-                do { archive = try Archive(url: URL(fileURLWithPath: archivePath), accessMode: .read) } catch {
-                    throw .corruptArchive(path: archivePath, reason: "\(error)")
-                }
+                let archive = try openArchive(archivePath)
                 var entries: [String: Entry] = [:]
                 for entry in archive where entries[entry.path] == nil { entries[entry.path] = entry }
                 open = OpenArchive(archive: archive, entries: entries)
                 archives[archivePath] = open
             }
-            let archive = open.archive
-            let name = "\(archivePath):\(entryPath)"
+            let name = source.displayName
             guard let entry = open.entries[entryPath] else {
                 throw .corruptArchive(path: archivePath, reason: "entry \(entryPath) vanished")
             }
@@ -337,7 +316,7 @@ public enum ExportReader {
                 throw .tooLarge(file: name, reason: "compression ratio over \(limits.maxCompressionRatio):1 (a ZIP bomb?)")
             }
             do {
-                let (data, checksum) = try ZipEntryReader.read(entry, of: archive, path: archivePath, cap: limits.maxFileBytes,
+                let (data, checksum) = try ZipEntryReader.read(entry, of: open.archive, path: archivePath, cap: limits.maxFileBytes,
                                                              reserve: Int(min(declared, UInt64(limits.ratioFloorBytes))))
                 if checksum != entry.checksum {
                     throw TraktExportError.corruptArchive(path: archivePath, reason: "entry \(entryPath) fails its checksum")
@@ -354,26 +333,20 @@ public enum ExportReader {
     }
 
     static func parse(_ source: Source, data: Data?, interner: TitleInterner,
-                      lists: ListSelection = .all) -> Result<ClassifiedFile, TraktExportError> {
+                      lists: ListSelection) -> Result<ClassifiedFile, TraktExportError> {
         if case .skipped(let name, let note) = source {
-            var file = ClassifiedFile(interner: interner)
-            file.add(ExportSection(name: name, kind: .ignored, recordCount: 0, note: note))
+            var file = ClassifiedFile(interner: interner, selection: lists)
+            file.ignore(name, note: note)
             return .success(file)
         }
-        let data = data ?? Data()
-        let parsed: Result<JSONValue, JSONSyntaxError> = data.withUnsafeBytes { raw in
-            let buffer = raw.bindMemory(to: UInt8.self)
-            do throws(JSONSyntaxError) {
-                return .success(try JSONParser.parse(buffer))
-            } catch {
-                return .failure(error)
-            }
+        let parsed = (data ?? Data()).withUnsafeBytes { raw in
+            Result { () throws(JSONSyntaxError) in try JSONParser.parse(raw.bindMemory(to: UInt8.self)) }
         }
         switch parsed {
         case .success(let document):
             return .success(Classifier.classify(document, name: source.name, interner: interner, lists: lists))
         case .failure(let error):
-            return .failure(.malformedJSON(file: displayName(source), line: error.line, column: error.column, reason: error.reason))
+            return .failure(.malformedJSON(file: source.displayName, line: error.line, column: error.column, reason: error.reason))
         }
     }
 }

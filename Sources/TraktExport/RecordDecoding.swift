@@ -71,7 +71,7 @@ enum RecordDecoding {
     }
 
     /// The records of one `watched-shows` row: one per episode entry, or one row record without detail.
-    static func watchedShow(_ value: JSONValue, fileIndex: Int, into records: inout RecordRows) {
+    static func watchedShow(_ value: JSONValue, into records: inout RecordRows) {
         let object = value.objectValue
         let show = title(object?["show"])
         var produced = false
@@ -86,35 +86,32 @@ enum RecordDecoding {
                         type: .episode, show: show,
                         episode: TraktEpisode(season: seasonNumber, number: smallInt(entryObject?["number"])),
                         timestamp: entryObject?["last_watched_at"]?.stringValue)
-                    records.append(TraktRecord(kind: .watchedEpisode, play: play, fileIndex: fileIndex))
+                    records.append(TraktRecord(kind: .watchedEpisode, play: play, fileIndex: 0))
                     produced = true
                 }
             }
         }
         if !produced {
             let play = TraktPlay(type: .episode, show: show, timestamp: object?["last_watched_at"]?.stringValue)
-            records.append(TraktRecord(kind: .watchedShowWithoutEpisodes, play: play, fileIndex: fileIndex))
+            records.append(TraktRecord(kind: .watchedShowWithoutEpisodes, play: play, fileIndex: 0))
         }
     }
 
     /// A rating, favorite or watchlist entry. A non-object element becomes a record with no media.
     /// `my_rating` (in list items) is never read: Trakt writes it null even for rated titles.
-    static func listRecord(_ value: JSONValue, kind: ListRecordKind) -> TraktListRecord {
+    static func listRecord(_ value: JSONValue, kind: ListRecordKind, fileIndex: Int) -> TraktListRecord {
         guard let object = value.objectValue else {
-            return TraktListRecord(kind: kind, type: nil, timestamp: nil)
+            return TraktListRecord(kind: kind, type: nil, timestamp: nil, fileIndex: fileIndex)
         }
         let type = listMediaType(object)
-        let media: TraktTitle?
-        switch type {
-        case .movie?: media = title(object["movie"])
-        case .show?, .season?, .episode?: media = title(object["show"])
-        case nil: media = nil
-        }
+        // A season or an episode is about its show.
+        let media = type.flatMap { title(object[$0 == .movie ? "movie" : "show"]) }
         var rating: Int64?
         // Only an integer as written: 7.0 reads as an integer through `intValue`, but is not one here.
         if kind == .rating, case .int(let n)? = object["rating"] { rating = n }
         return TraktListRecord(kind: kind, type: type, media: media, rating: rating,
-                               timestamp: object[kind == .rating ? "rated_at" : "listed_at"]?.stringValue)
+                               timestamp: object[kind == .rating ? "rated_at" : "listed_at"]?.stringValue,
+                               fileIndex: fileIndex)
     }
 
     static func listMediaType(_ object: JSONObject) -> ListMediaType? {

@@ -13,17 +13,6 @@ public struct TraktTitle: Sendable, Equatable {
     public var tvdb: Int64?
     /// `ids.imdb` as written (`tt0113277`); nil when not a string.
     public var imdb: String?
-
-    public init(title: String? = nil, year: Int? = nil, slug: String? = nil, tmdb: Int64? = nil,
-                trakt: Int64? = nil, tvdb: Int64? = nil, imdb: String? = nil) {
-        self.title = title
-        self.year = year
-        self.slug = slug
-        self.tmdb = tmdb
-        self.trakt = trakt
-        self.tvdb = tvdb
-        self.imdb = imdb
-    }
 }
 
 /// An episode as a history or playback record names it. Season and number are nil when missing
@@ -31,11 +20,6 @@ public struct TraktTitle: Sendable, Equatable {
 public struct TraktEpisode: Sendable, Equatable {
     public var season: Int?
     public var number: Int?
-
-    public init(season: Int?, number: Int?) {
-        self.season = season
-        self.number = number
-    }
 }
 
 /// A record's timestamp, parsed once while reading (on all cores) rather than while planning.
@@ -85,6 +69,9 @@ public struct TraktPlay: Sendable, Equatable {
     /// Playback progress (0...100 as read, unclamped); nil for history and summaries.
     public var progress: Double?
 
+    /// The movie (for a movie) or the show (for an episode).
+    public var media: TraktTitle? { type == .movie ? movie : show }
+
     public init(type: MediaType, movie: TraktTitle? = nil, show: TraktTitle? = nil, episode: TraktEpisode? = nil,
                 timestamp: String?, progress: Double? = nil) {
         self.type = type
@@ -112,14 +99,8 @@ public enum RecordKind: String, Sendable, Equatable, CaseIterable {
 public struct TraktRecord: Sendable, Equatable {
     public var kind: RecordKind
     public var play: TraktPlay
-    /// Index into `ExportScan.files`: the file the record came from.
+    /// Index into `ExportScan.sections`: the file the record came from.
     public var fileIndex: Int
-
-    public init(kind: RecordKind, play: TraktPlay, fileIndex: Int) {
-        self.kind = kind
-        self.play = play
-        self.fileIndex = fileIndex
-    }
 }
 
 /// What a file was found to hold (the report's `kind`).

@@ -128,17 +128,17 @@ struct RecordRows: Sendable {
         var row = TraktRecords.Row(value: 0, progress: 0, fileIndex: Int32(truncatingIfNeeded: record.fileIndex),
                                    movie: TraktRecords.noTitle, show: TraktRecords.noTitle,
                                    season: TraktRecords.noNumber, number: TraktRecords.noNumber, kind: kind, flags: 0)
-        func small(_ n: Int?) -> Int32?? {
-            guard let n else { return .some(nil) }
-            guard n > Int(Int32.min), n <= Int(Int32.max) else { return nil }
-            return .some(Int32(n))
+        /// `n` as a row holds it (`noNumber` for none); nil when it does not fit.
+        func number(_ n: Int?) -> Int32? {
+            guard let n else { return TraktRecords.noNumber }
+            return n > Int(Int32.min) && n <= Int(Int32.max) ? Int32(n) : nil
         }
         var fits = record.fileIndex >= 0 && record.fileIndex <= Int(Int32.max)
         if let episode = play.episode {
             row.flags |= TraktRecords.Flags.hasEpisode
-            if let s = small(episode.season), let n = small(episode.number) {
-                row.season = s ?? TraktRecords.noNumber
-                row.number = n ?? TraktRecords.noNumber
+            if let s = number(episode.season), let n = number(episode.number) {
+                row.season = s
+                row.number = n
             } else {
                 fits = false
             }
@@ -258,25 +258,34 @@ extension TraktRecords {
         /// That movie's or show's `ids.tmdb`.
         public var tmdb: Int64?
         public var episode: TraktEpisode?
-        /// nil when the record has no date.
-        public var date: Timestamp?
+        public var date: RecordDate
         public var progress: Double?
     }
 
-    /// The record's facts, or nil when the record is kept whole (an invalid date, say): read `self[position]` then.
-    public func facts(at position: Int) -> Facts? {
+    /// The record's facts; from its row, or from its play when the record is kept whole.
+    public func facts(at position: Int) -> Facts {
         let row = rows[position]
-        if row.isWhole { return nil }
+        let kind = Self.kinds[Int(row.kind)]
+        if row.isWhole {
+            let play = whole[Int(row.value)]
+            return Facts(kind: kind, type: play.type, hasMedia: play.media != nil, tmdb: play.media?.tmdb,
+                         episode: play.episode, date: play.date, progress: play.progress)
+        }
         return Facts(
-            kind: Self.kinds[Int(row.kind)],
+            kind: kind,
             type: row.isEpisode ? .episode : .movie,
             hasMedia: row.media != Self.noTitle,
             tmdb: row.media == Self.noTitle ? nil : titles[Int(row.media)].tmdb,
-            episode: row.episode, date: row.timestamp, progress: row.progressValue)
+            episode: row.episode, date: row.timestamp.map(RecordDate.valid) ?? .missing, progress: row.progressValue)
     }
-}
 
-extension TraktRecords {
+    /// The record's movie (for a movie) or show (for an episode), without building the rest of the record.
+    public func media(at position: Int) -> TraktTitle? {
+        let row = rows[position]
+        if row.isWhole { return whole[Int(row.value)].media }
+        return row.media == Self.noTitle ? nil : titles[Int(row.media)]
+    }
+
     /// The record's movie (for a movie) or show (for an episode) as an index for `title(_:)`: records
     /// of one title give one index, so they can be counted by title without building their strings.
     /// Nil when the record names none, or is kept whole (then read `self[position]`).

@@ -77,7 +77,7 @@ enum Terminal {
     static func summary(_ report: ImportReport, detailsHint: String?) -> String {
         var lines: [String] = []
         let files = report.inputs.flatMap(\.files)
-        let used = files.filter { $0.records > 0 }.count
+        let used = files.filter { $0.recordCount > 0 }.count
         let ignored = files.filter { $0.kind == .ignored }.count
         lines.append("read      \(number(report.inputs.count)) input\(report.inputs.count == 1 ? "" : "s"), \(number(files.count)) file\(files.count == 1 ? "" : "s") (\(number(used)) with records, \(number(ignored)) ignored)")
         let r = report.records
